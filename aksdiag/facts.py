@@ -1,0 +1,321 @@
+"""The vocabulary sources produce and probes consume: needs (what to look at) and facts (what was seen).
+
+Plain frozen dataclasses with no I/O. A failure to fetch (timeout, garbage, refusal) is a fact value, never an
+exception, so probes can judge it and tests can build it by hand.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Endpoint:
+    """A server address and port; prints as `127.0.0.1:53` or `[::1]:53`."""
+
+    host: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def short(self) -> str:
+        """The host alone when the port is the default 53, as people write it."""
+        return self.host if self.port == 53 else str(self)
+
+
+class Outcome(str, Enum):
+    ANSWER = "answer"
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    ERROR = "error"
+
+    @property
+    def conclusive(self) -> bool:
+        """A resolver stops at this outcome (it does not try the next nameserver)."""
+        return self in (Outcome.ANSWER, Outcome.NXDOMAIN, Outcome.NODATA)
+
+    @property
+    def responded(self) -> bool:
+        """The server sent a DNS reply we could read (whatever its rcode)."""
+        return self not in (Outcome.TIMEOUT, Outcome.UNREACHABLE, Outcome.ERROR)
+
+    @property
+    def label(self) -> str:
+        return {
+            "answer": "an answer",
+            "nxdomain": "NXDOMAIN",
+            "nodata": "no address (NOERROR, empty answer)",
+            "servfail": "SERVFAIL",
+            "refused": "REFUSED",
+            "timeout": "no answer (timed out)",
+            "unreachable": "no answer (unreachable)",
+            "error": "a broken answer",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class DnsQuery:
+    """Need: ask `server` for `name`/`rdtype` over `transport`, `samples` times."""
+
+    server: Endpoint
+    name: str
+    rdtype: str = "A"
+    transport: str = "udp"
+    samples: int = 1
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    """One query's outcome. `zone` is the owner of an SOA seen in the reply (the zone that answered)."""
+
+    outcome: Outcome
+    rcode: str | None = None
+    addresses: tuple[str, ...] = ()
+    cname_chain: tuple[str, ...] = ()
+    elapsed_ms: float | None = None
+    error: str | None = None
+    truncated: bool = False
+    zone: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "outcome": self.outcome.value,
+            "rcode": self.rcode,
+            "addresses": list(self.addresses),
+        }
+        if self.cname_chain:
+            d["cname_chain"] = list(self.cname_chain)
+        if self.elapsed_ms is not None:
+            d["elapsed_ms"] = round(self.elapsed_ms, 1)
+        if self.error:
+            d["error"] = self.error
+        if self.truncated:
+            d["truncated"] = True
+        if self.zone:
+            d["zone"] = self.zone
+        return d
+
+
+@dataclass(frozen=True)
+class DnsResult:
+    """Fact for a DnsQuery: one answer per sample, in the order sent."""
+
+    query: DnsQuery
+    answers: tuple[DnsAnswer, ...]
+
+    @property
+    def first(self) -> DnsAnswer:
+        """The representative answer: the first conclusive one, else the first."""
+        for answer in self.answers:
+            if answer.outcome.conclusive:
+                return answer
+        return self.answers[0]
+
+
+@dataclass(frozen=True)
+class ResolverConfigNeed:
+    """Need: read the host's resolver configuration (resolv.conf)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class ResolverConfig:
+    """Fact: what a resolv.conf says. `error` is set when it could not be read."""
+
+    path: str
+    nameservers: tuple[Endpoint, ...] = ()
+    search: tuple[str, ...] = ()
+    ndots: int = 1
+    rotate: bool = False
+    error: str | None = None
+    upstreams: tuple[Endpoint, ...] = field(default=())
+    """For a systemd-resolved stub (127.0.0.53): the real upstream servers, when they could be read."""
+
+
+def is_public_address(address: str) -> bool:
+    """True for an internet-routable address (not private, loopback, link-local, shared or reserved)."""
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class AzureContextNeed:
+    """Need: what ARM says about one cluster's private-DNS path (read-only)."""
+
+    subscription: str
+    resource_group: str
+    cluster: str
+    endpoint: str = "https://management.azure.com"
+    load_balancers: bool = False
+    """Also read the node resource group's load balancers and public IPs (whois, lb)."""
+
+    @property
+    def cluster_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{self.cluster}"
+        )
+
+
+@dataclass(frozen=True)
+class AzureReadError:
+    """A read ARM refused or could not answer (403, 404, 429 after retries…): a fact, the other reads go on."""
+
+    scope: str
+    status: int
+    code: str
+    message: str
+    action: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scope": self.scope, "status": self.status, "code": self.code, "message": self.message,
+                "action": self.action}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AzureContext:
+    """Fact: ARM resources as their REST bodies (camelCase, as Azure returns them), keyed by lower-cased id.
+
+    `zone` holds the private DNS zone with its `links` and A `records` (None where a read failed);
+    `endpoints` the API server's private endpoints, each with its `nics`.
+    """
+
+    need: AzureContextNeed
+    cluster: dict[str, Any] | None = None
+    vnets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    zone: dict[str, Any] | None = None
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
+    other_zones: list[dict[str, Any]] = field(default_factory=list)
+    """Other private zones of the subscription whose names are suffixes of the FQDN (shape of `zone`)."""
+    load_balancers: list[dict[str, Any]] = field(default_factory=list)
+    public_ips: list[dict[str, Any]] = field(default_factory=list)
+    nsgs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """NSGs on the cluster's subnets (node pools and API server subnet), keyed by lower-cased id."""
+    role_assignments: dict[str, list[dict[str, Any]] | None] = field(default_factory=dict)
+    """The cluster identity's role assignments by scope (a BYO zone, the cluster VNets); None where unreadable."""
+    zone_mode: str | None = None
+    errors: tuple[AzureReadError, ...] = ()
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class TcpConnectNeed:
+    """Need: can a TCP connection to address:port be opened?"""
+
+    address: str
+    port: int
+
+
+@dataclass(frozen=True)
+class TcpConnect:
+    outcome: str  # open | refused | timeout | error
+    elapsed_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TlsNeed:
+    """Need: a TLS handshake with `server_name` as SNI, the chain checked against `ca_pem` (None: the system
+    store), or not checked at all when `verify` is false (no CA is known, as with --fqdn alone)."""
+
+    address: str
+    port: int
+    server_name: str
+    ca_pem: str | None = None
+    verify: bool = True
+
+
+@dataclass(frozen=True)
+class TlsPeer:
+    outcome: str  # ok | refused | timeout | error
+    trusted: bool | None = None
+    verify_error: str | None = None
+    subject: str = ""
+    issuer: str = ""
+    dns_names: tuple[str, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    not_before: str = ""
+    not_after: str = ""
+    elapsed_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpNeed:
+    """Need: GET `path` from the API server at address:port (SNI and Host `server_name`).
+
+    `authenticated` asks for the client's credentials, which the source sends only over a verified TLS
+    connection; the credentials themselves are never part of a need or a fact."""
+
+    address: str
+    port: int
+    server_name: str
+    path: str
+    authenticated: bool = False
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    outcome: str  # ok | refused | timeout | tls-error | error | not-sent
+    status: int | None = None
+    body: str = ""
+    elapsed_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class KubeContextNeed:
+    """Where the cluster's API server is: a kubeconfig (and context), or the pod's service account."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    in_cluster: bool = False
+
+
+@dataclass(frozen=True)
+class KubeListNeed:
+    """Need: list `resource` (`pods`, `nodes`, `services`, `nodenetworkconfigs`) across namespaces, with selectors."""
+
+    context: KubeContextNeed
+    resource: str
+    field_selector: str = ""
+    label_selector: str = ""
+
+
+@dataclass(frozen=True)
+class KubeList:
+    """Fact: the objects as the API server returned them (JSON dicts), or why they could not be read."""
+
+    items: tuple[dict[str, Any], ...] = ()
+    status: int = 200
+    error: str | None = None
+    """403 (RBAC), 404 (no such resource, e.g. the NodeNetworkConfig CRD is absent), or a connection error."""
+
+
+@dataclass(frozen=True)
+class AzureVmssNicsNeed:
+    """Need: the NICs of one VMSS (classic Azure CNI pre-allocates pod IPs as their secondary IP configs)."""
+
+    subscription: str
+    resource_group: str
+    vmss: str
+    endpoint: str = "https://management.azure.com"
+
+
+@dataclass(frozen=True)
+class AzureVmssNics:
+    nics: tuple[dict[str, Any], ...] = ()
+    error: AzureReadError | None = None

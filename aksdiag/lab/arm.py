@@ -1,0 +1,285 @@
+"""A fake Azure Resource Manager on loopback HTTPS, for the lab and the tests of the Azure source.
+
+It serves a world: one JSON file per resource (its GET body, carrying its `id`). A GET of an id returns the
+body; a GET of a collection (`…/virtualNetworks`, `…/privateDnsZones/z/virtualNetworkLinks`, or a
+subscription-wide `/subscriptions/S/providers/NS/type`) lists the resources whose ids sit right under it, in
+pages with `nextLink`. `_faults.json` in the world makes paths answer 403/404/429/500 (`times` limits how often).
+Any bearer token is accepted; a request without one gets 401. Anything but GET gets 405 — and is recorded, so
+a test can prove that aksdiag never tried. TLS uses a throwaway CA written beside the world (`ca.pem`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments"
+PAGE_SIZE = 2
+"""Small on purpose: every list of more than two resources exercises nextLink paging."""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    authorized: bool
+    status: int
+    started: float
+    ended: float = 0.0
+
+
+@dataclass
+class ArmWorld:
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ArmWorld:
+        world = cls()
+        for path in sorted(Path(directory).glob("*.json")):
+            doc = json.loads(path.read_text())
+            if path.name == "_faults.json":
+                world.faults = doc
+            else:
+                world.add(doc)
+        return world
+
+    def add(self, body: dict[str, Any]) -> None:
+        self.resources[body["id"].lower().rstrip("/")] = body
+
+    def children(self, collection: str) -> list[dict[str, Any]]:
+        """Resources right under `collection` (a lower-cased path), subscription-wide lists included."""
+        out = []
+        parts = collection.split("/")
+        subscription_wide = len(parts) > 4 and parts[3] == "providers"
+        for rid, body in self.resources.items():
+            parent, _, _ = rid.rpartition("/")
+            if parent == collection:
+                out.append(body)
+            elif subscription_wide and "/resourcegroups/" in parent:
+                head, _, rest = parent.partition("/resourcegroups/")
+                if f"{head}/{rest.partition('/')[2]}" == collection:
+                    out.append(body)
+        return sorted(out, key=lambda b: b["id"].lower())
+
+    def role_assignments(self, scope: str, filter_text: str) -> list[dict[str, Any]]:
+        """Assignments at `scope` and inherited from above it, as ARM lists them; `assignedTo('id')` filters."""
+        wanted = re.search(r"(?:assignedTo\(|principalId eq )'([^']+)'", filter_text)
+        out = []
+        for rid, body in self.resources.items():
+            if ROLE_ASSIGNMENTS + "/" not in rid:
+                continue
+            at = rid.split(ROLE_ASSIGNMENTS + "/")[0]
+            if not (scope == at or scope.startswith(at + "/")):
+                continue
+            if wanted and body.get("properties", {}).get("principalId") != wanted.group(1):
+                continue
+            out.append(body)
+        return sorted(out, key=lambda b: b["id"].lower())
+
+
+class FakeArm:
+    """Serves an ArmWorld over HTTPS on 127.0.0.1; `endpoint` and `ca_path` say how to reach and trust it."""
+
+    def __init__(self, world: ArmWorld, certdir: str | Path, port: int = 0, latency_s: float = 0.0) -> None:
+        self.world = world
+        self.latency_s = latency_s
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._fault_counts: dict[str, int] = {}
+        self.ca_path, cert, key = _certificates(Path(certdir))
+        handler = _make_handler(self)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.server.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.endpoint = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, name="aksdiag-fake-arm", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeArm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def writes(self) -> list[Request]:
+        return [r for r in self.requests if r.method != "GET"]
+
+    def fault_for(self, path: str) -> dict[str, Any] | None:
+        with self._lock:
+            for pattern, fault in self.world.faults.items():
+                if pattern.lower() in path:
+                    used = self._fault_counts.get(pattern, 0)
+                    if "times" in fault and used >= fault["times"]:
+                        continue
+                    self._fault_counts[pattern] = used + 1
+                    return fault
+        return None
+
+
+def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read arm.requests instead
+            pass
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_PUT(self) -> None:
+            self._refuse()
+
+        do_POST = do_PATCH = do_DELETE = do_PUT
+
+        def _refuse(self) -> None:
+            self._record(405)
+            self._send(405, _error("MethodNotAllowed", "the aksdiag lab ARM is read-only"))
+
+        def _record(self, status: int) -> Request:
+            url = urlsplit(self.path)
+            req = Request(
+                self.command,
+                url.path,
+                url.query,
+                self.headers.get("Authorization", "").startswith("Bearer "),
+                status,
+                time.monotonic(),
+            )
+            with arm._lock:
+                arm.requests.append(req)
+            return req
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            path = url.path.lower().rstrip("/")
+            req = self._record(200)
+            if arm.latency_s:
+                time.sleep(arm.latency_s)
+            status, body, headers = self._answer(path, parse_qs(url.query), req)
+            req.status, req.ended = status, time.monotonic()
+            self._send(status, body, headers)
+
+        def _answer(self, path: str, query: dict[str, list[str]], req: Request) -> tuple[int, Any, dict[str, str]]:
+            if not req.authorized:
+                return 401, _error("AuthenticationFailed", "Authentication failed: no bearer token."), {}
+            fault = arm.fault_for(path)
+            if fault:
+                status = int(fault.get("status", 500))
+                headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+                return status, _error(fault.get("code", "Fault"), fault.get("message", "injected fault")), headers
+            if path in arm.world.resources:
+                return 200, arm.world.resources[path], {}
+            if "/virtualmachinescalesets/" in path and path.endswith("/networkinterfaces"):
+                vmss = path[: -len("/networkinterfaces")] + "/virtualmachines/"
+                items = sorted(
+                    (b for k, b in arm.world.resources.items() if k.startswith(vmss) and "/networkinterfaces/" in k),
+                    key=lambda b: b["id"].lower(),
+                )
+            elif path.endswith(ROLE_ASSIGNMENTS):
+                items = arm.world.role_assignments(path[: -len(ROLE_ASSIGNMENTS)], query.get("$filter", [""])[0])
+            else:
+                items = arm.world.children(path)
+            if not items and not _is_collection(path):
+                return 404, _error("ResourceNotFound", f"The Resource '{path}' was not found."), {}
+            skip = int(query.get("$skiptoken", ["0"])[0])
+            page = {"value": items[skip : skip + PAGE_SIZE]}
+            if skip + PAGE_SIZE < len(items):
+                rest = {k: v[0] for k, v in query.items() if k != "$skiptoken"}
+                rest["$skiptoken"] = str(skip + PAGE_SIZE)
+                page["nextLink"] = f"{arm.endpoint}{urlsplit(self.path).path}?{urlencode(rest)}"
+            return 200, page, {}
+
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-ms-request-id", "00000000-0000-0000-0000-00000000aks0")
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def _is_collection(path: str) -> bool:
+    """A path ending in a type segment (an even number of segments after the provider namespace)."""
+    parts = path.strip("/").split("/")
+    if "providers" not in parts:
+        return False
+    after = parts[parts.index("providers") + 1 :]
+    return len(after) >= 2 and len(after) % 2 == 0
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def _certificates(directory: Path) -> tuple[str, str, str]:
+    """A CA and a server certificate for 127.0.0.1/localhost, made once per directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_pem, cert_pem, key_pem = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    if ca_pem.exists() and cert_pem.exists() and key_pem.exists():
+        return str(ca_pem), str(cert_pem), str(key_pem)
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aksdiag lab test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_pem.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(ca_pem), str(cert_pem), str(key_pem)

@@ -1,0 +1,284 @@
+"""Named lab scenarios: small DNS worlds, each healthy or broken in one way a private AKS cluster breaks.
+
+A scenario is declarative (servers by role, their zones and forwarders, how they misbehave), so the same world
+can be served by the pure-Python servers (`aksdiag.lab.world`) or by real BIND 9 (`aksdiag.lab.bind`), and
+aksdiag must name the same findings for both. Roles: `public` stands for internet DNS, `azure` for Azure DNS
+(168.63.129.16, which answers the private zones linked to the VNet), `custom` for the customer's DNS server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CLUSTER_FQDN = "aks-lab-k3x9q2.5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io"
+CLUSTER_ZONE = "5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io"
+FORWARD_ZONE = "privatelink.koreacentral.azmk8s.io"
+ENDPOINT_IP = "10.224.0.4"
+STALE_IP = "10.224.0.9"
+
+VNET_INTEGRATION_ZONE = CLUSTER_ZONE.replace(".privatelink.", ".private.")
+VNET_INTEGRATION_FQDN = f"aks-lab-k3x9q2.{VNET_INTEGRATION_ZONE}"
+ILB_IP = "10.225.0.4"
+PUBLIC_FQDN = "aks-lab-k3x9q2-5c2d.hcp.koreacentral.azmk8s.io"
+
+SERVICE_FQDN = "aks-svc.my.com"
+SERVICE_IP = "10.224.0.100"
+SERVICE_PUBLIC_IP = "20.41.65.7"
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    origin: str
+    a: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cname: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One DNS server of a world. `behaviour` other than normal/refuse is a network condition or an appliance,
+    served by Python even in a BIND world: dead (silent), slow (answers late), udp-only (no TCP listener)."""
+
+    role: str
+    zones: tuple[ZoneSpec, ...] = ()
+    forwards: tuple[tuple[str, str], ...] = ()
+    """Conditional forwarders: (zone, role of the upstream)."""
+    default_forward: str | None = None
+    behaviour: str = "normal"
+    delay_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    fqdn: str
+    servers: tuple[ServerSpec, ...]
+    resolver: tuple[str, ...]
+    """Roles listed as nameservers in the world's resolv.conf, in order."""
+    expected: frozenset[str]
+    """Error and warning codes aksdiag must name (info findings are not listed)."""
+    custom: tuple[str, ...] = ()
+    """Roles passed as --server; empty: aksdiag's default (the resolver's non-Azure nameservers)."""
+    expect: tuple[str, ...] = ()
+    count: int = 1
+    python_only: str = ""
+    """Why BIND cannot serve this world, when it cannot."""
+
+    def server(self, role: str) -> ServerSpec:
+        return next(s for s in self.servers if s.role == role)
+
+
+PUBLIC = ServerSpec(
+    "public",
+    zones=(
+        ZoneSpec("azmk8s.io", a={PUBLIC_FQDN: (ENDPOINT_IP,)}),
+        ZoneSpec("my.com", a={SERVICE_FQDN: (SERVICE_PUBLIC_IP,), "www.my.com": ("20.41.65.8",)}),
+    ),
+)
+PRIVATE_ZONE = ZoneSpec(CLUSTER_ZONE, a={CLUSTER_FQDN: (ENDPOINT_IP,)})
+AZURE = ServerSpec("azure", zones=(PRIVATE_ZONE,), default_forward="public")
+CUSTOM = ServerSpec("custom", forwards=((FORWARD_ZONE, "azure"),), default_forward="public")
+CUSTOM_NO_FORWARDER = ServerSpec("custom", default_forward="public")
+
+
+def _scenarios() -> list[Scenario]:
+    return [
+        Scenario(
+            "healthy",
+            "custom DNS forwards privatelink.koreacentral.azmk8s.io to Azure DNS; the zone is linked",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, CUSTOM),
+            ("custom",),
+            frozenset(),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "no-forwarder",
+            "the custom DNS server has no conditional forwarder: it asks public DNS, which says NXDOMAIN",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, CUSTOM_NO_FORWARDER),
+            ("custom",),
+            frozenset({"DNS001"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "not-linked",
+            "the private zone is not linked to the VNet asking: Azure DNS itself answers NXDOMAIN",
+            CLUSTER_FQDN,
+            (PUBLIC, ServerSpec("azure", default_forward="public"), CUSTOM),
+            ("custom",),
+            frozenset({"DNS002"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "stale-copy",
+            "the custom DNS server holds a hand-made copy of the zone with the endpoint's old address",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                AZURE,
+                ServerSpec(
+                    "custom",
+                    zones=(ZoneSpec(CLUSTER_ZONE, a={CLUSTER_FQDN: (STALE_IP,)}),),
+                    default_forward="public",
+                ),
+            ),
+            ("custom",),
+            frozenset({"DNS003"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "public-leak",
+            "a private zone my.com (internal LB) is not forwarded: the custom server returns the public my.com",
+            SERVICE_FQDN,
+            (
+                PUBLIC,
+                ServerSpec(
+                    "azure",
+                    zones=(ZoneSpec("my.com", a={SERVICE_FQDN: (SERVICE_IP,)}),),
+                    default_forward="public",
+                ),
+                CUSTOM_NO_FORWARDER,
+            ),
+            ("custom",),
+            frozenset({"DNS004"}),
+            expect=(SERVICE_IP,),
+        ),
+        Scenario(
+            "servfail",
+            "the custom server forwards the zone to an upstream that refuses it, so it answers SERVFAIL",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                AZURE,
+                ServerSpec("upstream", behaviour="refuse"),
+                ServerSpec("custom", forwards=((FORWARD_ZONE, "upstream"),), default_forward="public"),
+            ),
+            ("custom",),
+            frozenset({"DNS006"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "dead-server",
+            "the first nameserver is down (packets dropped); the second one answers",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, ServerSpec("dead", behaviour="dead"), CUSTOM),
+            ("dead", "custom"),
+            frozenset({"DNS005"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "slow",
+            "the custom server forwards to a DNS Private Resolver inbound endpoint that answers after 600 ms",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                AZURE,
+                ServerSpec("inbound", zones=(PRIVATE_ZONE,), behaviour="slow", delay_ms=600),
+                ServerSpec("custom", forwards=((FORWARD_ZONE, "inbound"),), default_forward="public"),
+            ),
+            ("custom",),
+            frozenset({"DNS009"}),
+            expect=(ENDPOINT_IP,),
+            count=3,
+        ),
+        Scenario(
+            "tcp-blocked",
+            "the custom server answers over UDP only: TCP/53 is not served (nodes need both)",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                AZURE,
+                ServerSpec(
+                    "custom",
+                    forwards=((FORWARD_ZONE, "azure"),),
+                    default_forward="public",
+                    behaviour="udp-only",
+                ),
+            ),
+            ("custom",),
+            frozenset({"DNS017"}),
+            expect=(ENDPOINT_IP,),
+            python_only="BIND always serves TCP on the port it serves UDP on",
+        ),
+        Scenario(
+            "mixed-resolver",
+            "resolv.conf lists a custom server without the forwarder and Azure DNS together",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, CUSTOM_NO_FORWARDER),
+            ("custom", "azure"),
+            frozenset({"DNS001", "DNS018"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "wrong-endpoint",
+            "the A record in the private zone still holds the old endpoint address after a stop/start",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                ServerSpec(
+                    "azure",
+                    zones=(ZoneSpec(CLUSTER_ZONE, a={CLUSTER_FQDN: (STALE_IP,)}),),
+                    default_forward="public",
+                ),
+                CUSTOM,
+            ),
+            ("custom",),
+            frozenset({"DNS007"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "resolver-diverges",
+            "the host still uses an old DNS server without the forwarder, not the custom server it should",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, CUSTOM, ServerSpec("old", default_forward="public")),
+            ("old",),
+            frozenset({"DNS008"}),
+            custom=("custom",),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "vnet-integration",
+            "API Server VNet Integration: the zone is private.<region>.azmk8s.io, the address the API server's ILB",
+            VNET_INTEGRATION_FQDN,
+            (
+                PUBLIC,
+                ServerSpec(
+                    "azure",
+                    zones=(ZoneSpec(VNET_INTEGRATION_ZONE, a={VNET_INTEGRATION_FQDN: (ILB_IP,)}),),
+                    default_forward="public",
+                ),
+                ServerSpec("custom", forwards=(("private.koreacentral.azmk8s.io", "azure"),), default_forward="public"),
+            ),
+            ("custom",),
+            frozenset(),
+            expect=(ILB_IP,),
+        ),
+        Scenario(
+            "zone-none",
+            "privateDNSZone none: public DNS carries the API server's private address under its public FQDN",
+            PUBLIC_FQDN,
+            (PUBLIC, ServerSpec("azure", default_forward="public"), CUSTOM_NO_FORWARDER),
+            ("custom",),
+            frozenset(),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "off-azure",
+            "run from outside Azure: 168.63.129.16 does not answer; the custom server answers through a resolver",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                ServerSpec("azure", behaviour="dead"),
+                ServerSpec("inbound", zones=(PRIVATE_ZONE,)),
+                ServerSpec("custom", forwards=((FORWARD_ZONE, "inbound"),), default_forward="public"),
+            ),
+            ("custom",),
+            frozenset(),
+            expect=(ENDPOINT_IP,),
+        ),
+    ]
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _scenarios()}
+DEMO_SCENARIO = "no-forwarder"

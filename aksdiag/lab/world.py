@@ -1,0 +1,127 @@
+"""A running scenario: its DNS servers on loopback ports, a resolv.conf that names them, and the settings
+that point aksdiag at them (never at 168.63.129.16 or the machine's own resolver)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aksdiag.facts import Endpoint
+from aksdiag.lab import dnsserver
+from aksdiag.lab.scenarios import SCENARIOS, Scenario, ServerSpec
+from aksdiag.settings import Settings
+
+BACKENDS = ("python", "bind")
+PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only")
+"""Network conditions rather than DNS software: served by Python in every backend."""
+
+
+@dataclass
+class World:
+    scenario: Scenario
+    backend: str
+    endpoints: dict[str, Endpoint]
+    workdir: Path
+    resolv_conf: Path
+    _closers: list[Any] = field(default_factory=list)
+
+    @property
+    def azure_dns(self) -> Endpoint:
+        return self.endpoints["azure"]
+
+    @property
+    def servers(self) -> tuple[Endpoint, ...]:
+        return tuple(self.endpoints[r] for r in self.scenario.custom)
+
+    def settings(self, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "azure_dns": self.azure_dns,
+            "resolv_conf": str(self.resolv_conf),
+            "resolved_upstreams": str(self.workdir / "no-systemd-resolved"),
+            "servers": self.servers,
+            "expect": self.scenario.expect,
+            "count": self.scenario.count,
+            "timeout": 1.0,
+            # Lab answers take milliseconds; only the slow scenario is about latency. A busy machine must not
+            # turn a healthy world's answer into DNS009.
+            "slow_ms": 300.0 if self.scenario.name == "slow" else 1000.0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    def dns_args(self) -> list[str]:
+        """The `aksdiag dns` command line for this world."""
+        args = [
+            "dns",
+            self.scenario.fqdn,
+            "--azure-dns",
+            str(self.azure_dns),
+            "--resolv-conf",
+            str(self.resolv_conf),
+        ]
+        for server in self.servers:
+            args += ["--server", str(server)]
+        for ip in self.scenario.expect:
+            args += ["--expect", ip]
+        if self.scenario.count > 1:
+            args += ["--count", str(self.scenario.count)]
+        return args
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop().close()
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path | None = None) -> World:
+    """Start every server of `scenario` on loopback and write its resolv.conf; close() stops them all."""
+    if isinstance(scenario, str):
+        scenario = SCENARIOS[scenario]
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown lab backend {backend!r}")
+    directory = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"aksdiag-lab-{scenario.name}-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    endpoints = {s.role: Endpoint("127.0.0.1", dnsserver.free_port()) for s in scenario.servers}
+    world = World(scenario, backend, endpoints, directory, directory / "resolv.conf")
+    python = dnsserver.LabServers()
+    world._closers.append(python)
+    try:
+        bind_specs = []
+        for spec in scenario.servers:
+            if backend == "bind" and spec.behaviour not in PYTHON_BEHAVIOURS:
+                bind_specs.append(spec)
+            else:
+                python.add(_python_server(spec, endpoints), endpoints[spec.role].port)
+        if bind_specs:
+            from aksdiag.lab import bind
+
+            world._closers.append(bind.start(bind_specs, endpoints, directory))
+    except BaseException:
+        world.close()
+        raise
+    lines = [f"# aksdiag lab, scenario {scenario.name}: {scenario.summary}"]
+    lines += [f"nameserver {endpoints[role]}" for role in scenario.resolver]
+    lines.append("options ndots:1")
+    world.resolv_conf.write_text("\n".join(lines) + "\n")
+    return world
+
+
+def _python_server(spec: ServerSpec, endpoints: dict[str, Endpoint]) -> dnsserver.ServerSpec:
+    if spec.behaviour == "dead":
+        return dnsserver.ServerSpec(dnsserver.dead, name=spec.role)
+    if spec.behaviour == "refuse":
+        return dnsserver.ServerSpec(dnsserver.refuse, name=spec.role)
+    zones = [dnsserver.Zone(z.origin, dict(z.a), dict(z.cname)) for z in spec.zones]
+    forwards = {zone: endpoints[role] for zone, role in spec.forwards}
+    default = endpoints[spec.default_forward] if spec.default_forward else None
+    handler = dnsserver.make_handler(zones, forwards, default)
+    if spec.behaviour == "slow":
+        handler = dnsserver.slow(handler, spec.delay_ms / 1000)
+    return dnsserver.ServerSpec(handler, tcp=spec.behaviour != "udp-only", name=spec.role)

@@ -1,0 +1,223 @@
+"""The report's vocabulary: hops, findings, probe results and the report, with the JSON round trip.
+
+The field names here are the JSON contract of DESIGN.md (`aksdiag.report/v1`); renderers never rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+SCHEMA = "aksdiag.report/v1"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+class Status(str, Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class Verdict(str, Enum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a path (a DNS server asked, a zone, an endpoint), with what it answered."""
+
+    index: int
+    kind: str
+    name: str
+    status: Status
+    server: str | None = None
+    rcode: str | None = None
+    answers: tuple[str, ...] = ()
+    cname_chain: tuple[str, ...] = ()
+    elapsed_ms: float | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "name": self.name,
+            "server": self.server,
+            "status": self.status.value,
+            "rcode": self.rcode,
+            "answers": list(self.answers),
+            "cname_chain": list(self.cname_chain),
+            "elapsed_ms": _ms(self.elapsed_ms),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Hop:
+        return cls(
+            index=d["index"],
+            kind=d["kind"],
+            name=d["name"],
+            status=Status(d["status"]),
+            server=d.get("server"),
+            rcode=d.get("rcode"),
+            answers=tuple(d.get("answers", ())),
+            cname_chain=tuple(d.get("cname_chain", ())),
+            elapsed_ms=d.get("elapsed_ms"),
+            detail=d.get("detail", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A named fault: what was seen, what to change, and where to read more. Made only by `codes.Code.at`."""
+
+    id: str
+    severity: Severity
+    title: str
+    detail: str
+    remediation: str
+    probe: str
+    hop: int | None = None
+    command: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    docs: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity.value,
+            "title": self.title,
+            "detail": self.detail,
+            "remediation": self.remediation,
+            "command": self.command,
+            "probe": self.probe,
+            "hop": self.hop,
+            "evidence": self.evidence,
+            "docs": self.docs,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        return cls(
+            id=d["id"],
+            severity=Severity(d["severity"]),
+            title=d["title"],
+            detail=d.get("detail", ""),
+            remediation=d.get("remediation", ""),
+            command=d.get("command"),
+            probe=d.get("probe", ""),
+            hop=d.get("hop"),
+            evidence=dict(d.get("evidence") or {}),
+            docs=d.get("docs", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one probe saw and concluded. `reason` explains a skipped or errored probe."""
+
+    probe: str
+    status: Status
+    elapsed_ms: float
+    hops: tuple[Hop, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "probe": self.probe,
+            "title": self.title,
+            "status": self.status.value,
+            "elapsed_ms": _ms(self.elapsed_ms),
+            "hops": [h.to_dict() for h in self.hops],
+            "facts": self.facts,
+        }
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one command found; `verdict` and the exit code follow from the findings."""
+
+    command: str
+    target: str
+    probes: tuple[ProbeResult, ...]
+    elapsed_ms: float
+    version: str = ""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        ordered = [f for p in self.probes for f in p.findings]
+        return tuple(sorted(ordered, key=lambda f: -f.severity.rank))
+
+    @property
+    def verdict(self) -> Verdict:
+        severities = {f.severity for f in self.findings}
+        if Severity.ERROR in severities:
+            return Verdict.BROKEN
+        if Severity.WARNING in severities:
+            return Verdict.DEGRADED
+        return Verdict.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "tool": {"name": "aksdiag", "version": self.version},
+            "command": self.command,
+            "target": self.target,
+            "verdict": self.verdict.value,
+            "elapsed_ms": _ms(self.elapsed_ms),
+            "probes": [p.to_dict() for p in self.probes],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Report:
+        if d.get("schema") != SCHEMA:
+            raise ValueError(f"not an {SCHEMA} document (schema: {d.get('schema')!r})")
+        findings_by_probe: dict[str, list[Finding]] = {}
+        for fd in d.get("findings", []):
+            finding = Finding.from_dict(fd)
+            findings_by_probe.setdefault(finding.probe, []).append(finding)
+        probes = tuple(
+            ProbeResult(
+                probe=p["probe"],
+                title=p.get("title", ""),
+                status=Status(p["status"]),
+                elapsed_ms=p.get("elapsed_ms") or 0.0,
+                hops=tuple(Hop.from_dict(h) for h in p.get("hops", [])),
+                findings=tuple(findings_by_probe.get(p["probe"], [])),
+                facts=p.get("facts", {}),
+                reason=p.get("reason"),
+            )
+            for p in d.get("probes", [])
+        )
+        return cls(
+            command=d["command"],
+            target=d["target"],
+            probes=probes,
+            elapsed_ms=d.get("elapsed_ms") or 0.0,
+            version=d.get("tool", {}).get("version", ""),
+        )
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,56 @@
+"""The Probe type and the registry of probes under `probes/`, imported one by one on demand.
+
+A probe is two pure functions. `plan` says what facts it needs, given the facts known so far (so a need can
+depend on an earlier fact, such as the nameservers of resolv.conf); `judge` turns the facts into hops and
+findings. Neither does I/O: the runner fetches the needs through the sources.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aksdiag.model import Finding, Hop
+from aksdiag.settings import Settings
+
+Facts = Mapping[Hashable, Any]
+"""Fetched facts, keyed by the need that asked for them."""
+
+
+class Skip(Exception):
+    """Raised by `plan` when the probe cannot run here; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    hops: tuple[Hop, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
+    """A JSON-ready summary of the facts behind the verdict (the report's `probes[].facts`)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    title: str
+    codes: tuple[str, ...]
+    plan: Callable[[str, Settings, Facts], list[Hashable]]
+    judge: Callable[[str, Settings, Facts], Judgement]
+
+
+def probe_ids() -> list[str]:
+    """The ids of all probe modules, without importing them."""
+    import probes
+
+    return sorted(m.name for m in pkgutil.iter_modules(probes.__path__) if not m.name.startswith("_"))
+
+
+def load(probe_id: str) -> Probe:
+    module = importlib.import_module(f"probes.{probe_id}")
+    probe: Probe = module.PROBE
+    if probe.id != probe_id:
+        raise RuntimeError(f"probes/{probe_id}.py declares id {probe.id!r}")
+    return probe

@@ -1,0 +1,48 @@
+"""Markdown renderer: a report that pastes into a ticket or a pull request as it is."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from aksdiag.model import Report
+
+_ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "💥", "skipped": "⏭️"}
+
+
+def render(report: Report, out: TextIO) -> None:
+    w = out.write
+    w(f"## aksdiag {report.command} `{report.target}`: **{report.verdict.value.upper()}**\n\n")
+    w(f"aksdiag {report.version}, {report.elapsed_ms / 1000:.2f} s\n")
+    for probe in report.probes:
+        w(f"\n### {probe.title or probe.probe} — {_ICON[probe.status.value]} {probe.status.value}\n\n")
+        if probe.reason:
+            w(f"{probe.reason}\n")
+        if probe.hops:
+            w("| # | hop | server | status | rcode | answers | ms |\n|---|---|---|---|---|---|---|\n")
+            for h in probe.hops:
+                answers = ", ".join(h.answers) or "—"
+                ms = "" if h.elapsed_ms is None else f"{h.elapsed_ms:.1f}"
+                w(
+                    f"| {h.index} | {_cell(h.name)} | {h.server or ''} | {_ICON[h.status.value]} {h.status.value} "
+                    f"| {h.rcode or ''} | {_cell(answers)} | {ms} |\n"
+                )
+            details = [h for h in probe.hops if h.detail]
+            if details:
+                w("\n")
+                for h in details:
+                    w(f"- hop {h.index}: {h.detail}\n")
+    findings = report.findings
+    w(f"\n### Findings ({len(findings)})\n\n")
+    if not findings:
+        w("No fault found.\n")
+    for f in findings:
+        hop = f" (hop {f.hop})" if f.hop else ""
+        w(f"#### {f.id} {f.severity.value}: {f.title}{hop}\n\n{f.detail}\n\n**Fix:** {f.remediation}\n\n")
+        if f.command:
+            w(f"```\n{f.command}\n```\n\n")
+        if f.docs:
+            w(f"Docs: {f.docs}\n\n")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,116 @@
+"""Text renderer (rich): the chain as numbered hops with status and timing, then each finding with its fix.
+
+Colours only on a terminal; piped output is plain text at a fixed width, so it pastes cleanly.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from aksdiag.model import Finding, ProbeResult, Report
+
+_MARK = {
+    "ok": ("✔", "green"),
+    "warn": ("!", "yellow"),
+    "fail": ("✘", "red"),
+    "error": ("✘", "magenta"),
+    "skipped": ("–", "dim"),
+}
+_SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
+_VERDICT_STYLE = {"ok": "bold green", "degraded": "bold yellow", "broken": "bold red"}
+
+
+def console_for(out: TextIO) -> Console:
+    terminal = out.isatty()
+    return Console(
+        file=out,
+        width=None if terminal else 110,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
+    )
+
+
+def render(report: Report, out: TextIO) -> None:
+    console = console_for(out)
+    findings = report.findings
+    verdict = report.verdict.value
+    _line(console, Text.assemble((f"aksdiag {report.command} ", "bold"), (report.target, "bold cyan")))
+    _line(
+        console,
+        Text.assemble(
+            "verdict ",
+            (verdict.upper(), _VERDICT_STYLE[verdict]),
+            (
+                f" · {len(findings)} finding{'s' if len(findings) != 1 else ''} · {report.elapsed_ms / 1000:.2f} s",
+                "dim",
+            ),
+        ),
+    )
+    for probe in report.probes:
+        console.print()
+        _probe(console, probe)
+    console.print()
+    _findings(console, findings)
+
+
+def _probe(console: Console, probe: ProbeResult) -> None:
+    mark, style = _MARK[probe.status.value]
+    _line(
+        console,
+        Text.assemble((f"{mark} ", style), (probe.title or probe.probe, "bold"), (f"  {probe.status.value}", style)),
+    )
+    if probe.reason:
+        _indented(console, probe.reason, 2, "dim")
+    for hop in probe.hops:
+        mark, style = _MARK[hop.status.value]
+        answer = ", ".join(hop.answers) if hop.answers else (hop.rcode or hop.status.value)
+        if hop.cname_chain:
+            answer = " → ".join([*hop.cname_chain, answer])
+        where = Text.assemble(
+            f"{hop.index:>3} ", (mark, style), f" {hop.kind:<13}", (hop.name, "bold"),
+            (f"  {hop.server}" if hop.server else "", "cyan"),
+        )  # fmt: skip
+        ms = f"  {hop.elapsed_ms:.1f} ms" if hop.elapsed_ms is not None else ""
+        result = Text.assemble("→ ", (answer, style), (ms, "dim"))
+        if where.cell_len + 2 + result.cell_len <= console.width:
+            _line(console, Text.assemble(where, "  ", result))
+        else:
+            _line(console, where)
+            _line(console, Text.assemble(" " * 20, result))
+        if hop.detail:
+            _indented(console, hop.detail, 20, "dim")
+
+
+def _findings(console: Console, findings: tuple[Finding, ...]) -> None:
+    if not findings:
+        console.print(Text("No fault found on this path.", style="green"))
+        return
+    console.print(Text(f"Findings ({len(findings)})", style="bold"))
+    for f in findings:
+        hop = f"  (hop {f.hop})" if f.hop else ""
+        severity = (f"{f.severity.value:<7} ", _SEVERITY_STYLE[f.severity.value])
+        _line(console, Text.assemble((f"{f.id} ", "bold"), severity, f.title, (hop, "dim")))
+        _indented(console, f.detail, 4)
+        _indented(console, f"Fix: {f.remediation}", 4)
+        if f.command:
+            _indented(console, f"Run: {f.command}", 4, "cyan")
+        if f.docs:
+            _indented(console, f"Docs: {f.docs}", 4, "dim")
+
+
+def _indented(console: Console, text: str, indent: int, style: str = "") -> None:
+    """Wrapped with a hanging indent and no trailing blanks, so it pastes cleanly into a ticket."""
+    width = max(40, console.width - indent)
+    for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]:
+        _line(console, Text(" " * indent + line, style=style))
+
+
+def _line(console: Console, text: Text) -> None:
+    """One physical line, never re-wrapped by rich (a long name stays whole rather than split mid-word)."""
+    console.print(text, overflow="ignore", crop=False, no_wrap=True)

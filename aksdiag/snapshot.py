@@ -1,0 +1,172 @@
+"""Snapshots: every fact a run gathered, as JSON, so any probe can be judged again offline (`--from`).
+
+A snapshot holds the run's settings and a list of (need, fact) pairs, each tagged with its kind. Tokens are
+never in it (no fact holds one). `redact` masks subscription ids and IP addresses consistently — the same
+address always becomes the same stand-in, private stays private and public stays public — so the verdicts
+of the redacted snapshot are the verdicts of the original.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Hashable
+from typing import Any
+
+from aksdiag.facts import (
+    AzureContext,
+    AzureContextNeed,
+    AzureReadError,
+    DnsAnswer,
+    DnsQuery,
+    DnsResult,
+    Endpoint,
+    KubeContextNeed,
+    Outcome,
+    ResolverConfig,
+    ResolverConfigNeed,
+)
+from aksdiag.settings import Settings
+
+SCHEMA = "aksdiag.snapshot/v1"
+
+
+def dump(command: str, target: str, settings: Settings, facts: dict[Hashable, Any]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "command": command,
+        "target": target,
+        "settings": _settings_to_dict(settings),
+        "facts": [{"need": _encode(need), "fact": _encode(fact)} for need, fact in facts.items()],
+    }
+
+
+def load(doc: dict[str, Any]) -> tuple[str, str, Settings, dict[Hashable, Any]]:
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"not an {SCHEMA} document (schema: {doc.get('schema')!r})")
+    facts = {_decode(pair["need"]): _decode(pair["fact"]) for pair in doc["facts"]}
+    return doc["command"], doc["target"], _settings_from_dict(doc["settings"]), facts
+
+
+# ---------------------------------------------------------------- codec: tagged dataclasses
+
+_KINDS: dict[str, type] = {
+    c.__name__: c
+    for c in (
+        AzureContext, AzureContextNeed, AzureReadError, DnsAnswer, DnsQuery, DnsResult, Endpoint, ResolverConfig,
+        ResolverConfigNeed, KubeContextNeed,
+    )
+}  # fmt: skip
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {"kind": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = _encode(getattr(value, f.name))
+        return out
+    if isinstance(value, Outcome):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("kind")
+    if kind not in _KINDS:
+        return {k: _decode(v) for k, v in value.items()}
+    cls = _KINDS[kind]
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in value:
+            continue
+        raw = _decode(value[f.name])
+        if f.name == "outcome":
+            raw = Outcome(raw)
+        elif isinstance(raw, list) and f.name not in ("endpoints", "other_zones"):
+            raw = tuple(raw)
+        kwargs[f.name] = raw
+    return cls(**kwargs)
+
+
+def _settings_to_dict(settings: Settings) -> dict[str, Any]:
+    d = {f.name: _encode(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
+    d.pop("extra", None)
+    d.pop("apiserver", None)  # holds credentials: never saved
+    return d
+
+
+def _settings_from_dict(d: dict[str, Any]) -> Settings:
+    names = {f.name for f in dataclasses.fields(Settings)} - {"extra", "apiserver"}
+    values = {k: _decode(v) for k, v in d.items() if k in names}
+    for key in ("servers", "expect", "ports", "addresses"):
+        values[key] = tuple(values.get(key) or ())
+    return Settings(**values)
+
+
+# ---------------------------------------------------------------- redaction
+
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_SUBSCRIPTION = re.compile(rf"(?i)(/subscriptions/)({_GUID})")
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+
+
+_KEEP = frozenset({"168.63.129.16", "169.254.10.10", "169.254.10.11", "127.0.0.53"})
+"""Well-known platform addresses: they identify nobody, and the verdicts depend on them."""
+
+
+class Redactor:
+    """Consistent stand-ins: private → 10.255.x.y, public → 20.255.x.y; loopback and 168.63.129.16 kept."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[str, str] = {}
+        self.addresses: dict[str, str] = {}
+
+    def text(self, s: str) -> str:
+        s = _SUBSCRIPTION.sub(lambda m: m.group(1) + self._subscription(m.group(2)), s)
+        return _IPV4.sub(lambda m: self._address(m.group(1)), s)
+
+    def value(self, v: Any) -> Any:
+        if isinstance(v, str):
+            return self._subscription(v) if re.fullmatch(_GUID, v) and v.lower() in self.subscriptions else self.text(v)
+        if isinstance(v, list):
+            return [self.value(x) for x in v]
+        if isinstance(v, dict):
+            return {self.text(k): self.value(x) for k, x in v.items()}
+        return v
+
+    def _subscription(self, guid: str) -> str:
+        key = guid.lower()
+        if key not in self.subscriptions:
+            self.subscriptions[key] = f"00000000-0000-0000-0000-{len(self.subscriptions) + 1:012d}"
+        return self.subscriptions[key]
+
+    def _address(self, text: str) -> str:
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            return text
+        if text in _KEEP or ip.is_loopback or ip.is_unspecified:
+            return text
+        if text not in self.addresses:
+            n = len(self.addresses) + 1
+            prefix = "20.255" if ip.is_global else "10.255"
+            self.addresses[text] = f"{prefix}.{n // 250}.{n % 250 + 1}"
+        return self.addresses[text]
+
+
+def redact(doc: dict[str, Any]) -> dict[str, Any]:
+    redactor = Redactor()
+    for pair in doc.get("facts", []):  # learn every subscription id first, so bare ids are caught too
+        for m in _SUBSCRIPTION.finditer(str(pair)):
+            redactor._subscription(m.group(2))
+    out: dict[str, Any] = redactor.value(doc)
+    return out

@@ -1,0 +1,178 @@
+"""DNS source: sends the queries probes asked for, all concurrently, and records what came back.
+
+Each sample gets the run's timeout from the moment it is sent, and samples of one query are only staggered a
+little, so a dead server costs one timeout however many hops, transports and samples ask it. CNAMEs the server
+did not follow are chased at the same server. Nothing raises: every failure becomes a DnsAnswer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import time
+from collections.abc import Mapping
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from aksdiag.facts import DnsAnswer, DnsQuery, DnsResult, Endpoint, Outcome
+from aksdiag.inputs import parse_endpoint
+
+ENV_ADDRESS_MAP = "AKSDIAG_ADDRESS_MAP"
+"""`10.1.0.4=127.0.0.1:5301,…`: send what is meant for one server to another (the lab stands in for a VNet)."""
+ENV_LOOPBACK_ONLY = "AKSDIAG_LOOPBACK_ONLY"
+"""`1`: never send to an address off loopback (the tests set it: a bug cannot leak a packet)."""
+
+MAX_CNAME_HOPS = 8
+STAGGER_S = 0.02
+"""Gap between the samples of one query with --count: enough to spread them, small against any timeout."""
+
+
+async def fetch(queries: list[DnsQuery], timeout: float) -> dict[DnsQuery, DnsResult]:
+    """Send every query (all samples) concurrently; return one DnsResult per query."""
+    results = await asyncio.gather(*(_samples(q, timeout) for q in queries))
+    return dict(zip(queries, results, strict=True))
+
+
+async def _samples(q: DnsQuery, timeout: float) -> DnsResult:
+    async def delayed(i: int) -> DnsAnswer:
+        if i:
+            await asyncio.sleep(i * min(STAGGER_S, timeout / (4 * q.samples)))
+        return await ask(q, timeout)
+
+    answers = await asyncio.gather(*(delayed(i) for i in range(max(1, q.samples))))
+    return DnsResult(q, tuple(answers))
+
+
+async def ask(q: DnsQuery, timeout: float) -> DnsAnswer:
+    """One query to one server, CNAMEs chased, within `timeout` seconds in all."""
+    started = time.perf_counter()
+    deadline = started + timeout
+    name = dns.name.from_text(q.name)
+    rdtype = dns.rdatatype.from_text(q.rdtype)
+    chain: list[str] = []
+    seen = {name}
+    while True:
+        answer = await _exchange(q, name, rdtype, deadline)
+        elapsed = (time.perf_counter() - started) * 1000
+        if not isinstance(answer, dns.message.Message):
+            return DnsAnswer(outcome=answer[0], error=answer[1], cname_chain=tuple(chain), elapsed_ms=elapsed)
+        truncated = bool(answer.flags & dns.flags.TC)
+        rcode = dns.rcode.to_text(answer.rcode())
+        addresses, more_chain, final = _walk_answer(answer, name, rdtype)
+        chain.extend(more_chain)
+        zone = _soa_owner(answer)
+        outcome = _outcome(answer.rcode(), addresses)
+        needs_chase = outcome is Outcome.NODATA and final != name and rdtype != dns.rdatatype.CNAME
+        if needs_chase and final not in seen and len(chain) < MAX_CNAME_HOPS:
+            seen.add(final)
+            name = final
+            continue
+        if rdtype == dns.rdatatype.SOA and zone and outcome is Outcome.ANSWER:
+            addresses = ()
+        return DnsAnswer(
+            outcome=outcome,
+            rcode=rcode,
+            addresses=tuple(addresses),
+            cname_chain=tuple(chain),
+            elapsed_ms=elapsed,
+            truncated=truncated,
+            zone=zone,
+        )
+
+
+def destination(server: Endpoint, environ: Mapping[str, str] | None = None) -> Endpoint | None:
+    """Where a query for `server` really goes (AKSDIAG_ADDRESS_MAP); None when AKSDIAG_LOOPBACK_ONLY forbids it."""
+    env = os.environ if environ is None else environ
+    for pair in filter(None, env.get(ENV_ADDRESS_MAP, "").split(",")):
+        meant, _, real = pair.partition("=")
+        if meant.strip() in (server.host, str(server)):
+            server = parse_endpoint(real.strip())
+            break
+    if env.get(ENV_LOOPBACK_ONLY) == "1" and not ipaddress.ip_address(server.host).is_loopback:
+        return None
+    return server
+
+
+async def _exchange(
+    q: DnsQuery, name: dns.name.Name, rdtype: dns.rdatatype.RdataType, deadline: float
+) -> dns.message.Message | tuple[Outcome, str]:
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        return Outcome.TIMEOUT, f"no answer within the deadline over {q.transport.upper()}"
+    target = destination(q.server)
+    if target is None:
+        return Outcome.UNREACHABLE, f"not sent: {q.server.host} is off loopback and {ENV_LOOPBACK_ONLY}=1"
+    request = dns.message.make_query(name, rdtype)
+    host, port = target.host, target.port
+    try:
+        if q.transport == "tcp":
+            return await dns.asyncquery.tcp(request, host, port=port, timeout=remaining)
+        return await dns.asyncquery.udp(request, host, port=port, timeout=remaining)
+    except dns.exception.Timeout:
+        return Outcome.TIMEOUT, f"no answer within {remaining:.1f} s over {q.transport.upper()}"
+    except dns.query.BadResponse:
+        return Outcome.ERROR, "the reply does not match the query (another id, name or type)"
+    except dns.query.UnexpectedSource as e:
+        return Outcome.ERROR, f"the reply came from another address ({e})"
+    except (dns.message.ShortHeader, dns.message.TrailingJunk, dns.exception.FormError) as e:
+        return Outcome.ERROR, f"malformed reply: {type(e).__name__}: {e}"
+    except dns.exception.DNSException as e:
+        return Outcome.ERROR, f"bad reply: {type(e).__name__}: {e}"
+    except ConnectionRefusedError:
+        return Outcome.UNREACHABLE, f"connection refused ({q.transport.upper()}/{port} not served)"
+    except EOFError:
+        return Outcome.ERROR, "the server closed the connection without an answer"
+    except OSError as e:
+        return Outcome.UNREACHABLE, f"{q.transport.upper()}: {e.strerror or e}"
+
+
+def _walk_answer(
+    msg: dns.message.Message, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
+) -> tuple[list[str], list[str], dns.name.Name]:
+    """Follow CNAMEs from qname inside the answer section; return addresses, the chain and the final name."""
+    name = qname
+    chain: list[str] = []
+    for _ in range(MAX_CNAME_HOPS + 1):
+        rrset = _find(msg, name, rdtype)
+        if rrset is not None:
+            return [r.to_text() for r in rrset], chain, name
+        cname = _find(msg, name, dns.rdatatype.CNAME)
+        if cname is None or rdtype == dns.rdatatype.CNAME:
+            break
+        target = cname[0].target
+        chain.append(target.to_text(omit_final_dot=True))
+        name = target
+    return [], chain, name
+
+
+def _find(msg: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType):  # type: ignore[no-untyped-def]
+    for rrset in msg.answer:
+        if rrset.name == name and rrset.rdtype == rdtype:
+            return rrset
+    return None
+
+
+def _soa_owner(msg: dns.message.Message) -> str | None:
+    for section in (msg.answer, msg.authority):
+        for rrset in section:
+            if rrset.rdtype == dns.rdatatype.SOA:
+                return rrset.name.to_text(omit_final_dot=True)
+    return None
+
+
+def _outcome(rcode: int, addresses: list[str]) -> Outcome:
+    if rcode == dns.rcode.NOERROR:
+        return Outcome.ANSWER if addresses else Outcome.NODATA
+    return {
+        dns.rcode.NXDOMAIN: Outcome.NXDOMAIN,
+        dns.rcode.SERVFAIL: Outcome.SERVFAIL,
+        dns.rcode.REFUSED: Outcome.REFUSED,
+    }.get(rcode, Outcome.ERROR)

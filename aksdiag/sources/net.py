@@ -1,0 +1,276 @@
+"""Network source for the API server: TCP connects, TLS handshakes and HTTP health reads, all concurrent.
+
+Every failure is a fact (refused, timed out, handshake error). Credentials (bearer token, client certificate)
+leave the process only over a TLS connection verified against the cluster's CA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import ssl
+import tempfile
+import time
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidSignature
+
+from aksdiag.facts import HttpNeed, HttpResult, TcpConnect, TcpConnectNeed, TlsNeed, TlsPeer
+
+if TYPE_CHECKING:
+    from aksdiag.kubeconfig import ApiServerConfig
+
+
+def _refused_off_loopback(address: str) -> str | None:
+    """AKSDIAG_LOOPBACK_ONLY=1 (the tests set it): nothing is sent to an address off loopback."""
+    if os.environ.get("AKSDIAG_LOOPBACK_ONLY") != "1":
+        return None
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return f"not sent: {address} is off loopback and AKSDIAG_LOOPBACK_ONLY=1"
+
+
+async def fetch(needs: list[Hashable], timeout: float, config: ApiServerConfig | None) -> dict[Hashable, Any]:
+    http = _Http(config, timeout) if any(isinstance(n, HttpNeed) for n in needs) else None
+    jobs: list[Any] = []
+    for need in needs:
+        refused = _refused_off_loopback(need.address) if isinstance(need, TcpConnectNeed | TlsNeed | HttpNeed) else None
+        if refused:
+            jobs.append(_not_sent(need, refused))
+        elif isinstance(need, TcpConnectNeed):
+            jobs.append(tcp_connect(need, timeout))
+        elif isinstance(need, TlsNeed):
+            jobs.append(tls_handshake(need, timeout))
+        elif isinstance(need, HttpNeed) and http is not None:
+            jobs.append(http.get(need))
+    try:
+        results = await asyncio.gather(*jobs)
+    finally:
+        if http is not None:
+            await http.close()
+    return dict(zip([n for n in needs if isinstance(n, TcpConnectNeed | TlsNeed | HttpNeed)], results, strict=True))
+
+
+async def _not_sent(need: Hashable, why: str) -> Any:
+    if isinstance(need, TcpConnectNeed):
+        return TcpConnect("error", error=why)
+    if isinstance(need, TlsNeed):
+        return TlsPeer("refused", error=why)
+    return HttpResult("not-sent", error=why)
+
+
+async def tcp_connect(need: TcpConnectNeed, timeout: float) -> TcpConnect:
+    started = time.perf_counter()
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(need.address, need.port), timeout)
+    except asyncio.TimeoutError:
+        return TcpConnect("timeout", error=f"no answer within {timeout:g} s")
+    except ConnectionRefusedError:
+        return TcpConnect("refused", _ms(started), "connection refused")
+    except OSError as e:
+        return TcpConnect("error", _ms(started), e.strerror or str(e))
+    elapsed = _ms(started)
+    await _close(writer)
+    return TcpConnect("open", elapsed)
+
+
+async def tls_handshake(need: TlsNeed, timeout: float) -> TlsPeer:
+    """One handshake that accepts any certificate, then the checks done here: the chain against the cluster's
+    CA (a per-cluster CA signs the API server directly), never the name — SANs are judged by the probe. Without a
+    CA of our own but asked to verify, the system store decides in a second, verifying handshake."""
+    started = time.perf_counter()
+    lenient = ssl.create_default_context()
+    lenient.check_hostname, lenient.verify_mode = False, ssl.CERT_NONE
+    try:
+        der = await _peer_certificate(need, lenient, timeout)
+    except asyncio.TimeoutError:
+        return TlsPeer("timeout", error=f"no TLS handshake within {timeout:g} s")
+    except ConnectionRefusedError:
+        return TlsPeer("refused", elapsed_ms=_ms(started), error="connection refused")
+    except (OSError, ssl.SSLError) as e:
+        return TlsPeer("error", elapsed_ms=_ms(started), error=f"{type(e).__name__}: {e}")
+    elapsed = _ms(started)
+    trusted: bool | None = None
+    verify_error: str | None = None
+    if need.verify and need.ca_pem:
+        trusted, verify_error = _issued_by(der, need.ca_pem)
+    elif need.verify:
+        store = ssl.create_default_context()
+        store.check_hostname = False
+        try:
+            await _peer_certificate(need, store, timeout)
+            trusted = True
+        except ssl.SSLCertVerificationError as e:
+            trusted, verify_error = False, e.verify_message or str(e)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError) as e:
+            verify_error = f"not verified: {e}"
+    return _describe(der, trusted, verify_error, elapsed)
+
+
+def _issued_by(der: bytes, ca_pem: str) -> tuple[bool, str | None]:
+    """Whether the CA bundle's certificate that issued `der` really signed it."""
+    from cryptography import x509
+
+    leaf = x509.load_der_x509_certificate(der)
+    cas = x509.load_pem_x509_certificates(ca_pem.encode())
+    for ca in cas:
+        if ca.subject != leaf.issuer:
+            continue
+        try:
+            leaf.verify_directly_issued_by(ca)
+        except (ValueError, TypeError, InvalidSignature) as e:
+            return (
+                False,
+                f"the signature does not verify against {ca.subject.rfc4514_string()} ({e or 'bad signature'})",
+            )
+        return True, None
+    return False, f"certificate signed by unknown authority {leaf.issuer.rfc4514_string()}"
+
+
+async def _peer_certificate(need: TlsNeed, context: ssl.SSLContext, timeout: float) -> bytes:
+    _, writer = await asyncio.wait_for(
+        asyncio.open_connection(
+            need.address, need.port, ssl=context, server_hostname=need.server_name, ssl_handshake_timeout=timeout
+        ),
+        timeout,
+    )
+    try:
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    finally:
+        await _close(writer)
+    if not der:
+        raise ssl.SSLError("the server sent no certificate")
+    return bytes(der)
+
+
+def _describe(der: bytes, trusted: bool | None, verify_error: str | None, elapsed_ms: float) -> TlsPeer:
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns_names = tuple(san.get_values_for_type(x509.DNSName))
+        ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    except x509.ExtensionNotFound:
+        dns_names, ips = (), ()
+    return TlsPeer(
+        "ok", trusted, verify_error, subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
+        dns_names=dns_names, ip_addresses=ips, not_before=cert.not_valid_before_utc.isoformat(),
+        not_after=cert.not_valid_after_utc.isoformat(), elapsed_ms=elapsed_ms,
+    )  # fmt: skip
+
+
+class _Http:
+    """Two HTTP clients for all health reads: an anonymous one that trusts anything (reachability only; trust is
+    judged by the handshake) and one with the kubeconfig's credentials that trusts only the cluster's CA."""
+
+    def __init__(self, config: ApiServerConfig | None, timeout: float) -> None:
+        import httpx
+
+        self.httpx, self.config, self.timeout = httpx, config, timeout
+        anonymous = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        anonymous.check_hostname, anonymous.verify_mode = False, ssl.CERT_NONE
+        self.anonymous = httpx.AsyncClient(verify=anonymous, timeout=timeout, trust_env=False)
+        self.authenticated: Any = None
+        self.headers: dict[str, str] = {}
+        self.why_not: str | None = None
+        self._ready = asyncio.Lock()
+
+    async def _credentials(self) -> None:
+        """Build the authenticated client once (an exec plugin runs once, not per request)."""
+        async with self._ready:
+            if self.authenticated is not None or self.why_not is not None:
+                return
+            c = self.config
+            if c is None or not (c.token or c.client_cert_pem or c.exec_command):
+                self.why_not = "no credentials in the kubeconfig"
+                return
+            token = c.token
+            if not token and c.exec_command:
+                from aksdiag.kubeconfig import exec_token
+
+                token, self.why_not = await asyncio.to_thread(exec_token, c)
+                if self.why_not:
+                    return
+            if token:
+                self.headers["Authorization"] = f"Bearer {token}"
+            context = client_tls_context(c, verify=True)
+            self.authenticated = self.httpx.AsyncClient(verify=context, timeout=self.timeout, trust_env=False)
+
+    async def get(self, need: HttpNeed) -> HttpResult:
+        httpx = self.httpx
+        client, headers = self.anonymous, {"Host": need.server_name, "Accept": "text/plain, application/json"}
+        if need.authenticated:
+            await self._credentials()
+            if self.authenticated is None:
+                return HttpResult("not-sent", error=self.why_not)
+            client, headers = self.authenticated, headers | self.headers
+        host = f"[{need.address}]" if ":" in need.address else need.address
+        started = time.perf_counter()
+        try:
+            response = await client.get(
+                f"https://{host}:{need.port}{need.path}", headers=headers, extensions={"sni_hostname": need.server_name}
+            )
+        except httpx.ConnectTimeout:
+            return HttpResult("timeout", error=f"no connection within {self.timeout:g} s")
+        except httpx.TimeoutException:
+            return HttpResult("timeout", error=f"no answer within {self.timeout:g} s")
+        except httpx.ConnectError as e:
+            text = str(e)
+            kind = "tls-error" if "CERTIFICATE" in text.upper() or "SSL" in text.upper() else "refused"
+            return HttpResult(kind, elapsed_ms=_ms(started), error=text[:300])
+        except httpx.HTTPError as e:
+            return HttpResult("error", elapsed_ms=_ms(started), error=f"{type(e).__name__}: {e}"[:300])
+        return HttpResult("ok", response.status_code, response.text[:4000], _ms(started))
+
+    async def close(self) -> None:
+        await self.anonymous.aclose()
+        if self.authenticated is not None:
+            await self.authenticated.aclose()
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(OSError, ssl.SSLError, asyncio.TimeoutError):
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+
+def client_tls_context(config: ApiServerConfig, verify: bool) -> ssl.SSLContext:
+    """TLS for talking to the API server as the kubeconfig's user: the cluster's CA (or the system store), and the
+    client certificate when there is one. `verify=False` only for a kubeconfig that says insecure-skip-tls-verify."""
+    if verify:
+        context = ssl.create_default_context(cadata=config.ca_pem) if config.ca_pem else ssl.create_default_context()
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    if config.client_cert_pem and config.client_key_pem:
+        files = [_temp_pem(config.client_cert_pem), _temp_pem(config.client_key_pem)]
+        try:
+            context.load_cert_chain(files[0], files[1])
+        finally:
+            for f in files:
+                _remove(f)
+    return context
+
+
+def _temp_pem(text: str) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as f:
+        f.write(text)
+        return f.name
+
+
+def _remove(path: str) -> None:
+    import os
+
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

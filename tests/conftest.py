@@ -1,0 +1,74 @@
+"""Every test runs with every address aksdiag may send to pointed at loopback.
+
+AKSDIAG_AZURE_DNS names a loopback port where nothing listens and AKSDIAG_RESOLV_CONF a lab file naming a
+loopback nameserver, so no test can reach 168.63.129.16 or this machine's own resolver (off loopback);
+AKSDIAG_LOOPBACK_ONLY=1 makes every source (DNS, TCP/TLS/HTTP, Kubernetes, ARM) refuse any other destination; ARM is a closed
+loopback port with a static token, so no test can reach Azure or ask a metadata service for a credential.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aksdiag.lab import world as lab_world
+from aksdiag.lab.dnsserver import free_port
+from aksdiag.lab.scenarios import Scenario
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("loopback")
+    resolv = home / "resolv.conf"
+    resolv.write_text(f"# written by tests/conftest.py: loopback only\nnameserver 127.0.0.1:{free_port()}\n")
+    monkeypatch.setenv("AKSDIAG_AZURE_DNS", f"127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AKSDIAG_RESOLV_CONF", str(resolv))
+    monkeypatch.setenv("AKSDIAG_RESOLVED_CONF", str(home / "no-systemd-resolved"))
+    monkeypatch.setenv("AKSDIAG_LOOPBACK_ONLY", "1")
+    monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", f"https://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("AKSDIAG_ARM_TOKEN", "aksdiag-test-token")
+    monkeypatch.delenv("AKSDIAG_ADDRESS_MAP", raising=False)
+    for name in (
+        "KUBERNETES_SERVICE_HOST",
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_SUBSCRIPTION_ID",
+        "IDENTITY_ENDPOINT",
+        "MSI_ENDPOINT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return resolv
+
+
+def bind_available() -> bool:
+    return shutil.which("named") is not None or Path("/usr/sbin/named").exists()
+
+
+@pytest.fixture
+def bind_required() -> None:
+    """Skips without BIND, unless AKSDIAG_REQUIRE_BIND=1 (CI), where a missing BIND is a failure."""
+    if bind_available():
+        return
+    if os.environ.get("AKSDIAG_REQUIRE_BIND") == "1":
+        pytest.fail("BIND 9 (named) is required here (AKSDIAG_REQUIRE_BIND=1): apt-get install bind9")
+    pytest.skip("BIND 9 (named) is not installed: apt-get install bind9")
+
+
+@pytest.fixture
+def start_world(tmp_path: Path) -> Iterator[object]:
+    """start_world(scenario, backend) → a running lab World, stopped after the test."""
+    worlds: list[lab_world.World] = []
+
+    def start(scenario: Scenario | str, backend: str = "python") -> lab_world.World:
+        world = lab_world.start(scenario, backend, tmp_path / f"world-{len(worlds)}")
+        worlds.append(world)
+        return world
+
+    yield start
+    for w in worlds:
+        w.close()

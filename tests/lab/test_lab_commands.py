@@ -1,0 +1,115 @@
+"""`aksdiag demo` and `aksdiag lab up/list` as a newcomer runs them: real processes on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import dns.message
+import dns.query
+
+from aksdiag.lab.scenarios import DEMO_SCENARIO, SCENARIOS
+
+AKSDIAG = [sys.executable, "-m", "aksdiag.cli"]
+
+
+def test_demo_names_the_broken_hop() -> None:
+    proc = subprocess.run([*AKSDIAG, "demo"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert "DNS001" in proc.stdout
+    assert "privatelink.koreacentral.azmk8s.io" in proc.stdout
+    assert f"scenario {DEMO_SCENARIO!r}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_healthy_scenario_exits_0_with_no_fault() -> None:
+    proc = subprocess.run([*AKSDIAG, "demo", "--scenario", "healthy"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No fault found" in proc.stdout
+
+
+def test_demo_unknown_scenario_is_a_usage_error() -> None:
+    proc = subprocess.run([*AKSDIAG, "demo", "--scenario", "nope"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown scenario" in proc.stderr
+
+
+def test_lab_list_names_every_scenario() -> None:
+    out = subprocess.run([*AKSDIAG, "lab", "list"], capture_output=True, text=True, timeout=60, check=True).stdout
+    for name, scenario in SCENARIOS.items():
+        line = next(line for line in out.splitlines() if line.strip().startswith(name + " "))
+        for code in scenario.expected:
+            assert code in line
+
+
+def test_lab_up_serves_until_interrupted() -> None:
+    proc = subprocess.Popen(
+        [*AKSDIAG, "lab", "up", "--scenario", "stale-copy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        custom = re.search(r"custom\s+127\.0\.0\.1:(\d+)", "".join(lines))
+        assert custom, lines
+        query = dns.message.make_query(SCENARIOS["stale-copy"].fqdn, "A")
+        answer = dns.query.udp(query, "127.0.0.1", port=int(custom.group(1)), timeout=2)
+        assert [r.to_text() for r in answer.answer[0]] == ["10.224.0.9"]
+        assert "aksdiag dns" in "".join(lines)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "lab stopped" in err
+
+
+def test_lab_arm_serves_a_world_the_sdk_can_read() -> None:
+    import json
+    import ssl
+    import urllib.request
+
+    from aksdiag.lab import armworld
+
+    proc = subprocess.Popen(
+        [*AKSDIAG, "lab", "arm", "--world", "healthy"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        endpoint = re.search(r"AKSDIAG_ARM_ENDPOINT=(\S+)", text).group(1)  # type: ignore[union-attr]
+        ca = re.search(r"REQUESTS_CA_BUNDLE=(\S+)", text).group(1)  # type: ignore[union-attr]
+        cluster = (
+            f"/subscriptions/{armworld.SUBSCRIPTION}/resourceGroups/{armworld.CLUSTER_RG}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{armworld.CLUSTER}"
+        )
+        request = urllib.request.Request(endpoint + cluster, headers={"Authorization": "Bearer lab"})
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca), timeout=5) as r:
+            assert json.loads(r.read())["name"] == armworld.CLUSTER
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+
+
+def test_lab_arm_unknown_world_is_a_usage_error() -> None:
+    proc = subprocess.run([*AKSDIAG, "lab", "arm", "--world", "nope"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "neither an ARM world nor a directory" in proc.stderr
