@@ -287,7 +287,7 @@ class KubeContextNeed:
 
 @dataclass(frozen=True)
 class KubeListNeed:
-    """Need: list `resource` (`pods`, `nodes`, `services`, `nodenetworkconfigs`) across namespaces, with selectors."""
+    """Need: list `resource` (`pods`, `nodes`, `services`, `events`, `nodenetworkconfigs`) across namespaces."""
 
     context: KubeContextNeed
     resource: str

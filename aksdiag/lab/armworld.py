@@ -74,6 +74,8 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
     """The resource bodies of a world, by name (see WORLDS)."""
     if world not in WORLDS:
         raise ValueError(f"unknown ARM world {world!r}; one of {', '.join(WORLDS)}")
+    if world in lbworld.WORLDS:
+        return lbworld.arm(world)
     vnet_integration = world in ("vnet-integration", "nsg-blocks-4443", "apiserver-subnet-small")
     zone_name = CLUSTER_ZONE.replace(".privatelink.", ".private.") if vnet_integration else CLUSTER_ZONE
     zone_rg = NODE_RG
@@ -412,3 +414,9 @@ def _private_endpoint() -> tuple[dict[str, Any], dict[str, Any]]:
     nic["name"] = nic_id.rsplit("/", 1)[1]
     nic["type"] = "Microsoft.Network/networkInterfaces"
     return endpoint, nic
+
+
+# The load balancer worlds (aksdiag lb) build on the healthy world above, so they are registered last.
+from aksdiag.lab import lbworld  # noqa: E402
+
+WORLDS.update({name: summary for name, (summary, _) in lbworld.WORLDS.items()})

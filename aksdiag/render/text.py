@@ -85,6 +85,51 @@ def _probe(console: Console, probe: ProbeResult) -> None:
             _line(console, Text.assemble(" " * 20, result))
         if hop.detail:
             _indented(console, hop.detail, 20, "dim")
+    for gauge in probe.facts.get("gauges") or []:
+        _gauge(console, gauge)
+    for table in probe.facts.get("tables") or []:
+        _table(console, table)
+
+
+def _gauge(console: Console, gauge: dict[str, object]) -> None:
+    """A capacity bar: `title  [██████░░░░]  62%  40,000 / 64,000 ports`, red when full."""
+    value, maximum = float(gauge.get("value") or 0), float(gauge.get("maximum") or 0)  # type: ignore[arg-type]
+    share = value / maximum if maximum else 1.0
+    cells = 30
+    filled = min(cells, round(share * cells))
+    style = "red" if share > 1 else "yellow" if share > 0.8 else "green"
+    _line(console, Text.assemble("  ", (str(gauge.get("title", "")), "bold")))
+    _line(
+        console,
+        Text.assemble(
+            "  [", ("█" * filled, style), ("░" * (cells - filled), "dim"), "]",
+            (f" {share:.0%}", style), f"  {value:,.0f} / {maximum:,.0f} {gauge.get('unit', '')}",
+        ),
+    )  # fmt: skip
+    if gauge.get("label"):
+        _indented(console, str(gauge["label"]), 4, "dim")
+
+
+def _table(console: Console, table: dict[str, object]) -> None:
+    """A probe's table (facts["tables"]), as plain aligned columns that paste cleanly; wide ones wrap."""
+    from rich import box
+    from rich.table import Table
+
+    rows = table.get("rows") or []
+    console.print()
+    _line(console, Text.assemble("  ", (f"{table.get('title', '')} ({len(rows)})", "bold")))  # type: ignore[arg-type]
+    if not rows:
+        _indented(console, "none", 4, "dim")
+        return
+    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="dim")
+    for column in table.get("columns") or []:  # type: ignore[attr-defined]
+        grid.add_column(str(column), overflow="fold")
+    for row in rows:  # type: ignore[attr-defined]
+        grid.add_row(*(str(cell) for cell in row))
+    with console.capture() as capture:
+        console.print(grid)
+    for line in capture.get().splitlines():
+        _line(console, Text.from_ansi("  " + line.rstrip()))
 
 
 def _findings(console: Console, findings: tuple[Finding, ...]) -> None:

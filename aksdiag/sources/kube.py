@@ -21,6 +21,7 @@ PATHS = {
     "pods": "/api/v1/pods",
     "nodes": "/api/v1/nodes",
     "services": "/api/v1/services",
+    "events": "/api/v1/events",
     "nodenetworkconfigs": "/apis/acn.azure.com/v1alpha/nodenetworkconfigs",
 }
 
