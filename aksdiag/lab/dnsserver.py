@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import socket
 import struct
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dns.asyncquery
 import dns.exception
@@ -267,10 +269,11 @@ async def _serve_tcp(handler: Handler, reader: asyncio.StreamReader, writer: asy
 _handed_out: set[int] = set()
 
 
+@functools.cache
 def _ephemeral_floor() -> int:
     """Lowest port the kernel hands to client sockets (dnspython's source ports, outbound TCP)."""
     try:
-        return int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return 32768
 
