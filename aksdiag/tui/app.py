@@ -1,0 +1,361 @@
+"""The aksdiag TUI: every probe of a session in one screen, each run in its own worker as tiles update live.
+
+Tabs: the overview (a tile per probe, the verdict, the worst findings), the DNS chain as a pipeline of hops, the
+findings with their fixes, the API server checks, the whois box. Enter on a tile shows the probe in full (its
+tables and gauges). `make_app(...)` is the factory the CLI and the tests share.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from aksdiag.model import Finding, ProbeResult, Report, Verdict
+from aksdiag.tui import session as sessions
+from aksdiag.tui.messages import ProbeFinished, WhoisAnswered
+from aksdiag.tui.screens.export import ExportScreen
+from aksdiag.tui.screens.help import HelpScreen
+from aksdiag.tui.screens.probe import ProbeScreen
+from aksdiag.tui.session import ProbeRun, Session
+from aksdiag.tui.view import VERDICT_STYLE, View, finding_line, plural
+from aksdiag.tui.widgets.facts import ProbeDetail
+from aksdiag.tui.widgets.findings import FindingsPane
+from aksdiag.tui.widgets.pipeline import HopPipeline
+from aksdiag.tui.widgets.tile import ProbeTile
+from aksdiag.tui.widgets.whois import WhoisBox
+
+TABS = ("overview", "dns", "findings", "api", "whois")
+DNS_PROBE = "dns_chain"
+API_PROBE = "apiserver"
+THEMES = ("textual-dark", "textual-light")
+
+
+class AksdiagApp(App[int]):
+    """Returns the exit code of the report on quit: 1 with an error finding, else 0."""
+
+    CSS_PATH = "aksdiag.tcss"
+    TITLE = "aksdiag"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "rerun", "Re-run", id="app.rerun"),
+        Binding("e", "export", "Export", id="app.export"),
+        Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
+        Binding("escape", "escape", "Back", show=False, id="app.escape"),
+        *(Binding(str(i), f"tab('{tab}')", tab, show=False, id=f"app.tab.{tab}") for i, tab in enumerate(TABS, 1)),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        view: View | None = None,
+        theme: str = "textual-dark",
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.view = view or View()
+        self.theme = theme
+        self.export_dir = export_dir
+        self.results: dict[str, ProbeResult] = {}
+        self.runs: dict[str, ProbeRun] = {}
+        self._tokens: dict[str, int] = {}
+        self._next_token = 0
+        self._started = time.perf_counter()
+        self._elapsed_ms = 0.0
+        self.filter_text = ""
+        self.first_paint: float | None = None
+        self.all_final_at: float | None = None
+
+    # ---------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with TabbedContent(initial="overview", id="tabs"):
+            with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
+                with Grid(id="tiles"):
+                    for p in self.session.probes:
+                        yield ProbeTile(p.id, p.title, self.view)
+                yield Static("", id="verdict")
+                yield Static("", id="top-findings")
+            with TabPane("DNS chain", id="dns"):
+                yield HopPipeline(DNS_PROBE, self.view, id="pipeline")
+            with TabPane("Findings", id="findings"):
+                yield FindingsPane(self.view, id="findings-pane")
+            with TabPane("API server", id="api"):
+                yield ProbeDetail(self.view, empty=self._absent(API_PROBE), id="api-detail")
+            with TabPane("Whois", id="whois"):
+                yield WhoisBox(self.view, id="whois-box")
+        yield Input(placeholder="filter tiles and findings (escape clears)", id="filter", classes="-hidden")
+        yield Footer()
+
+    def _absent(self, probe_id: str) -> str:
+        return "waiting for the probe…" if probe_id in self.session.probe_ids else f"{probe_id} is not in this run."
+
+    def on_mount(self) -> None:
+        self.sub_title = self.view.text(self.session.label) or self.session.command
+        self.call_after_refresh(self._painted)
+        self.run_all()
+        tiles = list(self.query(ProbeTile))
+        if tiles:
+            tiles[0].focus()
+
+    def _painted(self) -> None:
+        if self.first_paint is None:
+            self.first_paint = time.perf_counter()
+
+    # ---------------------------------------------------------------- running probes
+
+    @property
+    def tiles(self) -> dict[str, ProbeTile]:
+        return {t.probe_id: t for t in self.query(ProbeTile)}
+
+    @property
+    def all_final(self) -> bool:
+        return all(t.final for t in self.query(ProbeTile))
+
+    def run_all(self) -> None:
+        for run in self.runs.values():
+            run.cancel()
+        self.runs.clear()
+        self.results.clear()
+        self._started = time.perf_counter()
+        self.all_final_at = None
+        for p in self.session.probes:
+            if p.id in self.session.skip:
+                self._finished(sessions.skipped(p, self.session.skip[p.id]))
+                continue
+            self._next_token += 1
+            token = self._tokens[p.id] = self._next_token
+            run = self.runs[p.id] = ProbeRun(p, self.session.target, self.session.settings)
+            self.tiles[p.id].start()
+            self.run_worker(
+                partial(self._execute, run, token),
+                name=p.id,
+                group=f"probe-{p.id}",
+                description=f"probe {p.id}",
+                thread=True,
+                exclusive=True,
+                exit_on_error=False,
+            )
+        self._refresh_views()
+
+    def _execute(self, run: ProbeRun, token: int) -> None:
+        """In a worker thread: run the probe, post the result to the UI."""
+        self.post_message(ProbeFinished(run.execute(), token))
+
+    def on_probe_finished(self, message: ProbeFinished) -> None:
+        pid = message.result.probe
+        if self._tokens.get(pid) != message.generation:
+            return  # cancelled, or replaced by a re-run
+        self.runs.pop(pid, None)
+        self._finished(message.result)
+
+    def cancel_probe(self, probe_id: str) -> None:
+        run = self.runs.pop(probe_id, None)
+        if run is None:
+            return
+        run.cancel()
+        self._tokens[probe_id] = -1
+        self._finished(sessions.skipped(run.probe, sessions.CANCELLED, run.elapsed_ms))
+        self.notify(f"{run.probe.title}: cancelled", title=probe_id)
+
+    def _finished(self, result: ProbeResult) -> None:
+        self.results[result.probe] = result
+        tile = self.tiles.get(result.probe)
+        if tile is not None:
+            tile.finish(result)
+        if self.all_final and self.all_final_at is None:
+            self.all_final_at = time.perf_counter()
+            self._elapsed_ms = (self.all_final_at - self._started) * 1000
+        self._refresh_views(result.probe)
+
+    # ---------------------------------------------------------------- views
+
+    @property
+    def report(self) -> Report:
+        elapsed = self._elapsed_ms if self.all_final else (time.perf_counter() - self._started) * 1000
+        return sessions.report(self.session, self.results, elapsed)
+
+    def _refresh_views(self, probe_id: str | None = None) -> None:
+        report = self.report
+        self._show_verdict(report)
+        self.run_worker(self.query_one(FindingsPane).show(self._filtered(report.findings)), group="views")
+        if probe_id in (None, DNS_PROBE):
+            running = DNS_PROBE in self.runs
+            self.run_worker(self.query_one(HopPipeline).show(self.results.get(DNS_PROBE), running), group="views")
+        if probe_id in (None, API_PROBE):
+            self.query_one("#api-detail", ProbeDetail).result = self.results.get(API_PROBE)
+        if isinstance(self.screen, ProbeScreen) and self.screen.probe_id in (None, probe_id):
+            self.screen.update(self.results.get(self.screen.probe_id))
+
+    def _show_verdict(self, report: Report) -> None:
+        findings = report.findings
+        running = len(self.runs)
+        verdict = report.verdict
+        line = Text.assemble(("verdict ", "bold"))
+        if running:
+            line.append(f"so far {verdict.value.upper()}", style=VERDICT_STYLE[verdict.value])
+            line.append(f" · {running} running", style="cyan")
+        else:
+            line.append(verdict.value.upper(), style=VERDICT_STYLE[verdict.value])
+        line.append(f" · {plural(len(findings), 'finding')}")
+        line.append(self.view.ms(report.elapsed_ms, " · ") if not running else "", style="dim")
+        self.query_one("#verdict", Static).update(line)
+        shown = self._filtered(findings)
+        lines = [finding_line(f, self.view) for f in shown[:6]]
+        if len(shown) > 6:
+            lines.append(Text(f"… {len(shown) - 6} more: 3 shows them all", style="dim"))
+        self.query_one("#top-findings", Static).update(Text("\n").join(lines) if lines else "")
+        if not running:
+            self.sub_title = f"{self.view.text(self.session.label) or self.session.command} · {verdict.value.upper()}"
+
+    def _filtered(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
+        needle = self.filter_text.lower()
+        if not needle:
+            return findings
+        return tuple(
+            f
+            for f in findings
+            if any(needle in s.lower() for s in (f.id, f.severity.value, f.title, f.probe, f.detail))
+        )
+
+    # ---------------------------------------------------------------- tiles and whois
+
+    def on_probe_tile_open(self, message: ProbeTile.Open) -> None:
+        tile = self.tiles[message.probe_id]
+        self.push_screen(ProbeScreen(tile.probe_id, tile.title, self.results.get(tile.probe_id), self.view))
+
+    def on_probe_tile_cancel(self, message: ProbeTile.Cancel) -> None:
+        self.cancel_probe(message.probe_id)
+
+    def on_whois_box_asked(self, message: WhoisBox.Asked) -> None:
+        from aksdiag.probe import load
+
+        settings = self.session.whois_settings or self.session.settings
+        run = ProbeRun(load("whois"), message.ip, settings)
+        self.run_worker(
+            partial(self._whois, message.ip, run), group="whois", thread=True, exclusive=True, exit_on_error=False
+        )
+
+    def _whois(self, ip: str, run: ProbeRun) -> None:
+        self.post_message(WhoisAnswered(ip, run.execute()))
+
+    def on_whois_answered(self, message: WhoisAnswered) -> None:
+        self.query_one(WhoisBox).answered(message.result)
+
+    # ---------------------------------------------------------------- keys
+
+    def action_rerun(self) -> None:
+        self.notify("re-running every probe")
+        self.run_all()
+
+    def action_export(self) -> None:
+        directory = self.export_dir or Path.cwd()
+        self.push_screen(ExportScreen(directory), self._export)
+
+    def _export(self, choice: tuple[str, Path] | None) -> None:
+        if choice is None:
+            return
+        fmt, path = choice
+        report = self.report
+        try:
+            written = sessions.export(report, fmt, path)
+        except OSError as e:
+            self.notify(f"cannot write {path}: {e.strerror or e}", title="export", severity="error")
+            return
+        partial_note = f" ({len(self.runs)} probe(s) still running: left out)" if self.runs else ""
+        self.notify(f"wrote {written}{partial_note}", title="export")
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self._apply_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self._focus_tab()
+
+    def _apply_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        needle = self.filter_text.lower()
+        for tile in self.query(ProbeTile):
+            tile.display = not needle or tile.matches(needle)
+        self._refresh_views("")
+
+    def action_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.has_class("-hidden"):
+            box.value = ""
+            box.add_class("-hidden")
+            self._apply_filter("")
+        self._focus_tab()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_tab()
+
+    def _focus_tab(self) -> None:
+        tab = self.query_one(TabbedContent).active
+        if tab == "overview":
+            visible = [t for t in self.query(ProbeTile) if t.display]
+            target = visible[0] if visible else None
+            if self.focused in visible:
+                return
+        elif tab == "dns":
+            target = self.query_one(HopPipeline).hops
+        elif tab == "findings":
+            target = self.query_one(FindingsPane).list
+        elif tab == "api":
+            target = self.query_one("#api-detail", ProbeDetail)
+        else:
+            target = self.query_one("#whois-ip", Input)
+        if target is not None:
+            target.focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.focused is None or not self.focused.is_attached:
+            self._focus_tab()
+
+    async def action_quit(self) -> None:
+        for run in self.runs.values():
+            run.cancel()
+        self.exit(1 if self.report.verdict is Verdict.BROKEN else 0)
+
+
+def make_app(
+    session: Session,
+    *,
+    view: View | None = None,
+    theme: str = "textual-dark",
+    export_dir: Path | None = None,
+) -> AksdiagApp:
+    """The app for a session; `view` hides timings or masks text (the snapshot tests), `export_dir` is where `e`
+    proposes to write (default: the current directory)."""
+    return AksdiagApp(session, view=view, theme=theme, export_dir=export_dir)
+
+
+def run(session: Session) -> int:
+    """Run the TUI in this terminal until q; the exit code of the last report."""
+    return make_app(session).run() or 0

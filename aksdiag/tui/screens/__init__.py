@@ -1,0 +1,1 @@
+"""The TUI's screens pushed over the main one, one per file."""

@@ -1,0 +1,98 @@
+"""The DNS chain as a vertical pipeline of hops, each coloured by status; the selected hop's evidence beside it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import ListItem, ListView, Static
+
+from aksdiag.model import Hop, ProbeResult
+from aksdiag.tui.view import MARK, STYLE, View, hop_answer
+
+
+class HopItem(ListItem):
+    def __init__(self, hop: Hop, last: bool, view: View) -> None:
+        super().__init__(classes=f"hop -{hop.status.value}")
+        self.hop = hop
+        self.last = last
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        h, style = self.hop, STYLE[self.hop.status.value]
+        line = Text.assemble((f"{MARK[h.status.value]} ", style), (f"{h.index} {h.kind}", "bold"))
+        answer = Text.assemble(("│" if not self.last else " ", "dim"), "  → ", (self.view.text(hop_answer(h)), style))
+        yield Static(Text("\n").join([line, answer]))
+
+
+class HopEvidence(Static):
+    def show(self, hop: Hop | None, view: View) -> None:
+        if hop is None:
+            self.update("")
+            return
+        rows = [
+            ("hop", f"{hop.index} {hop.kind}: {view.text(hop.name)}"),
+            ("status", hop.status.value),
+            ("server", view.text(hop.server) or "—"),
+            ("rcode", hop.rcode or "—"),
+            ("answers", view.text(", ".join(hop.answers)) or "—"),
+            ("CNAME chain", view.text(" → ".join(hop.cname_chain)) or "—"),
+        ]
+        if view.show_timings:
+            rows.append(("time", view.ms(hop.elapsed_ms) or "—"))
+        text = Text()
+        for label, value in rows:
+            style = STYLE[hop.status.value] if label == "status" else ""
+            text.append(f"{label:<12}", style="bold")
+            text.append(f"{value}\n", style=style)
+        if hop.detail:
+            text.append("\n")
+            text.append(view.text(hop.detail), style="dim")
+        self.update(text)
+
+
+class HopPipeline(Horizontal):
+    """The hops of one probe (the DNS chain by default); a probe without hops shows why."""
+
+    def __init__(self, probe_id: str, view: View, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.probe_id = probe_id
+        self.view = view
+        self.result: ProbeResult | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ListView(id=f"{self.id}-hops", classes="hops")
+        with VerticalScroll(classes="evidence-pane"):
+            yield Static("waiting for the probe…", id=f"{self.id}-note", classes="note")
+            yield HopEvidence(id=f"{self.id}-evidence", classes="evidence")
+
+    @property
+    def hops(self) -> ListView:
+        return self.query_one(".hops", ListView)
+
+    @property
+    def evidence(self) -> HopEvidence:
+        return self.query_one(".evidence", HopEvidence)
+
+    async def show(self, result: ProbeResult | None, running: bool = False) -> None:
+        self.result = result
+        note = self.query_one(".note", Static)
+        await self.hops.clear()
+        self.evidence.show(None, self.view)
+        if result is None:
+            note.update("running…" if running else "waiting for the probe…")
+            return
+        title = result.title or result.probe
+        if not result.hops:
+            note.update(Text(f"{title}: {result.status.value}. {self.view.text(result.reason or 'no hops')}"))
+            return
+        note.update(Text.assemble((title, "bold"), " — select a hop to see its evidence"))
+        last = len(result.hops) - 1
+        await self.hops.extend(HopItem(h, i == last, self.view) for i, h in enumerate(result.hops))
+        failing = next((i for i, h in enumerate(result.hops) if h.status.value in ("fail", "error")), 0)
+        self.hops.index = failing
+        self.evidence.show(result.hops[failing], self.view)
+
+    def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
+        if isinstance(event.item, HopItem):
+            self.evidence.show(event.item.hop, self.view)
