@@ -137,17 +137,38 @@ def build_parser() -> argparse.ArgumentParser:
     _add_azure(check)
     _add_common(check)
 
+    tui = sub.add_parser(
+        "tui",
+        help="the probes of `check` in an interactive terminal UI: tiles, the DNS chain, findings, whois",
+        description="Run what `aksdiag check` runs (same flags), each probe in its own worker, in a Textual app: a "
+        "tile per probe updating live, the DNS chain hop by hop with each hop's evidence, the findings with their "
+        "fix commands, the API server checks, a whois box, and each probe's tables and gauges (Enter on a tile). "
+        "Keys: r re-run, c cancel a probe, e export (JSON or Markdown), / filter, ? help, q quit.",
+    )
+    tui.add_argument("--fqdn", metavar="NAME", help="the API server's (or any private) name to trace and test")
+    tui.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
+    tui.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    _add_azure(tui)
+    _add_common(tui)
+
     explain = sub.add_parser("explain", help="explain a finding code (DNS001…)")
     explain.add_argument("code", metavar="CODE", nargs="?", help="a code such as DNS001; none lists them all")
 
     demo = sub.add_parser(
         "demo",
         help="start the built-in broken lab on loopback and diagnose it",
-        description="Start a lab scenario on loopback (pure-Python DNS servers, no root, no Azure) and run "
-        "`aksdiag dns` against it. Try --scenario with any name from `aksdiag lab list`.",
+        description="Start a lab scenario on loopback (pure-Python DNS servers, no root, no Azure) and diagnose it: "
+        "in the TUI on a terminal (every probe; those the DNS lab cannot feed say why they skip), or as the "
+        "`aksdiag dns` report with --no-tui or when stdout is not a terminal. Try --scenario with any name from "
+        "`aksdiag lab list`.",
     )
     demo.add_argument("--scenario", default=None, help="the lab scenario (default no-forwarder)")
     demo.add_argument("--output", "-o", choices=("text", "json", "markdown"), default="text")
+    demo.add_argument(
+        "--no-tui",
+        action="store_true",
+        help="print the text report instead of opening the TUI (the default when stdout is not a terminal)",
+    )
 
     lab = sub.add_parser("lab", help="run lab scenarios on loopback for experiments")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=_Parser)
@@ -319,6 +340,8 @@ def _dispatch(args: argparse.Namespace) -> ExitCode:
         return _cmd_ipplan(args)
     if args.command == "check":
         return _cmd_check(args)
+    if args.command == "tui":
+        return _cmd_tui(args)
     if args.command == "explain":
         return _cmd_explain(args.code, sys.stdout)
     if args.command == "demo":
@@ -420,13 +443,19 @@ def _cmd_apiserver(args: argparse.Namespace) -> ExitCode:
 
 
 def _cmd_whois(args: argparse.Namespace) -> ExitCode:
+    from aksdiag.inputs import parse_ip
+
+    ip = parse_ip(args.ip)
+    return _run_and_render("whois", ip, whois_settings(args), args.output, ["whois"])
+
+
+def whois_settings(args: argparse.Namespace) -> object:
+    """The settings whois asks with: the kubeconfig context (or in-cluster) and, with --cluster, Azure's view."""
     import os
 
     from aksdiag import settings as settings_mod
     from aksdiag.facts import KubeContextNeed
-    from aksdiag.inputs import parse_ip
 
-    ip = parse_ip(args.ip)
     in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and not (args.kubeconfig or args.context)
     kube = KubeContextNeed(args.kubeconfig, args.context, in_cluster=in_pod)
     azure = azure_need(args)
@@ -434,16 +463,30 @@ def _cmd_whois(args: argparse.Namespace) -> ExitCode:
         from dataclasses import replace as with_changes
 
         azure = with_changes(azure, load_balancers=True)  # type: ignore[type-var]
-    settings = settings_mod.from_env(
+    return settings_mod.from_env(
         kube=kube,
         azure=azure,
         timeout=settings_mod.parse_timeout(args.timeout) if args.timeout is not None else None,
         output=args.output,
     )
-    return _run_and_render("whois", ip, settings, args.output, ["whois"])
 
 
 def _cmd_check(args: argparse.Namespace) -> ExitCode:
+    name, settings, probes = check_plan(args)
+    return _run_and_render("check", name, settings, args.output, probes)
+
+
+def _cmd_tui(args: argparse.Namespace) -> ExitCode:
+    from aksdiag.tui import app
+    from aksdiag.tui.session import Session
+
+    name, settings, probes = check_plan(args)
+    session = Session.of("check", name, settings, probes, whois_settings=whois_settings(args))  # type: ignore[arg-type]
+    return ExitCode(app.run(session))
+
+
+def check_plan(args: argparse.Namespace) -> tuple[str, object, list[str]]:
+    """What `check` and `tui` run: the target name, the settings and the probe ids, from the context flags."""
     import os
 
     from aksdiag import kubeconfig
@@ -468,7 +511,7 @@ def _cmd_check(args: argparse.Namespace) -> ExitCode:
         extra={"kube_error": kube_error} if kube_error else {},
     )
     probes = ["dns_chain", "private_dns", "apiserver", "ipplan"]
-    return _run_and_render("check", name, settings, args.output, probes)
+    return name, settings, probes
 
 
 def _cmd_ipplan(args: argparse.Namespace) -> ExitCode:
@@ -554,9 +597,20 @@ def _cmd_demo(args: argparse.Namespace) -> ExitCode:
         raise UsageError(f"unknown scenario {name!r}", "`aksdiag lab list` shows them")
     scenario = SCENARIOS[name]
     print(f"aksdiag demo: lab scenario {name!r}: {scenario.summary}", file=sys.stderr)
+    tui = not args.no_tui and args.output == "text" and sys.stdout.isatty() and sys.stdin.isatty()
     with lab_world.start(scenario) as world:
+        if tui:
+            return _demo_tui(world)
         print(f"aksdiag demo: running `aksdiag {' '.join(world.dns_args())}`", file=sys.stderr)
         return _run_and_render("dns", scenario.fqdn, world.settings(timeout=2.0), args.output)
+
+
+def _demo_tui(world: object) -> ExitCode:
+    """The TUI on the lab's world: every probe of `check`; those the DNS lab cannot feed say why they skipped."""
+    from aksdiag.tui import app
+    from aksdiag.tui.session import demo_session
+
+    return ExitCode(app.run(demo_session(world)))  # type: ignore[arg-type]
 
 
 def _cmd_lab(args: argparse.Namespace) -> ExitCode:
