@@ -26,6 +26,7 @@ examples:
   aksdiag dns --cluster aks-prod -g rg-aks       the cluster's name, VNet DNS and private zone, from Azure
   aksdiag apiserver                              TCP, TLS and health of the kubeconfig's API server
   aksdiag whois 10.244.3.17                      which pod, node, Service or node range holds an IP
+  aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   the same, from a pod on every node
   aksdiag dns api.my.com --output json           a report for a pipeline
   aksdiag explain DNS001                         what a finding means and how to fix it
 
@@ -124,6 +125,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_azure(ipplan)
     _add_common(ipplan)
 
+    lb = sub.add_parser(
+        "lb",
+        help="the cluster's load balancers, the Services that own them, and SNAT capacity",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read the load balancers of the cluster's node resource group (kubernetes, kubernetes-internal): "
+        "frontends, rules, health probes, backend pools, outbound rules; map each frontend and rule to the Service "
+        "that owns it (with a kubeconfig); and check that the outbound rule's SNAT ports hold the nodes now, in an "
+        "upgrade and at the autoscaler maximum (LB001, LB002). Also: a public Service on a private cluster (LB003), "
+        "a Service stuck without an IP and why (LB004), frontends or rules no Service owns (LB005), a health "
+        "probe that does not match its Service (LB006).\n\n"
+        "examples:\n"
+        "  aksdiag lb --cluster aks-prod -g rg-aks\n"
+        "  aksdiag lb --cluster aks-prod -g rg-aks --kubeconfig ~/.kube/aks-prod --output markdown > lb.md",
+    )
+    lb.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
+    lb.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    _add_azure(lb)
+    _add_common(lb)
+
     check = sub.add_parser(
         "check",
         help="run every probe that has what it needs, in one report and one exit code",
@@ -150,6 +170,39 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("--context", metavar="NAME", help="kubeconfig context")
     _add_azure(tui)
     _add_common(tui)
+
+    pod = sub.add_parser(
+        "pod",
+        help="run a probe inside the cluster from a one-shot pod, on one node or on all of them",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Create a one-shot pod (pinned to a node; non-root, read-only, no capabilities), wait for it by "
+        "watch, read its JSON report from the log, and delete it: always, also on failure, timeout and Ctrl-C. "
+        "--all-nodes runs one pod per node at once and merges the reports into a node × finding matrix. The pods "
+        "use the service account of container/rbac.yaml (namespace aksdiag).\n\n"
+        "examples:\n"
+        "  aksdiag pod --image myacr.azurecr.io/aksdiag:0.1 -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io\n"
+        "  aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   # image from AKSDIAG_IMAGE\n"
+        "  aksdiag pod --all-nodes --dns-policy Default -- dns api.my.com   # the nodes' VNet DNS, not CoreDNS\n"
+        "  aksdiag pod --node aks-gpu-12345678-vmss000003 --host-network -- apiserver\n"
+        "  aksdiag pod --cleanup                                            # delete pods left by earlier runs\n\n"
+        "exit codes: 0 no error found, 1 a pod found an error, 2 bad input, 3 a pod could not run",
+    )
+    pod.add_argument("--image", metavar="IMG", help="the aksdiag image (default: env AKSDIAG_IMAGE)")
+    pod.add_argument("--namespace", "-n", metavar="NS", help="where the pods run (default aksdiag)")
+    pod_where = pod.add_mutually_exclusive_group()
+    pod_where.add_argument("--node", metavar="NODE", help="the node to run on (default: the first Ready one)")
+    pod_where.add_argument("--all-nodes", action="store_true", help="one pod per Ready Linux node, all at once")
+    pod.add_argument("--host-network", action="store_true", help="run in the node's network namespace")
+    pod.add_argument("--dns-policy", choices=("ClusterFirst", "Default"), default="ClusterFirst",
+                     help="ClusterFirst: through CoreDNS (default); Default: the node's VNet DNS, without CoreDNS")  # fmt: skip
+    pod.add_argument("--timeout", metavar="S", help="the pods' whole life in seconds, waiting included (default 120)")
+    pod.add_argument("--cleanup", action="store_true", help="delete the pods earlier runs left behind, and stop")
+    pod.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
+    pod.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    pod.add_argument("--output", "-o", choices=("text", "json", "markdown"), default=None,
+                     help="text, json (aksdiag.report/v1) or markdown (default text)")  # fmt: skip
+    pod.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS",
+                     help="the aksdiag command to run in the pod, e.g. -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io")  # fmt: skip
 
     explain = sub.add_parser("explain", help="explain a finding code (DNS001…)")
     explain.add_argument("code", metavar="CODE", nargs="?", help="a code such as DNS001; none lists them all")
@@ -196,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
         "discovery, get, list with paging and selectors, NodeNetworkConfig, pod create/delete/log; `_rbac.yaml` "
         "(deny: [list pods]) makes it answer 403. Writes a kubeconfig for kubectl and aksdiag.",
     )
-    kube.add_argument("--world", required=True, metavar="DIR", help="a directory of Kubernetes object files")
+    kube.add_argument(
+        "--world", required=True, metavar="DIR", help="a directory of Kubernetes object files, or an lb-… world"
+    )
     return parser
 
 
@@ -338,10 +393,14 @@ def _dispatch(args: argparse.Namespace) -> ExitCode:
         return _cmd_whois(args)
     if args.command == "ipplan":
         return _cmd_ipplan(args)
+    if args.command == "lb":
+        return _cmd_lb(args)
     if args.command == "check":
         return _cmd_check(args)
     if args.command == "tui":
         return _cmd_tui(args)
+    if args.command == "pod":
+        return _cmd_pod(args)
     if args.command == "explain":
         return _cmd_explain(args.code, sys.stdout)
     if args.command == "demo":
@@ -503,15 +562,62 @@ def check_plan(args: argparse.Namespace) -> tuple[str, object, list[str]]:
             config = kubeconfig.in_cluster()
     except AksdiagError as e:
         kube_error = str(e)  # the API server probe is skipped with this reason; the others run
+    if azure is not None:
+        from dataclasses import replace as with_changes
+
+        azure = with_changes(azure, load_balancers=True)  # type: ignore[type-var]  # the lb probe reads them
+    from aksdiag.facts import KubeContextNeed
+
+    in_pod = config is not None and not (args.kubeconfig or args.context) and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))  # fmt: skip
     settings = settings_mod.from_env(
         azure=azure,
         apiserver=config,
+        kube=KubeContextNeed(args.kubeconfig, args.context, in_cluster=in_pod) if config is not None else None,
         timeout=settings_mod.parse_timeout(args.timeout) if args.timeout is not None else None,
         output=args.output,
         extra={"kube_error": kube_error} if kube_error else {},
     )
-    probes = ["dns_chain", "private_dns", "apiserver", "ipplan"]
+    probes = ["dns_chain", "private_dns", "apiserver", "ipplan", "lb"]
     return name, settings, probes
+
+
+def _optional_kube(args: argparse.Namespace) -> tuple[object, str]:
+    """The Kubernetes context when one is at hand, else None and why: for commands that can do without it.
+
+    An explicit --kubeconfig or --context that cannot be read is still an error (exit 3)."""
+    import os
+
+    from aksdiag import kubeconfig
+    from aksdiag.facts import KubeContextNeed
+
+    explicit = bool(args.kubeconfig or args.context)
+    in_pod = bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and not explicit
+    try:
+        kubeconfig.in_cluster() if in_pod else kubeconfig.load(args.kubeconfig, args.context)
+    except AksdiagError as e:
+        if explicit:
+            raise
+        return None, str(e)
+    return KubeContextNeed(args.kubeconfig, args.context, in_cluster=in_pod), ""
+
+
+def _cmd_lb(args: argparse.Namespace) -> ExitCode:
+    from dataclasses import replace as with_changes
+
+    from aksdiag import settings as settings_mod
+
+    azure = azure_need(args)
+    if azure is None:
+        raise UsageError("aksdiag lb needs the cluster", "pass --cluster and --resource-group")
+    kube, kube_error = _optional_kube(args)
+    settings = settings_mod.from_env(
+        azure=with_changes(azure, load_balancers=True),  # type: ignore[type-var]
+        kube=kube,
+        timeout=settings_mod.parse_timeout(args.timeout) if args.timeout is not None else None,
+        output=args.output,
+        extra={"kube_error": kube_error} if kube_error else {},
+    )
+    return _run_and_render("lb", "", settings, args.output, ["lb"])
 
 
 def _cmd_ipplan(args: argparse.Namespace) -> ExitCode:
@@ -568,7 +674,17 @@ def _run_and_render(
     report = runner.run(command, loaded, target, settings, source or runner.fetch)  # type: ignore[arg-type]
     report = replace(report, target=label) if label != target else report
     render(report, output, sys.stdout)
-    return ExitCode.FINDINGS if report.verdict is Verdict.BROKEN else ExitCode.OK
+    if report.verdict is Verdict.BROKEN:
+        return ExitCode.FINDINGS
+    if any(p.status.value == "error" for p in report.probes):
+        return ExitCode.CANNOT_RUN  # a probe failed inside aksdiag: its silence is not a clean bill of health
+    return ExitCode.OK
+
+
+def _cmd_pod(args: argparse.Namespace) -> ExitCode:
+    from aksdiag.pod import command
+
+    return command.run(args)
 
 
 def _cmd_explain(code: str | None, out: TextIO) -> ExitCode:
@@ -639,14 +755,19 @@ def _lab_kube(world: str) -> ExitCode:
     import threading
     from pathlib import Path
 
+    from aksdiag.lab import lbworld
     from aksdiag.lab.kube import FakeKubeApi, KubeWorld
 
-    if not Path(world).is_dir():
-        raise UsageError(f"{world!r} is not a directory of Kubernetes object files")
-    try:
-        objects = KubeWorld.load(world)
-    except (ValueError, KeyError, OSError) as e:
-        raise UsageError(f"cannot load {world}: {e}") from None
+    if world in lbworld.WORLDS:  # the Kubernetes half of an `aksdiag lab arm --world lb-…` world
+        objects = KubeWorld()
+        objects.add_all(lbworld.kube(world))
+    elif not Path(world).is_dir():
+        raise UsageError(f"{world!r} is not a directory of Kubernetes object files nor an lb-… lab world")
+    else:
+        try:
+            objects = KubeWorld.load(world)
+        except (ValueError, KeyError, OSError) as e:
+            raise UsageError(f"cannot load {world}: {e}") from None
     home = Path(tempfile.mkdtemp(prefix="aksdiag-kube-"))
     with FakeKubeApi(objects, home / "pki") as api:
         kubeconfig = api.kubeconfig(home / "kubeconfig")

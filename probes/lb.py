@@ -366,7 +366,7 @@ def _service(
     mine = [f for f in frontends if _owner_uid(f.name) == uid or (f.address in ingress and not f.owner.startswith("outbound"))]  # fmt: skip
     findings: list[Finding] = []
     if not ingress:
-        reason, remediation = _pending_reason(svc, events)
+        reason, remediation = _pending_reason(svc, events, _principal(ctx))
         findings.append(codes.LB004.at(ID, hop=index, reason=reason, remediation=remediation, **ns_name,
                                        evidence={"service": ref}))  # fmt: skip
         return Hop(index, "service", ref, Status.FAIL, detail="no external IP (pending)"), findings

@@ -57,6 +57,9 @@ def render(report: Report, out: TextIO) -> None:
         _probe(console, probe)
     console.print()
     _findings(console, findings)
+    broken = [p.title or p.probe for p in report.probes if p.status.value == "error"]
+    if broken:
+        _line(console, Text(f"aksdiag could not finish: {', '.join(broken)} (see above).", style="magenta"))
 
 
 def _probe(console: Console, probe: ProbeResult) -> None:
