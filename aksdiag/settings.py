@@ -44,6 +44,8 @@ class Settings:
     slow_ms: float = 300.0
     """A p95 latency above this over --count queries is DNS009."""
     in_cluster: bool = False
+    dns_policy: str = ""
+    """In a pod (env AKSDIAG_DNS_POLICY, set by `aksdiag pod`): ClusterFirst (CoreDNS) or Default (the node's DNS)."""
     apiserver: ApiServerConfig | None = None
     """Where the API server is and how to authenticate (kubeconfig or in-cluster); never saved in a snapshot."""
     ports: tuple[int, ...] = ()
@@ -72,6 +74,8 @@ def from_env(environ: dict[str, str] | None = None, **overrides: object) -> Sett
     if env.get(ENV_TIMEOUT):
         values["timeout"] = parse_timeout(env[ENV_TIMEOUT])
     values["in_cluster"] = bool(env.get("KUBERNETES_SERVICE_HOST"))
+    if values["in_cluster"] and env.get("AKSDIAG_DNS_POLICY"):
+        values["dns_policy"] = env["AKSDIAG_DNS_POLICY"]
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)  # type: ignore[arg-type]
 

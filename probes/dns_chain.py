@@ -234,7 +234,9 @@ def _label(endpoint: Endpoint, settings: Settings, config: ResolverConfig | None
         return LOCALDNS[endpoint.host]
     if endpoint.host == SYSTEMD_STUB:
         return "systemd-resolved stub"
-    in_pod = settings.in_cluster or any(s.endswith("svc.cluster.local") for s in (config.search if config else ()))
+    in_pod = (settings.in_cluster and settings.dns_policy != "Default") or any(
+        s.endswith("svc.cluster.local") for s in (config.search if config else ())
+    )
     if in_pod and config and config.nameservers and endpoint == config.nameservers[0]:
         return "CoreDNS, kube-dns service"
     return "custom DNS"
@@ -582,10 +584,19 @@ def _hop_index(chain: Chain, hops: list[Hop]) -> dict[Endpoint, int]:
     return index
 
 
+def _resolver_title(settings: Settings) -> str:
+    """Which DNS path the resolver hop is: the host's, or in a pod the one its dnsPolicy gives (`aksdiag pod`)."""
+    if not settings.in_cluster:
+        return "host resolver"
+    if settings.dns_policy == "Default":
+        return "pod resolver (dnsPolicy Default: the node's VNet DNS, no CoreDNS)"
+    return "pod resolver (dnsPolicy ClusterFirst: CoreDNS)"
+
+
 def _resolver_hop(chain: Chain) -> Hop:
     config = chain.config
     path = config.path if config else chain.settings.resolv_conf
-    title = "host resolver"
+    title = _resolver_title(chain.settings)
     if config is None or config.error:
         return Hop(1, "resolver", title, Status.SKIPPED, detail=config.error if config else "not read")
     if not config.nameservers:

@@ -6,16 +6,23 @@ namespace with `limit`/`continue` paging, label selectors (`=`, `!=`, `in`, `not
 (`metadata.name`, `metadata.namespace`, `spec.nodeName`, `status.podIP`, `status.phase`, `=`/`!=`, indexed so a
 selector on 250,000 pods stays cheap), custom resources (NodeNetworkConfig), pod create/delete/log, 401 without
 a bearer token, and 403 for the resources a world's `_rbac.yaml` denies (`deny: ["list pods", "get nodes"]`).
+
+Watches (`?watch=true`, with `resourceVersion`, selectors and `timeoutSeconds`) stream `{"type", "object"}` lines
+over a chunked response from an event window of the last WATCH_WINDOW changes; a resourceVersion older than the
+window gets the real server's `ERROR` event with a 410 Expired Status. Pod creation is admitted like the real
+server does: the namespace must exist and so must the pod's service account (403 otherwise). Pod status changes
+come from whoever plays the kubelet (`aksdiag.lab.kubelet`) through `KubeWorld.update`.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +51,7 @@ RESOURCES = [
     Resource("", "v1", "events", "Event", True),
     Resource("", "v1", "namespaces", "Namespace", False),
     Resource("", "v1", "configmaps", "ConfigMap", True),
+    Resource("", "v1", "serviceaccounts", "ServiceAccount", True),
     Resource("apps", "v1", "deployments", "Deployment", True),
     Resource("apps", "v1", "replicasets", "ReplicaSet", True),
     Resource("apps", "v1", "daemonsets", "DaemonSet", True),
@@ -53,6 +61,20 @@ RESOURCES = [
 BY_KIND = {r.kind: r for r in RESOURCES}
 BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 INDEXED_FIELDS = ("metadata.name", "metadata.namespace", "spec.nodeName", "status.podIP", "status.phase")
+WATCH_WINDOW = 5000
+"""How many changes a watch can resume from (etcd's compaction window, in small)."""
+BUILTIN_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+"""Namespaces every cluster has, whether or not the world lists them."""
+
+
+@dataclass(frozen=True)
+class Event:
+    resource_version: int
+    type: str
+    resource: Resource
+    object: dict[str, Any]
+    previous: dict[str, Any] | None = None
+    """The version before this change (None for ADDED): a watch needs both to judge a selector."""
 
 
 class KubeWorld:
@@ -65,6 +87,9 @@ class KubeWorld:
         self.logs: dict[tuple[str, str], str] = {}
         self.resource_version = 1
         self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.events: deque[Event] = deque(maxlen=WATCH_WINDOW)
+        """The last changes, oldest first, for watches; objects in it are never changed in place."""
         self._sorted: dict[Resource, list[tuple[str, str]]] = {}
         """Each resource's keys in list order, kept until the resource changes: paging 250,000 pods stays cheap."""
 
@@ -105,17 +130,34 @@ class KubeWorld:
         key = (namespace, meta["name"])
         with self.lock:
             self.resource_version += 1
+            existed = key in self.objects[resource]
+            if existed:
+                meta["resourceVersion"] = str(self.resource_version)
             meta.setdefault("resourceVersion", str(self.resource_version))
             meta.setdefault("uid", f"00000000-0000-4000-8000-{self.resource_version:012d}")
-            self.remove(resource, key)
+            previous = self.remove(resource, key, record=False)
             self.objects[resource][key] = obj
             self._sorted.pop(resource, None)
             for f in INDEXED_FIELDS:
                 value = _field(obj, f)
                 if value is not None:
                     self.index[(resource, f, value)].add(key)
+            self._record("MODIFIED" if existed else "ADDED", resource, obj, previous)
 
-    def remove(self, resource: Resource, key: tuple[str, str]) -> dict[str, Any] | None:
+    def update(
+        self, resource: Resource, key: tuple[str, str], change: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any] | None:
+        """Apply `change` to a copy of the object and store it as a new version; None if it is gone."""
+        with self.lock:
+            old = self.objects[resource].get(key)
+            if old is None:
+                return None
+            new = copy.deepcopy(old)
+            change(new)
+            self.add(new)
+            return new
+
+    def remove(self, resource: Resource, key: tuple[str, str], record: bool = True) -> dict[str, Any] | None:
         with self.lock:
             old = self.objects[resource].pop(key, None)
             if old is not None:
@@ -124,7 +166,37 @@ class KubeWorld:
                     value = _field(old, f)
                     if value is not None:
                         self.index[(resource, f, value)].discard(key)
+                if record:
+                    self.resource_version += 1
+                    gone = {**old, "metadata": {**old["metadata"], "resourceVersion": str(self.resource_version)}}
+                    self._record("DELETED", resource, gone, old)
             return old
+
+    def _record(
+        self, kind: str, resource: Resource, obj: dict[str, Any], previous: dict[str, Any] | None = None
+    ) -> None:
+        self.events.append(Event(self.resource_version, kind, resource, obj, previous))
+        self.changed.notify_all()
+
+    def events_since(self, resource_version: int) -> list[Event] | None:
+        """The changes after `resource_version`, oldest first; None when the window no longer reaches back."""
+        with self.lock:
+            if self.events and resource_version < self.events[0].resource_version - 1:
+                return None
+            out: list[Event] = []
+            for event in reversed(self.events):
+                if event.resource_version <= resource_version:
+                    break
+                out.append(event)
+            return out[::-1]
+
+    def matches(self, obj: dict[str, Any], namespace: str | None, labels: str, fields: str) -> bool:
+        meta = obj.get("metadata") or {}
+        if namespace and meta.get("namespace") != namespace:
+            return False
+        return all(_field_matches(obj, r) for r in _parse_fields(fields)) and all(
+            _label_matches(obj, r) for r in _parse_labels(labels)
+        )
 
     def page(
         self, resource: Resource, namespace: str | None, labels: str, fields: str, start: int, limit: int
@@ -246,6 +318,7 @@ class FakeKubeApi:
 
         self.world, self.token = world, token
         self.requests: list[tuple[str, str]] = []
+        self.closing = threading.Event()
         self.pki = Pki(Path(certdir))
         cert, key = self.pki.issue("kube-apiserver", ["localhost", "kubernetes"], ["127.0.0.1"])
         import ssl
@@ -275,6 +348,9 @@ class FakeKubeApi:
         return out
 
     def close(self) -> None:
+        self.closing.set()
+        with self.world.changed:
+            self.world.changed.notify_all()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
@@ -296,7 +372,7 @@ def _resource_list(group_version: str) -> dict[str, Any]:
         "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
         "resources": [
             {"name": r.plural, "singularName": r.kind.lower(), "namespaced": r.namespaced, "kind": r.kind,
-             "verbs": ["get", "list", "create", "delete"] if r.plural == "pods" else ["get", "list"]}
+             "verbs": ["get", "list", "watch", "create", "delete"] if r.plural == "pods" else ["get", "list", "watch"]}
             for r in RESOURCES if r.group_version == group_version
         ] + ([{"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get"]}]
              if group_version == "v1" else []),
@@ -359,7 +435,10 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                     404, _status(404, "NotFound", f"the server could not find the requested resource ({url.path})")
                 )
             resource, namespace, name, sub = route
-            verb = {"GET": "get" if name else "list", "POST": "create", "DELETE": "delete"}[method]
+            watching = query.get("watch") in ("1", "true") and not name
+            verb = {"GET": "get" if name else "watch" if watching else "list", "POST": "create", "DELETE": "delete"}[
+                method
+            ]
             if (verb, resource.plural) in api.world.denied or (verb, f"{resource.plural}/{sub}") in api.world.denied:
                 scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
                 message = (f'{resource.plural} is forbidden: User "system:serviceaccount:aksdiag:aksdiag" cannot '
@@ -371,6 +450,8 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                 return self._delete(resource, namespace, name)
             if name:
                 return self._get(resource, namespace, name, sub)
+            if watching:
+                return self._watch(resource, namespace, query)
             return self._list(resource, namespace, query)
 
         def _get(self, resource: Resource, namespace: str, name: str, sub: str) -> None:
@@ -378,6 +459,11 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             if obj is None:
                 return self._send(404, _status(404, "NotFound", f'{resource.plural} "{name}" not found'))
             if sub == "log":
+                waiting = _waiting(obj)
+                if waiting is not None:
+                    container = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
+                    return self._send(400, _status(400, "BadRequest", f'container "{container}" in pod "{name}" is '
+                                                                      f"waiting to start: {waiting}"))  # fmt: skip
                 return self._send_text(200, api.world.logs.get((namespace, name), ""))
             self._send(200, obj)
 
@@ -413,10 +499,80 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                     409, _status(409, "AlreadyExists", f'{resource.plural} "{meta.get("name")}" already exists')
                 )
             meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            if resource.namespaced and not self._namespace_exists(meta.get("namespace", "")):
+                ns = meta.get("namespace", "")
+                return self._send(404, _status(404, "NotFound", f'namespaces "{ns}" not found'))
             if resource.kind == "Pod":
-                obj.setdefault("status", {"phase": "Pending"})
+                refused = self._admit_pod(obj)
+                if refused is not None:
+                    return self._send(refused["code"], refused)
+                obj["status"] = {"phase": "Pending", "qosClass": "Burstable"}
             api.world.add(obj)
             self._send(201, obj)
+
+        def _namespace_exists(self, namespace: str) -> bool:
+            namespaces = api.world.objects[BY_KIND["Namespace"]]
+            return namespace in BUILTIN_NAMESPACES or ("", namespace) in namespaces
+
+        def _admit_pod(self, pod: dict[str, Any]) -> dict[str, Any] | None:
+            """What the real API server's validation and ServiceAccount admission refuse, as a Status."""
+            meta, spec = pod["metadata"], pod.get("spec") or {}
+            containers = spec.get("containers") or []
+            if not containers or not all(c.get("name") and c.get("image") for c in containers):
+                return _status(422, "Invalid", f'Pod "{meta.get("name")}" is invalid: spec.containers: Required value')
+            account = spec.get("serviceAccountName") or "default"
+            accounts = api.world.objects[BY_KIND["ServiceAccount"]]
+            if account != "default" and (meta["namespace"], account) not in accounts:
+                return _status(403, "Forbidden", f'pods "{meta.get("name")}" is forbidden: error looking up service '
+                               f'account {meta["namespace"]}/{account}: serviceaccount "{account}" not found')  # fmt: skip
+            return None
+
+        def _watch(self, resource: Resource, namespace: str, query: dict[str, str]) -> None:
+            """A watch: the changes after resourceVersion (or every object first, without one) as JSON lines."""
+            labels, fields = query.get("labelSelector", ""), query.get("fieldSelector", "")
+            deadline = time.monotonic() + min(float(query.get("timeoutSeconds") or 1800), 1800)
+            world = api.world
+            with world.lock:
+                since = world.resource_version
+                first: list[tuple[str, dict[str, Any]]] = []
+                start = query.get("resourceVersion") or "0"
+                if start == "0":
+                    first = [("ADDED", obj) for _, obj in world.select(resource, namespace or None, labels, fields)]
+                else:
+                    since = int(start)
+                    if world.events_since(since) is None:
+                        oldest = world.events[0].resource_version
+                        gone = _status(410, "Expired", f"too old resource version: {since} ({oldest})")
+                        first = [("ERROR", gone)]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for kind, obj in first:
+                    self._chunk({"type": kind, "object": obj})
+                while not first or first[0][0] != "ERROR":
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or api.closing.is_set():
+                        break
+                    with world.changed:
+                        events = world.events_since(since) or []
+                        if not events:
+                            world.changed.wait(min(remaining, 0.5))
+                            continue
+                        since = events[-1].resource_version
+                    for event in events:
+                        line = _event_for(api.world, event, resource, namespace, labels, fields)
+                        if line is not None:
+                            self._chunk(line)
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                self.close_connection = True
+
+        def _chunk(self, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode() + b"\n"
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
 
         def _delete(self, resource: Resource, namespace: str, name: str) -> None:
             old = api.world.remove(resource, (namespace, name))
@@ -475,6 +631,35 @@ def _table(resource: Resource, objects: list[dict[str, Any]], meta: dict[str, An
             for o in objects
         ],
     }  # fmt: skip
+
+
+def _event_for(
+    world: KubeWorld, event: Event, resource: Resource, namespace: str, labels: str, fields: str
+) -> dict[str, Any] | None:
+    """The event as a watch with these selectors sees it: leaving the selection is DELETED, entering it ADDED."""
+    if event.resource is not resource:
+        return None
+    before = event.previous is not None and world.matches(event.previous, namespace or None, labels, fields)
+    if event.type == "DELETED":
+        return {"type": "DELETED", "object": event.object} if before else None
+    now = world.matches(event.object, namespace or None, labels, fields)
+    if now:
+        return {"type": "MODIFIED" if before else "ADDED", "object": event.object}
+    return {"type": "DELETED", "object": event.object} if before else None
+
+
+def _waiting(pod: dict[str, Any]) -> str | None:
+    """Why the pod's first container has not started yet, or None once it has (or has run)."""
+    status = pod.get("status") or {}
+    if status.get("phase") not in (None, "Pending"):
+        return None
+    for c in status.get("containerStatuses") or []:
+        waiting = (c.get("state") or {}).get("waiting")
+        if waiting is not None:
+            return str(waiting.get("reason") or "ContainerCreating")
+        if (c.get("state") or {}).get("running") or (c.get("state") or {}).get("terminated"):
+            return None
+    return "ContainerCreating"
 
 
 def _route(parts: list[str]) -> tuple[Resource, str, str, str] | None:

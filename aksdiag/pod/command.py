@@ -1,0 +1,130 @@
+"""`aksdiag pod`: flags → plan → run → one report on stdout, progress on stderr, the exit code.
+
+Exit codes: 1 when any pod's report has an error finding (the report is there: something is broken), else 3 when
+a pod could not run (aksdiag could not look there), else 0. `--cleanup` deletes what earlier runs left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import Any, TextIO
+
+from aksdiag.errors import AksdiagError, UsageError
+from aksdiag.exitcodes import ExitCode
+from aksdiag.model import Verdict
+from aksdiag.pod import spec
+from aksdiag.pod.run import PodOutcome, say
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> ExitCode:
+    out, err = out or sys.stdout, err or sys.stderr
+    if args.cleanup:
+        if args.args and args.args != ["--"]:
+            raise UsageError("--cleanup takes no command")
+        return cleanup(_config(args), args.namespace, err)
+    inner, inner_output = spec.inner_args(args.args)
+    output = args.output or inner_output or "text"
+    image = args.image or os.environ.get(spec.ENV_IMAGE)
+    if not image:
+        raise UsageError(
+            "no image to run",
+            f"build and push container/Dockerfile (README), then pass --image or set {spec.ENV_IMAGE}",
+        )
+    if args.node is not None and not args.node.strip():
+        raise UsageError("--node needs a node name")
+    plan = spec.PodPlan(
+        image=image,
+        namespace=args.namespace or spec.DEFAULT_NAMESPACE,
+        args=inner,
+        run_id=spec.new_run_id(),
+        timeout=spec.parse_pod_timeout(args.timeout),
+        host_network=args.host_network,
+        dns_policy=args.dns_policy,
+    )
+    from aksdiag.pod import merge
+    from aksdiag.pod import run as pod_run
+    from aksdiag.render import render
+
+    outcomes = pod_run.execute(_config(args), plan, args.node, args.all_nodes, err)
+    if not args.all_nodes:
+        outcome = outcomes[0]
+        if not outcome.ran:
+            raise AksdiagError(
+                f"the pod {plan.namespace}/{outcome.pod} on {outcome.node} could not run: {outcome.error}",
+                _hint(outcome, plan),
+            )
+        report = merge.single(plan, outcome)
+        render(report, output, out)
+        return ExitCode.FINDINGS if report.verdict is Verdict.BROKEN else ExitCode.OK
+    report = merge.merged(plan, outcomes)
+    render(report, output, out)
+    if output == "text":
+        out.write(f"\nNodes × findings\n{merge.matrix_text(outcomes)}\n")
+    elif output == "markdown":
+        out.write(f"\n## Nodes × findings\n\n```\n{merge.matrix_text(outcomes)}\n```\n")
+    failed = [o for o in outcomes if o.could_not_run]
+    ran = sum(1 for o in outcomes if o.ran)
+    say(err, f"{ran} of {len(outcomes)} nodes ran aksdiag {plan.command}; verdict {report.verdict.value}")
+    for o in failed:
+        say(err, f"{o.node}: could not run: {o.error}")
+    if report.verdict is Verdict.BROKEN:
+        return ExitCode.FINDINGS
+    return ExitCode.CANNOT_RUN if failed else ExitCode.OK
+
+
+def _hint(outcome: PodOutcome, plan: spec.PodPlan) -> str:
+    if "Image" in outcome.reason or "image" in outcome.error:
+        return f"check --image {plan.image} and that the nodes may pull from its registry (az aks check-acr)"
+    if outcome.exit_code == 2:
+        return "aksdiag in the pod refused its arguments: is the image the same version as this aksdiag?"
+    if "did not finish" in outcome.error or outcome.reason == "DeadlineExceeded":
+        return "raise --timeout, or look at the node: kubectl describe node"
+    return f"kubectl get events -n {plan.namespace} may say more"
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from aksdiag import kubeconfig
+
+    if not (args.kubeconfig or args.context) and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        found = kubeconfig.in_cluster()
+        if found is not None:
+            return found
+    return kubeconfig.load(args.kubeconfig, args.context)
+
+
+def cleanup(config: Any, namespace: str | None, err: TextIO) -> ExitCode:
+    """Delete every pod labelled managed-by=aksdiag: in all namespaces, or in one when listing all is refused."""
+    from aksdiag.pod.client import ApiError, KubeApi
+    from aksdiag.pod.run import delete_pods
+
+    selector = f"{spec.MANAGED_BY}={spec.APP}"
+
+    async def leftovers() -> list[dict[str, Any]]:
+        async with KubeApi(config) as api:
+            if namespace:
+                return (await api.pods(namespace, selector))[0]
+            try:
+                return (await api.pods("", selector))[0]
+            except ApiError as e:
+                if e.status != 403:
+                    raise
+                return (await api.pods(spec.DEFAULT_NAMESPACE, selector))[0]
+
+    pods = asyncio.run(leftovers())
+    if not pods:
+        say(err, "no pods of earlier runs left")
+        return ExitCode.OK
+    by_namespace: dict[str, list[str]] = {}
+    for pod in pods:
+        meta = pod["metadata"]
+        by_namespace.setdefault(meta.get("namespace", ""), []).append(meta["name"])
+        say(
+            err,
+            f"deleting {meta.get('namespace')}/{meta['name']} (run {(meta.get('labels') or {}).get(spec.RUN_LABEL)})",
+        )
+    for ns, names in by_namespace.items():
+        delete_pods(config, ns, names, err)
+    return ExitCode.OK

@@ -1,0 +1,194 @@
+"""The one-shot pod: what `aksdiag pod` runs where, as a plain Pod manifest (no I/O here).
+
+The pod is as locked down as a diagnostic can be: non-root (uid 65532), no capabilities, no privilege escalation,
+seccomp RuntimeDefault, a read-only root filesystem, restartPolicy Never and an activeDeadlineSeconds so it ends
+even if aksdiag on the client dies. It is pinned to its node by `spec.nodeName` (no scheduler, so it reaches
+cordoned nodes too) and tolerates every taint, so `--all-nodes` reaches tainted pools. Its labels name aksdiag and
+the run, so `aksdiag pod --cleanup` finds the leftovers. container/pod.yaml is the same pod for kubectl users.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from aksdiag import __version__
+from aksdiag.errors import UsageError
+
+APP = "aksdiag"
+CONTAINER = "aksdiag"
+SERVICE_ACCOUNT = "aksdiag"
+DEFAULT_NAMESPACE = "aksdiag"
+DEFAULT_TIMEOUT = 120.0
+ENV_IMAGE = "AKSDIAG_IMAGE"
+ENV_DNS_POLICY = "AKSDIAG_DNS_POLICY"
+"""Tells aksdiag inside the pod which DNS path its resolv.conf is (ClusterFirst: CoreDNS; Default: the node's)."""
+ENV_NODE = "AKSDIAG_NODE_NAME"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+NAME_LABEL = "app.kubernetes.io/name"
+RUN_LABEL = "aksdiag/run-id"
+NODE_ANNOTATION = "aksdiag/node"
+POOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
+DNS_POLICIES = ("ClusterFirst", "Default")
+NOT_IN_A_POD = ("pod", "demo", "lab", "tui", "explain", "snapshot")
+"""Commands that make no sense inside the one-shot pod (they are local, interactive, or not a report)."""
+
+
+@dataclass(frozen=True)
+class PodPlan:
+    """Everything that decides the pods of one run, apart from the nodes."""
+
+    image: str
+    namespace: str
+    args: tuple[str, ...]
+    """aksdiag's arguments inside the pod, ending in `--output json`."""
+    run_id: str
+    timeout: float
+    host_network: bool = False
+    dns_policy: str = "ClusterFirst"
+
+    @property
+    def command(self) -> str:
+        return self.args[0]
+
+    @property
+    def selector(self) -> str:
+        return f"{RUN_LABEL}={self.run_id}"
+
+    def pod_name(self, index: int | None = None) -> str:
+        return f"aksdiag-{self.run_id}" if index is None else f"aksdiag-{self.run_id}-{index}"
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(3)
+
+
+def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
+    """The pod's aksdiag arguments (checked here, so a typo fails before a pod exists) and any --output in them.
+
+    The pod always prints JSON (`--output json` is appended); an --output among ARGS is what the user wants to
+    see, so it is taken out and returned to become the local output format.
+    """
+    from aksdiag.cli import build_parser
+
+    args = raw[1:] if raw[:1] == ["--"] else list(raw)
+    if not args:
+        raise UsageError("no command to run in the pod", "e.g. `aksdiag pod -- dns aks-x.<guid>.privatelink…`")
+    if args[0] in NOT_IN_A_POD or args[0].startswith("-"):
+        raise UsageError(f"`aksdiag {args[0]}` cannot run in the pod", "run a probe: dns, apiserver, whois, check…")
+    kept, output, i = [], None, 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("--output", "-o") and i + 1 < len(args):
+            output, i = args[i + 1], i + 2
+            continue
+        if arg.startswith("--output="):
+            output = arg.split("=", 1)[1]
+        else:
+            kept.append(arg)
+        i += 1
+    kept += ["--output", "json"]
+    try:
+        build_parser().parse_args(kept)
+    except UsageError as e:
+        raise UsageError(f"in the pod's command `aksdiag {' '.join(args)}`: {e.message}", e.hint) from None
+    except SystemExit:
+        raise UsageError(f"`aksdiag {' '.join(args)}` is not a command to run in the pod") from None
+    if output is not None and output not in ("text", "json", "markdown"):
+        raise UsageError(f"--output {output!r} is not one of text, json, markdown")
+    return tuple(kept), output
+
+
+def parse_pod_timeout(text: str | None) -> float:
+    if text is None:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--timeout {text!r} is not a number of seconds") from None
+    if not 1 <= value <= 3600:
+        raise UsageError(f"--timeout {text!r} is out of range", "use 1 to 3600 seconds: the pod's whole life")
+    return value
+
+
+def pod_manifest(plan: PodPlan, node: str, index: int | None = None) -> dict[str, Any]:
+    """The Pod for `node` (index: its place in an --all-nodes run; None for a single pod)."""
+    policy = plan.dns_policy
+    if plan.host_network and policy == "ClusterFirst":
+        policy = "ClusterFirstWithHostNet"  # else a hostNetwork pod silently gets the node's resolv.conf
+    labels = {NAME_LABEL: APP, MANAGED_BY: APP, RUN_LABEL: plan.run_id, "app.kubernetes.io/version": __version__}
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": plan.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": list(plan.args),
+        "env": [
+            {"name": ENV_DNS_POLICY, "value": plan.dns_policy},
+            {"name": ENV_NODE, "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+        ],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": plan.pod_name(index),
+            "namespace": plan.namespace,
+            "labels": labels,
+            "annotations": {NODE_ANNOTATION: node, "aksdiag/command": " ".join(plan.args)},
+        },
+        "spec": {
+            "nodeName": node,
+            "restartPolicy": "Never",
+            "activeDeadlineSeconds": max(1, math.ceil(plan.timeout)),
+            "terminationGracePeriodSeconds": 0,
+            "serviceAccountName": SERVICE_ACCOUNT,
+            "automountServiceAccountToken": True,
+            "hostNetwork": plan.host_network,
+            "dnsPolicy": policy,
+            "enableServiceLinks": False,
+            "tolerations": [{"operator": "Exists"}],
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65532,
+                "runAsGroup": 65532,
+                "fsGroup": 65532,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}],
+        },
+    }
+
+
+def node_pool(node: dict[str, Any]) -> str:
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    return next((labels[k] for k in POOL_LABELS if labels.get(k)), "")
+
+
+def runnable(node: dict[str, Any]) -> str:
+    """Why the pod cannot run on this node ("" when it can): not Ready, or not Linux."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    if labels.get("kubernetes.io/os", "linux") != "linux":
+        return f"{labels['kubernetes.io/os']} node (the image is Linux)"
+    conditions = (node.get("status") or {}).get("conditions")
+    if conditions is None:
+        return ""
+    ready = next((c for c in conditions if c.get("type") == "Ready"), None)
+    if ready is not None and ready.get("status") != "True":
+        return f"not Ready ({ready.get('reason') or ready.get('status')})"
+    return ""
