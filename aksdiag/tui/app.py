@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from aksdiag.model import Finding, ProbeResult, Report, Verdict
 from aksdiag.tui import session as sessions
@@ -298,12 +298,15 @@ class AksdiagApp(App[int]):
         self._refresh_views("")
 
     def action_escape(self) -> None:
+        """Clear the filter; or leave a text box (whois) for the tab bar, so the keys work again."""
         box = self.query_one("#filter", Input)
         if not box.has_class("-hidden"):
             box.value = ""
             box.add_class("-hidden")
             self._apply_filter("")
-        self._focus_tab()
+            self._focus_tab()
+        elif isinstance(self.focused, Input):
+            self.query_one(TabbedContent).query_one(Tabs).focus()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -34,12 +33,9 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for key, what in KEYS:
-            table.add_row(key, what)
+        width = max(len(key) for key, _ in KEYS) + 2
+        keys = Text("\n").join(Text.assemble((key.ljust(width), "bold cyan"), what) for key, what in KEYS)
         with VerticalScroll(id="help-box"):
             yield Static(Text("aksdiag — keys", style="bold"))
-            yield Static(table)
+            yield Static(keys, id="help-keys")
             yield Static(Text("escape closes", style="dim"))

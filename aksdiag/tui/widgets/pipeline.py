@@ -20,7 +20,10 @@ class HopItem(ListItem):
 
     def compose(self) -> ComposeResult:
         h, style = self.hop, STYLE[self.hop.status.value]
-        line = Text.assemble((f"{MARK[h.status.value]} ", style), (f"{h.index} {h.kind}", "bold"))
+        line = Text.assemble(
+            (f"{MARK[h.status.value]} ", style), (f"{h.index} {h.kind}", "bold"), (f"  {self.view.text(h.name)}", "dim")
+        )
+        line.truncate(32, overflow="ellipsis")
         answer = Text.assemble(("│" if not self.last else " ", "dim"), "  → ", (self.view.text(hop_answer(h)), style))
         yield Static(Text("\n").join([line, answer]))
 

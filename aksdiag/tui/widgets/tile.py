@@ -91,7 +91,8 @@ class ProbeTile(Vertical, can_focus=True):
         elif self.result is not None:
             if self.result.findings:
                 parts.append(f" · {plural(len(self.result.findings), 'finding')}")
-            parts.append((self.view.ms(self.result.elapsed_ms, " · "), "dim"))
+            if state != "skipped" or self.result.reason == "cancelled":
+                parts.append((self.view.ms(self.result.elapsed_ms, " · "), "dim"))
         return Text.assemble(*parts)
 
     def matches(self, needle: str) -> bool:
