@@ -37,21 +37,24 @@ def run(world: str, latency: float, runs: int, spec: lbworld.LbSpec | None = Non
         w.add(body)
     kw = KubeWorld()
     kw.add_all(lbworld.kube(world))
-    with tempfile.TemporaryDirectory() as tmp, arm.FakeArm(w, Path(tmp) / "arm", latency_s=latency) as fake:
-        with FakeKubeApi(kw, Path(tmp) / "pki") as kube:
-            config = kube.kubeconfig(Path(tmp) / "kubeconfig")
-            env = dict(os.environ, AKSDIAG_ARM_ENDPOINT=fake.endpoint, AKSDIAG_ARM_TOKEN="bench",
-                       REQUESTS_CA_BUNDLE=fake.ca_path, AKSDIAG_LOOPBACK_ONLY="1")  # fmt: skip
-            command = [sys.executable, "-m", "aksdiag", "lb", "--subscription", armworld.SUBSCRIPTION, "-g",
-                       armworld.CLUSTER_RG, "--cluster", armworld.CLUSTER, "--kubeconfig", str(config), "-o", "json"]  # fmt: skip
-            walls, inside = [], []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-                walls.append(time.perf_counter() - t0)
-                doc = json.loads(done.stdout)
-                inside.append(doc["elapsed_ms"])
-            codes = sorted({f["id"] for f in doc["findings"]})
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        arm.FakeArm(w, Path(tmp) / "arm", latency_s=latency) as fake,
+        FakeKubeApi(kw, Path(tmp) / "pki") as kube,
+    ):
+        config = kube.kubeconfig(Path(tmp) / "kubeconfig")
+        env = dict(os.environ, AKSDIAG_ARM_ENDPOINT=fake.endpoint, AKSDIAG_ARM_TOKEN="bench",
+                   REQUESTS_CA_BUNDLE=fake.ca_path, AKSDIAG_LOOPBACK_ONLY="1")  # fmt: skip
+        command = [sys.executable, "-m", "aksdiag", "lb", "--subscription", armworld.SUBSCRIPTION, "-g",
+                   armworld.CLUSTER_RG, "--cluster", armworld.CLUSTER, "--kubeconfig", str(config), "-o", "json"]  # fmt: skip
+        walls, inside = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            walls.append(time.perf_counter() - t0)
+            doc = json.loads(done.stdout)
+            inside.append(doc["elapsed_ms"])
+        codes = sorted({f["id"] for f in doc["findings"]})
     print(f"{world:<20} wall {statistics.median(walls) * 1000:7.0f} ms   in process {statistics.median(inside):7.0f} ms"
           f"   findings {', '.join(codes) or 'none'}")  # fmt: skip
 
