@@ -416,6 +416,8 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             api.requests.append((method, self.path))
+            length = int(self.headers.get("Content-Length") or 0)
+            self.body = self.rfile.read(length) if length else b""  # read even when refused: keep-alive goes on
             if self.headers.get("Authorization") != f"Bearer {api.token}":
                 return self._send(401, _status(401, "Unauthorized", "Unauthorized"))
             parts = [p for p in url.path.split("/") if p]
@@ -485,8 +487,7 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                              "items": [obj for _, obj in page]})  # fmt: skip
 
         def _create(self, resource: Resource, namespace: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            obj = json.loads(self.rfile.read(length) or b"{}")
+            obj = json.loads(self.body or b"{}")
             obj.setdefault("kind", resource.kind)
             obj.setdefault("apiVersion", resource.group_version)
             meta = obj.setdefault("metadata", {})
