@@ -429,3 +429,29 @@ def test_watch_from_a_compacted_version_is_410_gone(watched) -> None:
     with pytest.raises(ApiException) as gone:
         list(watch.Watch().stream(core.list_namespaced_pod, "default", resource_version="1", timeout_seconds=1))
     assert gone.value.status == 410 and "too old resource version" in str(gone.value.reason)
+
+
+def test_every_request_of_a_run_is_granted_by_the_runner_role(cluster, capsys) -> None:
+    import yaml
+
+    from aksdiag.lab.kube import _route
+
+    docs = list(yaml.safe_load_all((Path(__file__).parents[1] / "container" / "rbac.yaml").read_text()))
+    runner = [
+        d for d in docs if d["kind"] in ("Role", "ClusterRole") and d["metadata"]["name"].startswith("aksdiag-runner")
+    ]
+    granted = {(v, r) for d in runner for rule in d["rules"] for v in rule["verbs"] for r in rule["resources"]}
+    c = cluster({POOL1[0]: "healthy", GPU: "no-forwarder"})
+    assert main(c.args("--all-nodes", "--", *DNS_ARGS)) == 1
+    assert main(c.args("--node", GPU, "--", *DNS_ARGS)) == 1
+    assert main(["pod", "--kubeconfig", c.kubeconfig, "--namespace", "aksdiag", "--cleanup"]) == 0
+    capsys.readouterr()
+    used = set()
+    for method, path in c.api.requests:
+        resource, _, name, sub = _route([p for p in path.split("?")[0].split("/") if p])  # type: ignore[misc]
+        verb = {"POST": "create", "DELETE": "delete"}.get(method) or (
+            "get" if name else "watch" if "watch=true" in path else "list"
+        )
+        used.add((verb, f"{resource.plural}/{sub}" if sub else resource.plural))
+    assert used <= granted, "the runner role grants every request `aksdiag pod` makes"
+    assert granted - used == {("get", "pods")}, "and only adds get on pods, for kubectl users of pod.yaml"
