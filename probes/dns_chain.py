@@ -656,7 +656,8 @@ def _endpoint_hop(chain: Chain, index: int) -> Hop:
     got = chain.resolver_answer
     client = got[1] if got else (chain.custom[0].best if chain.custom else chain.azure.best)
     reached = bool(set(expected) & set(client.addresses))
-    via = "the host resolver" if got else "the custom DNS servers" if chain.custom else "Azure DNS"
+    resolver = "the pod's resolver" if chain.settings.in_cluster else "the host resolver"
+    via = resolver if got else "the custom DNS servers" if chain.custom else "Azure DNS"
     detail = f"{via} gives {_say(client)}" + ("" if reached else f", not the endpoint {', '.join(expected)}")
     return Hop(
         index,

@@ -118,7 +118,7 @@ def test_one_pod_runs_the_probe_in_cluster_and_is_deleted(cluster, capsys) -> No
     assert {f["id"] for f in doc["findings"]} == {"DNS001"}
     pod_probe, chain = doc["probes"][0], doc["probes"][1]
     assert pod_probe["probe"] == "pod" and pod_probe["hops"][0]["name"] == GPU
-    assert "pool gpu" in pod_probe["hops"][0]["detail"]
+    assert "pool gpu" in pod_probe["hops"][0]["detail"] and pod_probe["hops"][0]["rcode"] == "DNS001"
     assert chain["hops"][0]["name"] == "pod resolver (dnsPolicy ClusterFirst: CoreDNS)"
     assert "CoreDNS, kube-dns service" in chain["hops"][0]["detail"]
     assert f"created aksdiag/aksdiag-{pod_probe['facts']['run_id']} on {GPU}, waiting…" in err
@@ -164,6 +164,7 @@ def test_all_nodes_text_and_markdown_show_the_matrix(cluster, capsys) -> None:
     assert matrix[1].split() == ["node", "pool", "DNS001"]
     assert matrix[2].split() == [GPU, "gpu", "✘"] and matrix[3].split() == [POOL1[0], "nodepool1", "·"]
     assert matrix[4].startswith(SPOT) and "could not run" in matrix[4]
+    assert matrix[5] == "DNS001 on 1 of 2 nodes: pool gpu"
     assert "On 1 of 2 nodes (pool gpu)" in out
     assert main([*c.args("--all-nodes", "--", *DNS_ARGS), "-o", "markdown"]) == 1
     assert "## Nodes × findings" in capsys.readouterr().out

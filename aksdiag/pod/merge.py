@@ -26,7 +26,7 @@ def single(plan: PodPlan, outcome: PodOutcome) -> Report:
     return Report(
         command=f"pod {inner.command}",
         target=inner.target,
-        probes=(_pod_probe(plan, [outcome], {}), *inner.probes),
+        probes=(_pod_probe(plan, [outcome], {outcome.node: inner.findings}), *inner.probes),
         elapsed_ms=outcome.elapsed_ms,
         version=__version__,
     )
@@ -76,8 +76,14 @@ def matrix_text(outcomes: list[PodOutcome]) -> str:
         if r["state"] == "ran":
             cells = "  ".join(f"{MARK.get(r['cells'].get(c, ''), '·'):<6}" for c in codes)
         else:
-            cells = f"{r['state']}: {r['why']}"
+            why = r["why"] if len(r["why"]) <= 90 else r["why"][:89] + "…"
+            cells = f"{r['state']}: {why}"
         lines.append(f"{r['node']:<{width}}  {r['pool'] or '-':<{pool_width}}  {cells}".rstrip())
+    ran = [r["node"] for r in rows if r["state"] == "ran"]
+    pools = {r["node"]: r["pool"] for r in rows}
+    for code in codes:
+        hit = [r["node"] for r in rows if code in r["cells"]]
+        lines.append(f"{code} on {len(hit)} of {len(ran)} nodes: {spread(hit, ran, pools)}")
     return "\n".join(lines)
 
 
@@ -95,7 +101,8 @@ def _pod_probe(
         if o.skipped:
             status, answer, detail = Status.SKIPPED, "skipped", o.skipped
         elif not o.ran:
-            status, answer, detail = Status.FAIL, o.reason or f"exit {o.exit_code}", f"could not run: {o.error}"
+            answer = f"exit {o.exit_code}" if o.exit_code is not None else o.reason or "not run"
+            status, detail = Status.FAIL, f"could not run: {o.error}"
         else:
             status = Status.FAIL if worst == 2 else Status.WARN if worst == 1 else Status.OK
             answer = ", ".join(dict.fromkeys(f.id for f in found)) or "no finding"

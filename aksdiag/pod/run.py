@@ -47,6 +47,8 @@ class PodOutcome:
     skipped: str = ""
     """Why no pod was created on this node (not Ready, not Linux)."""
     done: bool = False
+    finished: float | None = None
+    """time.monotonic() when it was seen done."""
     elapsed_ms: float = 0.0
     log: str = field(default="", repr=False)
 
@@ -122,7 +124,7 @@ async def _run(
         await _wait(api, plan, {o.pod: o for o in runs}, started + plan.timeout)
         await asyncio.gather(*(_read_report(api, plan, o) for o in runs if o.done))
         for o in runs:
-            o.elapsed_ms = (time.monotonic() - started) * 1000
+            o.elapsed_ms = ((o.finished or time.monotonic()) - started) * 1000
             if not o.done:
                 state = f"{o.phase}, {o.reason}" if o.reason else o.phase
                 o.error = f"did not finish within {plan.timeout:g} s (still {state})"
@@ -217,9 +219,9 @@ def _update(pods: dict[str, PodOutcome], pod: dict[str, Any]) -> None:
             outcome.message = terminated.get("message") or outcome.message
             outcome.exit_code = terminated.get("exitCode")
     if outcome.phase in ("Succeeded", "Failed"):
-        outcome.done = True
+        outcome.done, outcome.finished = True, time.monotonic()
     elif outcome.phase == "Pending" and outcome.reason in GIVE_UP:
-        outcome.done = True
+        outcome.done, outcome.finished = True, time.monotonic()
         outcome.error = f"could not start: {outcome.reason}: {outcome.message}".rstrip(": ")
 
 
