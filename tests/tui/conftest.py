@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,16 +16,19 @@ from aksdiag.tui.view import View
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Callable[..., Session]]:
-    """lab(scenario, **settings) → the demo session on a running lab world (stopped after the test)."""
+    """lab(scenario, probes=None, **settings) → the demo session on a running lab world (stopped after the test);
+    `probes` replaces the demo's probe list (every probe module but whois)."""
     worlds: list[lab_world.World] = []
 
-    def start(scenario: str = "no-forwarder", **overrides: object) -> Session:
+    def start(scenario: str = "no-forwarder", probes: tuple[str, ...] | None = None, **overrides: object) -> Session:
         world = lab_world.start(scenario, "python", tmp_path / f"world-{len(worlds)}")
         worlds.append(world)
         session = demo_session(world)
-        if overrides:
-            from dataclasses import replace
+        if probes is not None:
+            from aksdiag.probe import load
 
+            session = replace(session, probes=tuple(load(p) for p in probes))
+        if overrides:
             session = replace(session, settings=replace(session.settings, **overrides))
         return session
 

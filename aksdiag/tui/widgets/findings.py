@@ -47,7 +47,7 @@ class FindingDetail(Static):
         text.append(view.text(f.detail) + "\n")
         for key, value in f.evidence.items():
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            text.append(f"  {key}: ", style="dim")
+            text.append(f"  {view.text(key)}: ", style="dim")
             text.append(view.text(shown) + "\n")
         text.append("\nFix\n", style="bold underline")
         text.append(view.text(f.remediation) + "\n")
