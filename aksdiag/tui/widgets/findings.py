@@ -45,10 +45,6 @@ class FindingDetail(Static):
             text.append(view.text(entry.summary) + "\n")
         text.append("\nEvidence\n", style="bold underline")
         text.append(view.text(f.detail) + "\n")
-        for key, value in f.evidence.items():
-            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            text.append(f"  {view.text(key)}: ", style="dim")
-            text.append(view.text(shown) + "\n")
         text.append("\nFix\n", style="bold underline")
         text.append(view.text(f.remediation) + "\n")
         if f.command:
@@ -57,6 +53,13 @@ class FindingDetail(Static):
         if f.docs:
             text.append("\nDocs ", style="bold underline")
             text.append(f.docs, style=f"link {f.docs}")
+            text.append("\n")
+        if f.evidence:
+            text.append("\nWhat was seen\n", style="bold underline")
+        for key, value in f.evidence.items():
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            text.append(f"  {view.text(key)}: ", style="dim")
+            text.append(view.text(shown) + "\n", style="dim")
         self.update(text)
 
 

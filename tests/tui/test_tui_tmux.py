@@ -1,0 +1,72 @@
+"""`aksdiag demo` in a real terminal: tmux runs it, send-keys navigates, capture-pane shows what a person sees."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """tmux on its own socket (its own server, started with this test's loopback-only environment)."""
+    if TMUX is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is required in CI: .ci/run installs it (apt-get install tmux)")
+        pytest.skip("tmux is not installed: apt-get install tmux (CI installs it)")
+    socket = str(tmp_path / "tmux.sock")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([TMUX, "-S", socket, *args], capture_output=True, text=True, timeout=30)
+
+    yield run
+    run("kill-server")
+
+
+def poll(what: Callable[[], bool], timeout: float, why: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(why)
+        time.sleep(0.2)
+
+
+def test_demo_in_tmux_shows_the_finding_navigates_and_quits(tmux, tmp_path: Path) -> None:
+    rc_file = tmp_path / "rc"
+    aksdiag = shutil.which("aksdiag")
+    command = f"{aksdiag} demo" if aksdiag else f"{sys.executable} -m aksdiag.cli demo"
+    # tmux gives a detached session's first process LINES=24 COLUMNS=80, which would win over the pane's real size
+    shell = f"cd {tmp_path} && unset LINES COLUMNS && {command}; echo $? > {rc_file}"
+    started = tmux("new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", shell)
+    assert started.returncode == 0, started.stderr
+
+    def screen() -> str:
+        return tmux("capture-pane", "-p", "-t", "demo").stdout
+
+    poll(lambda: "DNS001" in screen(), 90, f"the demo never showed DNS001:\n{screen()}")
+    overview = screen()
+    assert "DNS resolution chain" in overview and "BROKEN" in overview
+    assert "Custom DNS server does not forward the private zone to Azure DNS" in overview
+
+    tmux("send-keys", "-t", "demo", "3")
+    poll(lambda: "What it means" in screen(), 30, f"the findings tab did not open:\n{screen()}")
+    findings = screen()
+    assert "Add a conditional forwarder" in findings and "Add-DnsServerConditionalForwarderZone" in findings
+
+    tmux("send-keys", "-t", "demo", "2")
+    poll(lambda: "custom-dns" in screen(), 30, f"the DNS chain tab did not open:\n{screen()}")
+    tmux("send-keys", "-t", "demo", "Down")
+    poll(lambda: "2 custom-dns: custom DNS" in screen(), 30, f"the second hop's evidence is not shown:\n{screen()}")
+
+    tmux("send-keys", "-t", "demo", "q")
+    poll(lambda: rc_file.exists(), 30, f"q did not quit:\n{screen()}")
+    assert rc_file.read_text().strip() == "1", "the demo's world is broken: exit code 1"
+    poll(lambda: tmux("has-session", "-t", "demo").returncode != 0, 30, "the tmux session did not end")
