@@ -461,7 +461,7 @@ def _handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             if obj is None:
                 return self._send(404, _status(404, "NotFound", f'{resource.plural} "{name}" not found'))
             if sub == "log":
-                waiting = _waiting(obj)
+                waiting = _waiting(obj) if (namespace, name) not in api.world.logs else None  # a lab may preset it
                 if waiting is not None:
                     container = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
                     return self._send(400, _status(400, "BadRequest", f'container "{container}" in pod "{name}" is '
