@@ -580,7 +580,7 @@ def _gauge(c: Capacity) -> dict[str, Any]:
 PROBE = Probe(
     id=ID,
     title="Load balancers and SNAT",
-    codes=("LB001", "LB002", "LB003", "LB004", "LB005", "LB006", "AZ001", "AZ002", "IP005"),
+    codes=("LB001", "LB002", "LB003", "LB004", "LB005", "LB006"),  # also AZ001/AZ002 and IP005, owned elsewhere
     plan=plan,
     judge=judge,
 )

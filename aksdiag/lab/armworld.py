@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,9 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
     """The resource bodies of a world, by name (see WORLDS)."""
     if world not in WORLDS:
         raise ValueError(f"unknown ARM world {world!r}; one of {', '.join(WORLDS)}")
-    if world in lbworld.WORLDS:
+    if world.startswith("lb-"):
+        from aksdiag.lab import lbworld
+
         return lbworld.arm(world)
     vnet_integration = world in ("vnet-integration", "nsg-blocks-4443", "apiserver-subnet-small")
     zone_name = CLUSTER_ZONE.replace(".privatelink.", ".private.") if vnet_integration else CLUSTER_ZONE
@@ -416,7 +419,7 @@ def _private_endpoint() -> tuple[dict[str, Any], dict[str, Any]]:
     return endpoint, nic
 
 
-# The load balancer worlds (aksdiag lb) build on the healthy world above, so they are registered last.
-from aksdiag.lab import lbworld  # noqa: E402
-
-WORLDS.update({name: summary for name, (summary, _) in lbworld.WORLDS.items()})
+# The load balancer worlds (aksdiag lb) build on the healthy world above; lbworld registers them in WORLDS when it
+# is imported. Imported last, and only when lbworld is not the module importing this one (it then registers itself).
+if "aksdiag.lab.lbworld" not in sys.modules:
+    from aksdiag.lab import lbworld  # noqa: F401

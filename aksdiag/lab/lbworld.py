@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from aksdiag.lab import armworld
 from aksdiag.lab.armworld import AKS_SUBNET, NODE_RG, REGION, VMSS, net_id, rg_id, seed
 
 PUBLIC_LB_IP = "20.41.65.9"
@@ -101,8 +102,6 @@ def outbound_ip_names(spec: LbSpec) -> list[str]:
 
 def arm(world: str) -> list[dict[str, Any]]:
     """The healthy ARM world with this world's load balancers, public IPs and outbound profile."""
-    from aksdiag.lab import armworld
-
     spec = WORLDS[world][1]
     bodies = [
         b
@@ -299,3 +298,6 @@ def _event(svc: Svc, message: str) -> dict[str, Any]:
             first_timestamp="2026-11-23T08:00:00Z", last_timestamp="2026-11-23T08:41:00Z",
         )
     )  # fmt: skip
+
+
+armworld.WORLDS.update({name: summary for name, (summary, _) in WORLDS.items()})
