@@ -18,7 +18,18 @@ PURE_MODULES = [
     *sorted((ROOT / "probes").glob("*.py")),
     *(
         ROOT / "aksdiag" / f
-        for f in ("model.py", "facts.py", "codes.py", "probe.py", "dnsnames.py", "inputs.py", "armview.py", "nsg.py")
+        for f in (
+            "model.py",
+            "facts.py",
+            "codes.py",
+            "probe.py",
+            "dnsnames.py",
+            "inputs.py",
+            "armview.py",
+            "nsg.py",
+            "snat.py",
+            "pod/spec.py",
+        )
     ),
 ]
 
