@@ -1,0 +1,53 @@
+"""The real lb probe in the TUI: the fake ARM and the fake Kubernetes API of an LB world behind the session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, ProgressBar
+from tuihelp import run, wait_final
+
+from aksdiag import settings as settings_mod
+from aksdiag.facts import AzureContextNeed, KubeContextNeed
+from aksdiag.lab import arm, armworld, lbworld
+from aksdiag.lab.kube import FakeKubeApi, KubeWorld
+from aksdiag.tui.session import Session
+from aksdiag.tui.widgets.facts import ProbeDetail
+from aksdiag.tui.widgets.findings import FindingsPane
+
+
+def test_lb_tables_and_the_snat_gauge_of_a_capped_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_for) -> None:  # fmt: skip
+    w = arm.ArmWorld()
+    for body in armworld.build("lb-explicit-capped"):
+        w.add(body)
+    kw = KubeWorld()
+    kw.add_all(lbworld.kube("lb-explicit-capped"))
+    with arm.FakeArm(w, tmp_path / "arm") as fake, FakeKubeApi(kw, tmp_path / "pki") as kube:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+        config = kube.kubeconfig(tmp_path / "kubeconfig")
+        azure = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, fake.endpoint,
+                                 load_balancers=True)  # fmt: skip
+        settings = settings_mod.from_env(azure=azure, kube=KubeContextNeed(str(config), None))
+        app = app_for(Session.of("lb", "", settings, ["lb"]))
+
+        async def go() -> None:
+            async with app.run_test(size=(100, 30)) as pilot:
+                await wait_final(pilot, app)
+                app.tiles["lb"].focus()
+                await pilot.press("enter")
+                detail = app.screen.query_one(ProbeDetail)
+                tables = list(detail.query(".facts-table").results(DataTable))
+                snat = tables[-1]  # SNAT capacity: now, upgrade, peak
+                assert [snat.get_row_at(i)[1:3] for i in range(snat.row_count)] == [
+                    ["now", "10"], ["upgrade", "11"], ["peak", "21"],
+                ]  # fmt: skip
+                assert snat.get_row_at(2)[-1] == "NO"
+                (bar,) = detail.query(".gauge-bar").results(ProgressBar)
+                assert bar.total == 64_000 and bar.progress == 64_000  # 84,000 needed: the bar is full
+                await pilot.press("escape")
+                await pilot.press("3")
+                assert [f.id for f in app.query_one(FindingsPane).findings] == ["LB001"]
+
+        run(go())
+        assert fake.writes() == []
