@@ -26,7 +26,9 @@ examples:
   aksdiag dns --cluster aks-prod -g rg-aks       the cluster's name, VNet DNS and private zone, from Azure
   aksdiag apiserver                              TCP, TLS and health of the kubeconfig's API server
   aksdiag whois 10.244.3.17                      which pod, node, Service or node range holds an IP
-  aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   the same, from a pod on every node
+  aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   the DNS chain from a pod on every node
+  aksdiag lb --cluster aks-prod -g rg-aks        load balancers, their Services, SNAT ports at the peak
+  aksdiag tui --cluster aks-prod -g rg-aks       every probe at once, in an interactive terminal UI
   aksdiag dns api.my.com --output json           a report for a pipeline
   aksdiag explain DNS001                         what a finding means and how to fix it
 
