@@ -69,6 +69,7 @@ class AksdiagApp(App[int]):
         self.export_dir = export_dir
         self.results: dict[str, ProbeResult] = {}
         self.runs: dict[str, ProbeRun] = {}
+        self._shared: sessions.SharedFetch | None = None
         self._tokens: dict[str, int] = {}
         self._next_token = 0
         self._started = time.perf_counter()
@@ -110,6 +111,10 @@ class AksdiagApp(App[int]):
         if tiles:
             tiles[0].focus()
 
+    def on_unmount(self) -> None:
+        if self._shared is not None:
+            self._shared.close()
+
     def _painted(self) -> None:
         if self.first_paint is None:
             self.first_paint = time.perf_counter()
@@ -131,13 +136,16 @@ class AksdiagApp(App[int]):
         self.results.clear()
         self._started = time.perf_counter()
         self.all_final_at = None
+        if self._shared is not None:
+            self._shared.close()
+        shared = self._shared = sessions.SharedFetch()  # one Azure and Kubernetes read per run, for every probe
         for p in self.session.probes:
             if p.id in self.session.skip:
                 self._finished(sessions.skipped(p, self.session.skip[p.id]))
                 continue
             self._next_token += 1
             token = self._tokens[p.id] = self._next_token
-            run = self.runs[p.id] = ProbeRun(p, self.session.target, self.session.settings)
+            run = self.runs[p.id] = ProbeRun(p, self.session.target, self.session.settings, shared)
             self.tiles[p.id].start()
             self.run_worker(
                 partial(self._execute, run, token),

@@ -3,20 +3,23 @@ own event loop in a worker thread (so the UI never waits on a socket or a judge)
 thread, the report built from the results so far, and the export of that report through the existing renderers.
 
 Each probe runs alone (`runner.run_probes([probe], ...)`) so its tile turns final the moment it finishes; the
-price is that a need two probes share (the Azure context of a cluster) is fetched once per probe.
+reads two probes share (the cluster's Azure context, Kubernetes lists) go through one `SharedFetch` per run, so
+Azure and the API server are asked once, whichever probe asks first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aksdiag import __version__, runner
+from aksdiag.facts import AzureContextNeed, AzureVmssNicsNeed, KubeListNeed
 from aksdiag.model import ProbeResult, Report, Status
 from aksdiag.probe import Probe, load
 from aksdiag.settings import Settings
@@ -68,14 +71,82 @@ def skipped(probe: Probe, reason: str, elapsed_ms: float = 0.0) -> ProbeResult:
     return ProbeResult(probe=probe.id, title=probe.title, status=Status.SKIPPED, elapsed_ms=elapsed_ms, reason=reason)
 
 
+SHARED_NEEDS = (AzureContextNeed, AzureVmssNicsNeed, KubeListNeed)
+"""Reads worth sharing between the probes of one run: slow, rate-limited, the same answer for every probe."""
+
+
+class SharedFetch:
+    """A fact source for the probes of one run, each on its own thread and event loop: a shared read is fetched
+    once, on this object's own background loop, and every probe that needs it awaits that one answer. Cancelling
+    a probe stops its wait, not the read the other probes are waiting for. Everything else is fetched per probe."""
+
+    def __init__(self, source: runner.FactSource = runner.fetch) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._pending: dict[Hashable, concurrent.futures.Future[object]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def _background(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=_serve, args=(self._loop,), name="aksdiag-shared-reads", daemon=True
+                )
+                self._thread.start()
+            return self._loop
+
+    async def __call__(self, needs: Iterable[Hashable], settings: Settings) -> dict[Hashable, object]:
+        needs = list(needs)
+        own = [n for n in needs if not isinstance(n, SHARED_NEEDS)]
+        shared = [n for n in needs if isinstance(n, SHARED_NEEDS)]
+        loop = self._background() if shared else None
+        futures: dict[Hashable, concurrent.futures.Future[object]] = {}
+        with self._lock:
+            for need in shared:
+                if need not in self._pending:
+                    self._pending[need] = asyncio.run_coroutine_threadsafe(self._one(need, settings), loop)  # type: ignore[arg-type]
+                futures[need] = self._pending[need]
+        facts: dict[Hashable, object] = dict(await self._source(own, settings)) if own else {}
+        for need, future in futures.items():
+            facts[need] = await asyncio.shield(asyncio.wrap_future(future))
+        return facts
+
+    async def _one(self, need: Hashable, settings: Settings) -> object:
+        return (await self._source([need], settings))[need]
+
+    def close(self) -> None:
+        """Stop the background loop; reads still in flight are cancelled (their run was replaced or has ended)."""
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    """The shared reads' thread: run the loop until close(), then cancel what is left and close it, here."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        try:
+            _drain(loop)
+        finally:
+            loop.close()
+
+
 class ProbeRun:
     """One probe on its own event loop; `execute()` runs in a worker thread, `cancel()` may come from any thread
     and stops the probe's fetches at once (the result is then skipped with the reason "cancelled")."""
 
-    def __init__(self, probe: Probe, target: str, settings: Settings) -> None:
+    def __init__(self, probe: Probe, target: str, settings: Settings, source: runner.FactSource = runner.fetch) -> None:
         self.probe = probe
         self.target = target
         self.settings = settings
+        self.source = source
         self.started = time.perf_counter()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -105,7 +176,9 @@ class ProbeRun:
                 if self._cancelled:
                     return skipped(self.probe, CANCELLED, self.elapsed_ms)
                 self._loop = loop
-                self._task = loop.create_task(runner.run_probes([self.probe], self.target, self.settings))
+                self._task = loop.create_task(
+                    runner.run_probes([self.probe], self.target, self.settings, source=self.source)
+                )
             try:
                 (result,) = loop.run_until_complete(self._task)
             except asyncio.CancelledError:

@@ -51,3 +51,36 @@ def test_lb_tables_and_the_snat_gauge_of_a_capped_cluster(tmp_path: Path, monkey
 
         run(go())
         assert fake.writes() == []
+
+
+def test_probes_of_one_run_share_the_azure_and_kubernetes_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_for) -> None:  # fmt: skip
+    """private_dns, ipplan and lb all need the cluster's Azure context: the TUI reads it once per run (r reads again)."""
+    w = arm.ArmWorld()
+    for body in armworld.build("lb-healthy"):
+        w.add(body)
+    kw = KubeWorld()
+    kw.add_all(lbworld.kube("lb-healthy"))
+    with arm.FakeArm(w, tmp_path / "arm") as fake, FakeKubeApi(kw, tmp_path / "pki") as kube:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+        azure = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, fake.endpoint,
+                                 load_balancers=True)  # fmt: skip
+        config = kube.kubeconfig(tmp_path / "kubeconfig")
+        settings = settings_mod.from_env(azure=azure, kube=KubeContextNeed(str(config), None))
+        app = app_for(Session.of("check", "", settings, ["private_dns", "ipplan", "lb"]))
+
+        def cluster_reads() -> int:
+            return sum(r.path.endswith(f"/managedClusters/{armworld.CLUSTER}") for r in fake.requests)
+
+        async def go() -> None:
+            async with app.run_test(size=(100, 30)) as pilot:
+                await wait_final(pilot, app)
+                assert {p: r.status.value for p, r in app.results.items()} == {
+                    "private_dns": "ok", "ipplan": "ok", "lb": "ok",
+                }  # fmt: skip
+                assert cluster_reads() == 1
+                await pilot.press("r")
+                await wait_final(pilot, app)
+                assert cluster_reads() == 2
+
+        run(go())
+        assert fake.writes() == []
