@@ -212,12 +212,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="start the built-in broken lab on loopback and diagnose it",
-        description="Start a lab scenario on loopback (pure-Python DNS servers, no root, no Azure) and diagnose it: "
-        "in the TUI on a terminal (every probe; those the DNS lab cannot feed say why they skip), or as the "
-        "`aksdiag dns` report with --no-tui or when stdout is not a terminal. Try --scenario with any name from "
-        "`aksdiag lab list`.",
+        description="Start the lab on loopback — a DNS scenario (pure-Python DNS servers) and a cluster world "
+        "(a fake Azure Resource Manager and a fake Kubernetes API server: no root, no Azure, no cluster) — and "
+        "diagnose it with every probe of `aksdiag check`: in the TUI on a terminal, or as a report with --no-tui "
+        "or when stdout is not a terminal. Try --scenario and --world with any name from `aksdiag lab list`; "
+        "--world none traces the DNS chain alone.",
     )
     demo.add_argument("--scenario", default=None, help="the lab scenario (default no-forwarder)")
+    demo.add_argument(
+        "--world",
+        default="lb-pending",
+        metavar="NAME",
+        help="the cluster's Azure and Kubernetes side, served by a fake ARM and API server: an lb-… world of "
+        "`aksdiag lab list` (default lb-pending), or none for the DNS chain alone",
+    )
     demo.add_argument("--output", "-o", choices=("text", "json", "markdown"), default="text")
     demo.add_argument(
         "--no-tui",
@@ -707,28 +715,42 @@ def _cmd_explain(code: str | None, out: TextIO) -> ExitCode:
 
 
 def _cmd_demo(args: argparse.Namespace) -> ExitCode:
-    from aksdiag.lab import world as lab_world
+    from aksdiag.lab import demo as demo_lab
+    from aksdiag.lab import lbworld
     from aksdiag.lab.scenarios import DEMO_SCENARIO, SCENARIOS
 
     name = args.scenario or DEMO_SCENARIO
     if name not in SCENARIOS:
         raise UsageError(f"unknown scenario {name!r}", "`aksdiag lab list` shows them")
+    world = None if args.world == "none" else args.world
+    if world is not None and world not in lbworld.WORLDS:
+        raise UsageError(f"unknown cluster world {args.world!r}", f"one of {', '.join(lbworld.WORLDS)}, or none")
     scenario = SCENARIOS[name]
     print(f"aksdiag demo: lab scenario {name!r}: {scenario.summary}", file=sys.stderr)
+    if world:
+        print(f"aksdiag demo: cluster world {world!r}: {lbworld.WORLDS[world][0]}", file=sys.stderr)
     tui = not args.no_tui and args.output == "text" and sys.stdout.isatty() and sys.stdin.isatty()
-    with lab_world.start(scenario) as world:
+    with demo_lab.start(scenario, world) as lab:
         if tui:
-            return _demo_tui(world)
-        print(f"aksdiag demo: running `aksdiag {' '.join(world.dns_args())}`", file=sys.stderr)
-        return _run_and_render("dns", scenario.fqdn, world.settings(timeout=2.0), args.output)
+            return _demo_tui(lab)
+        if not world:
+            print(f"aksdiag demo: running `aksdiag {' '.join(lab.dns.dns_args())}`", file=sys.stderr)
+            return _run_and_render("dns", scenario.fqdn, lab.settings(), args.output)
+        probes = [p for p in lab.probes() if p not in demo_lab.SKIP]
+        return _run_and_render("demo", lab.target, lab.settings(), args.output, probes)
 
 
-def _demo_tui(world: object) -> ExitCode:
-    """The TUI on the lab's world: every probe of `check`; those the DNS lab cannot feed say why they skipped."""
+def _demo_tui(lab: object) -> ExitCode:
+    """The TUI on the demo's lab: every probe of `check`, and the whois box on the lab's cluster."""
+    from aksdiag.lab import demo as demo_lab
     from aksdiag.tui import app
-    from aksdiag.tui.session import demo_session
+    from aksdiag.tui.session import Session, demo_session
 
-    return ExitCode(app.run(demo_session(world)))  # type: ignore[arg-type]
+    if not lab.world:  # type: ignore[attr-defined]
+        return ExitCode(app.run(demo_session(lab.dns)))  # type: ignore[attr-defined]
+    settings = lab.settings()  # type: ignore[attr-defined]
+    session = Session.of("demo", lab.target, settings, lab.probes(), whois_settings=settings, skip=demo_lab.SKIP)  # type: ignore[attr-defined]
+    return ExitCode(app.run(session))
 
 
 def _cmd_lab(args: argparse.Namespace) -> ExitCode:

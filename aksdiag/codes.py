@@ -761,7 +761,7 @@ LB004 = Code(
     remediation="{remediation}",
     docs="https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/load-bal-ingress-c/"
     "troubleshoot-load-balancer-service-pending",
-    command="kubectl -n {namespace} describe service {name}",
+    command="{command}",
 )
 
 LB005 = Code(

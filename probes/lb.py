@@ -366,9 +366,10 @@ def _service(
     mine = [f for f in frontends if _owner_uid(f.name) == uid or (f.address in ingress and not f.owner.startswith("outbound"))]  # fmt: skip
     findings: list[Finding] = []
     if not ingress:
-        reason, remediation = _pending_reason(svc, events, _principal(ctx))
-        findings.append(codes.LB004.at(ID, hop=index, reason=reason, remediation=remediation, **ns_name,
-                                       evidence={"service": ref}))  # fmt: skip
+        reason, remediation, command = _pending_reason(svc, events, _principal(ctx))
+        command = command or f"kubectl -n {ns_name['namespace']} describe service {ns_name['name']}"
+        findings.append(codes.LB004.at(ID, hop=index, reason=reason, remediation=remediation, command=command,
+                                       **ns_name, evidence={"service": ref}))  # fmt: skip
         return Hop(index, "service", ref, Status.FAIL, detail="no external IP (pending)"), findings
     public = [f for f in mine if f.public] or [
         _public_frontend(ip) for ip in ingress if ip and _is_public_ip(ip) and not any(f.address == ip for f in mine)
@@ -405,12 +406,12 @@ def _principal(ctx: AzureContext) -> str:
     return str(((ctx.cluster or {}).get("identity") or {}).get("principalId") or "<cluster identity>")
 
 
-def _pending_reason(svc: dict[str, Any], events: KubeList | None, principal: str) -> tuple[str, str]:
-    """What the Service's latest Warning event says, and what to do about it."""
+def _pending_reason(svc: dict[str, Any], events: KubeList | None, principal: str) -> tuple[str, str, str]:
+    """What the Service's latest Warning event says, what to do about it, and the command that does it (or "")."""
     if events is None:
-        return "Its Events were not read.", "Read the Service's Events: kubectl describe service."
+        return "Its Events were not read.", "Read the Service's Events: kubectl describe service.", ""
     if events.error:
-        return f"Its Events could not be read ({events.status} {events.error}).", "Read them: kubectl describe service."
+        return f"Its Events could not be read ({events.status} {events.error}).", "Read them: kubectl describe service.", ""  # fmt: skip
     meta = svc.get("metadata") or {}
     mine = [
         e
@@ -426,8 +427,10 @@ def _pending_reason(svc: dict[str, Any], events: KubeList | None, principal: str
         key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""),
     )
     if not warnings:
-        return "No Warning event explains it (the controller may still be working).", (
-            "Wait a minute and look again; then check the cloud-controller-manager's logs."
+        return (
+            "No Warning event explains it (the controller may still be working).",
+            ("Wait a minute and look again; then check the cloud-controller-manager's logs."),
+            "",
         )
     e = warnings[-1]
     message = str(e.get("message") or "")
@@ -439,10 +442,11 @@ def _pending_reason(svc: dict[str, Any], events: KubeList | None, principal: str
         where = name_of(scope) + (f" in {name_of(scope.rsplit('/subnets/', 1)[0])}" if "/subnets/" in scope else "")
         return (
             f"{said}: AuthorizationFailed — the cluster identity may not perform {action} on {where}.",
-            f"Grant the cluster identity {role} on {scope} (az role assignment create --assignee {principal} "
-            f'--role "{role}" --scope {scope}); the cloud provider retries by itself.',
+            f"Grant the cluster identity {role} on {where}; the cloud provider then retries by itself.",
+            f"az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal "
+            f'--role "{role}" --scope {scope}',
         )
-    return f"{said}: {_shorten(message)}", "Fix what the Event names; the cloud provider retries by itself."
+    return f"{said}: {_shorten(message)}", "Fix what the Event names; the cloud provider retries by itself.", ""
 
 
 def _shorten(message: str, limit: int = 240) -> str:

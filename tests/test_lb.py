@@ -139,14 +139,16 @@ def test_pending_service_names_the_missing_role(lb_world, capsys) -> None:
     (f,) = doc["findings"]
     assert "default/payments has no ingress address" in f["detail"]
     assert "AuthorizationFailed" in f["detail"] and "Microsoft.Network/virtualNetworks/subnets/read" in f["detail"]
-    assert "Network Contributor" in f["remediation"] and armworld.AKS_SUBNET in f["remediation"]
-    assert f["command"] == "kubectl -n default describe service payments"
+    assert "Network Contributor on snet-aks in vnet-aks" in f["remediation"]
+    assert f["command"].startswith("az role assignment create --assignee-object-id ")
+    assert f["command"].endswith(f'--role "Network Contributor" --scope {armworld.AKS_SUBNET}')
 
 
 def test_pending_service_without_events_says_so(lb_world, capsys) -> None:
     rc, doc = lb(capsys, lb_world("lb-pending", deny=("list events",)))
     assert rc == 1 and ids(doc) == ["LB004"]
     assert "could not be read (403" in doc["findings"][0]["detail"]
+    assert doc["findings"][0]["command"] == "kubectl -n default describe service payments"
 
 
 def test_orphan_frontend(lb_world, capsys) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -25,10 +26,35 @@ def test_demo_names_the_broken_hop() -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_demo_runs_every_probe_on_the_cluster_world() -> None:
+    """DNS001 from the DNS scenario; LB004 and DNS015 from the cluster world, whose identity lacks Network
+    Contributor — one story told by three probes; the Azure and Kubernetes sides served on loopback."""
+    proc = subprocess.run([*AKSDIAG, "demo", "-o", "json"], capture_output=True, text=True, timeout=90)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1, proc.stderr
+    assert sorted(f["id"] for f in doc["findings"]) == ["DNS001", "DNS015", "LB004"]
+    assert [p["probe"] for p in doc["probes"]] == ["dns_chain", "private_dns", "ipplan", "lb"]
+    assert doc["target"] == "rg-aks/aks-lab" and "cluster world 'lb-pending'" in proc.stderr
+
+
 def test_demo_healthy_scenario_exits_0_with_no_fault() -> None:
-    proc = subprocess.run([*AKSDIAG, "demo", "--scenario", "healthy"], capture_output=True, text=True, timeout=60)
+    argv = [*AKSDIAG, "demo", "--scenario", "healthy", "--world", "lb-healthy"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No fault found" in proc.stdout
+
+
+def test_demo_without_a_cluster_world_traces_the_dns_chain_alone() -> None:
+    argv = [*AKSDIAG, "demo", "--world", "none", "-o", "json"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and [p["probe"] for p in doc["probes"]] == ["dns_chain"]
+    assert [f["id"] for f in doc["findings"]] == ["DNS001"]
+
+
+def test_demo_unknown_world_is_a_usage_error() -> None:
+    proc = subprocess.run([*AKSDIAG, "demo", "--world", "nope"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "unknown cluster world" in proc.stderr
 
 
 def test_demo_unknown_scenario_is_a_usage_error() -> None:

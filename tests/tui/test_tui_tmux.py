@@ -45,7 +45,7 @@ def test_demo_in_tmux_shows_the_finding_navigates_and_quits(tmux, tmp_path: Path
     command = f"{aksdiag} demo" if aksdiag else f"{sys.executable} -m aksdiag.cli demo"
     # tmux gives a detached session's first process LINES=24 COLUMNS=80, which would win over the pane's real size
     shell = f"cd {tmp_path} && unset LINES COLUMNS && {command}; echo $? > {rc_file}"
-    started = tmux("new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", shell)
+    started = tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "45", shell)
     assert started.returncode == 0, started.stderr
 
     def screen() -> str:

@@ -90,8 +90,9 @@ class FindingsPane(Horizontal):
         return item.finding if isinstance(item, FindingItem) else None
 
     async def show(self, findings: tuple[Finding, ...]) -> None:
-        """Replace the list, keeping the selected finding selected when it is still there."""
-        before = self.selected
+        """Replace the list. A finding the user is looking at (the list has focus) stays selected while it is
+        there; otherwise the most severe is, as findings arrive from probes finishing in any order."""
+        before = self.selected if self.list.has_focus else None
         self.findings = findings
         await self.list.clear()
         await self.list.extend(FindingItem(f) for f in findings)
