@@ -131,12 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "lb",
         help="the cluster's load balancers, the Services that own them, and SNAT capacity",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Read the load balancers of the cluster's node resource group (kubernetes, kubernetes-internal): "
-        "frontends, rules, health probes, backend pools, outbound rules; map each frontend and rule to the Service "
-        "that owns it (with a kubeconfig); and check that the outbound rule's SNAT ports hold the nodes now, in an "
-        "upgrade and at the autoscaler maximum (LB001, LB002). Also: a public Service on a private cluster (LB003), "
-        "a Service stuck without an IP and why (LB004), frontends or rules no Service owns (LB005), a health "
-        "probe that does not match its Service (LB006).\n\n"
+        description="Read the load balancers of the cluster's node resource group (kubernetes, kubernetes-internal):\n"
+        "frontends, rules, health probes, backend pools, outbound rules; map each frontend and rule to the Service\n"
+        "that owns it (with a kubeconfig); check that the outbound rule's SNAT ports hold the nodes now, in an\n"
+        "upgrade and at the autoscaler maximum (LB001, LB002). Also: a public Service on a private cluster (LB003),\n"
+        "a Service stuck without an IP and why (LB004), frontends or rules no Service owns (LB005), a health probe\n"
+        "that does not match its Service (LB006). Without a kubeconfig the Azure half still runs.\n\n"
         "examples:\n"
         "  aksdiag lb --cluster aks-prod -g rg-aks\n"
         "  aksdiag lb --cluster aks-prod -g rg-aks --kubeconfig ~/.kube/aks-prod --output markdown > lb.md",
