@@ -269,29 +269,42 @@ async def _serve_tcp(handler: Handler, reader: asyncio.StreamReader, writer: asy
 _handed_out: set[int] = set()
 
 
+def lab_port_band(first: int, last: int) -> tuple[int, int]:
+    """[low, high) outside the kernel's ephemeral range first..last (where client sockets get their source ports):
+    below it (the usual 32768-60999 leaves 20768-32767), else above it, else — when it spans nearly every port, as
+    in some containers — a fixed band inside it, where a clash stays possible but rare."""
+    if first - 1024 >= 2000:
+        return max(1024, first - 12000), first
+    if 65535 - last >= 2000:
+        return last + 1, 65536
+    return 20000, 30000
+
+
 @functools.cache
-def _ephemeral_floor() -> int:
-    """Lowest port the kernel hands to client sockets (dnspython's source ports, outbound TCP)."""
+def _lab_port_range() -> tuple[int, int]:
     try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+        first, last = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
+    except (OSError, ValueError):
+        first, last = 32768, 60999
+    return lab_port_band(first, last)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port free for both UDP and TCP on `host`, chosen below the ephemeral range.
+    """A port free for both UDP and TCP on `host`, chosen outside the ephemeral range.
 
     The lab must name ports before it binds them (servers forward to each other), so a port
     from the ephemeral range could be taken meanwhile by any client socket's source port;
-    ports below that range are only ever taken by an explicit bind.
+    ports outside that range are only ever taken by an explicit bind.
     """
-    high = _ephemeral_floor()
-    low = max(1024, high - 12000)
+    low, high = _lab_port_range()
     for _ in range(200):
         port = random.randrange(low, high)
         if port in _handed_out:
             continue
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u,
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t,
+        ):
             try:
                 u.bind((host, port))
                 t.bind((host, port))

@@ -1,0 +1,35 @@
+"""The lab's ports: named before they are bound, so chosen where no client socket's source port can land."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from aksdiag.lab.dnsserver import free_port, lab_port_band
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "band"),
+    [
+        (32768, 60999, (20768, 32768)),  # Linux's default: below the ephemeral range
+        (10000, 40000, (1024, 10000)),  # a low ephemeral range: what is left below it
+        (1024, 50000, (50001, 65536)),  # nothing below: above it
+        (1024, 65535, (20000, 30000)),  # everything ephemeral (some containers): a fixed band, clashes rare
+    ],
+)
+def test_band_avoids_the_ephemeral_range(first: int, last: int, band: tuple[int, int]) -> None:
+    assert lab_port_band(first, last) == band
+
+
+def test_free_port_is_outside_this_machines_ephemeral_range_and_bindable() -> None:
+    first, last = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
+    ports = {free_port() for _ in range(20)}
+    assert len(ports) == 20, "a port is never handed out twice"
+    if lab_port_band(first, last) != (20000, 30000):
+        assert all(not first <= p <= last for p in ports)
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket() as t:
+            u.bind(("127.0.0.1", port))
+            t.bind(("127.0.0.1", port))
