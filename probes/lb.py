@@ -209,7 +209,6 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
         else:
             services = _lb_services(listed)
     private = bool((cluster_props.get("apiServerAccessProfile") or {}).get("enablePrivateCluster"))
-    tables: list[dict[str, Any]] = []
     if services is not None:
         by_uid = {_compact((s.get("metadata") or {}).get("uid", "")): s for s in services}
         for fe in frontends:

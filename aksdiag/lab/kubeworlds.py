@@ -58,7 +58,21 @@ def pod(
     )  # fmt: skip
 
 
-def service(name: str, cluster_ip: str, lb_ip: str | None = None, internal: bool = False) -> dict[str, Any]:
+def service(
+    name: str,
+    cluster_ip: str,
+    lb_ip: str | None = None,
+    internal: bool = False,
+    *,
+    load_balancer: bool | None = None,
+    namespace: str = "default",
+    uid: str | None = None,
+    port: int = 80,
+    node_port: int | None = None,
+    local: bool = False,
+    health_node_port: int | None = None,
+) -> dict[str, Any]:
+    """A Service; type LoadBalancer when it has an ingress `lb_ip` (or `load_balancer=True`: one still pending)."""
     from kubernetes.client import (
         V1LoadBalancerIngress,
         V1LoadBalancerStatus,
@@ -69,12 +83,17 @@ def service(name: str, cluster_ip: str, lb_ip: str | None = None, internal: bool
         V1ServiceStatus,
     )  # fmt: skip
 
+    lb = bool(lb_ip) if load_balancer is None else load_balancer
     annotations = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"} if internal else None
     return _serialize(
         V1Service(
-            api_version="v1", kind="Service", metadata=V1ObjectMeta(name=name, namespace="default", annotations=annotations),
-            spec=V1ServiceSpec(type="LoadBalancer" if lb_ip else "ClusterIP", cluster_ip=cluster_ip,
-                               cluster_ips=[cluster_ip], ports=[V1ServicePort(port=80, protocol="TCP")]),
+            api_version="v1", kind="Service",
+            metadata=V1ObjectMeta(name=name, namespace=namespace, uid=uid, annotations=annotations),
+            spec=V1ServiceSpec(type="LoadBalancer" if lb else "ClusterIP", cluster_ip=cluster_ip,
+                               cluster_ips=[cluster_ip],
+                               ports=[V1ServicePort(port=port, protocol="TCP", node_port=node_port)],
+                               external_traffic_policy=("Local" if local else "Cluster") if lb else None,
+                               health_check_node_port=health_node_port),
             status=V1ServiceStatus(load_balancer=V1LoadBalancerStatus(ingress=[V1LoadBalancerIngress(ip=lb_ip)] if lb_ip else None)),
         )
     )  # fmt: skip

@@ -10,7 +10,7 @@ frontend `a<service uid without dashes>`, rules and probes `a<uid>-TCP-<port>`, 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aksdiag.lab import armworld
@@ -53,7 +53,6 @@ class LbSpec:
     orphans: tuple[Svc, ...] = ()  # frontends and rules whose Service is gone
     pending_reason: str = ""  # the Event of the pending Service
     outbound_type: str = "loadBalancer"
-    extra_services: tuple[Svc, ...] = field(default=())
 
 
 WEB = Svc("web", INTERNAL_LB_IP, port=80, node_port=30080)
@@ -253,32 +252,11 @@ def kube(world: str) -> list[dict[str, Any]]:
 
 
 def _service(svc: Svc, cluster_ip: str) -> dict[str, Any]:
-    from kubernetes.client import (
-        V1LoadBalancerIngress,
-        V1LoadBalancerStatus,
-        V1ObjectMeta,
-        V1Service,
-        V1ServicePort,
-        V1ServiceSpec,
-        V1ServiceStatus,
-    )
+    from aksdiag.lab import kubeworlds
 
-    from aksdiag.lab.kubeworlds import _serialize
-
-    annotations = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"} if svc.internal else None
-    ingress = [V1LoadBalancerIngress(ip=svc.ip)] if svc.ip else None
-    return _serialize(
-        V1Service(
-            api_version="v1", kind="Service",
-            metadata=V1ObjectMeta(name=svc.name, namespace=svc.namespace, uid=svc.uid, annotations=annotations),
-            spec=V1ServiceSpec(
-                type="LoadBalancer", cluster_ip=cluster_ip, cluster_ips=[cluster_ip],
-                ports=[V1ServicePort(port=svc.port, protocol="TCP", node_port=svc.node_port, target_port=8080)],
-                external_traffic_policy="Local" if svc.local else "Cluster",
-                health_check_node_port=svc.health_node_port or None,
-            ),
-            status=V1ServiceStatus(load_balancer=V1LoadBalancerStatus(ingress=ingress)),
-        )
+    return kubeworlds.service(
+        svc.name, cluster_ip, svc.ip, svc.internal, load_balancer=True, namespace=svc.namespace, uid=svc.uid,
+        port=svc.port, node_port=svc.node_port, local=svc.local, health_node_port=svc.health_node_port or None,
     )  # fmt: skip
 
 

@@ -1,4 +1,7 @@
-"""Renderers against golden files (one per format, read in a diff). AKSDIAG_UPDATE_GOLDEN=1 rewrites them."""
+"""Renderers against golden files (one per format, read in a diff). AKSDIAG_UPDATE_GOLDEN=1 rewrites them.
+
+The reports are built in memory: 168.63.129.16 in tests/golden/ is report text, never a destination (no source
+runs here, and AKSDIAG_LOOPBACK_ONLY=1 would refuse it anyway)."""
 
 from __future__ import annotations
 
