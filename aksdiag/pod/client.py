@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aksdiag.errors import AksdiagError
+from aksdiag.sources.kube import _message
 
 RUNNER_ROLE = (
     "a Role in the namespace with create, get, list, watch, delete on pods and get on pods/log (and list on nodes "
@@ -133,10 +134,3 @@ class KubeApi:
                 return False
             raise
         return True
-
-
-def _message(response: Any) -> str:
-    try:
-        return str(response.json().get("message") or response.reason_phrase)
-    except ValueError:
-        return f"HTTP {response.status_code} {response.reason_phrase}"
