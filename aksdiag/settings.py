@@ -80,11 +80,12 @@ def from_env(environ: dict[str, str] | None = None, **overrides: object) -> Sett
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def parse_timeout(text: str) -> float:
+def parse_timeout(text: str, lowest: float = 0.05, highest: float = 60, what: str = "") -> float:
+    """Seconds from a flag, within [lowest, highest] (`what` says what the span covers, for the hint)."""
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"timeout {text!r} is not a number of seconds") from None
-    if not 0.05 <= value <= 60:
-        raise UsageError(f"timeout {text!r} is out of range", "use 0.05 to 60 seconds")
+        raise UsageError(f"--timeout {text!r} is not a number of seconds") from None
+    if not lowest <= value <= highest:
+        raise UsageError(f"--timeout {text!r} is out of range", f"use {lowest:g} to {highest:g} seconds{what}")
     return value

@@ -104,13 +104,9 @@ def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
 def parse_pod_timeout(text: str | None) -> float:
     if text is None:
         return DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--timeout {text!r} is not a number of seconds") from None
-    if not 1 <= value <= 3600:
-        raise UsageError(f"--timeout {text!r} is out of range", "use 1 to 3600 seconds: the pod's whole life")
-    return value
+    from aksdiag.settings import parse_timeout
+
+    return parse_timeout(text, 1, 3600, ": the pod's whole life")
 
 
 def pod_manifest(plan: PodPlan, node: str, index: int | None = None) -> dict[str, Any]:
