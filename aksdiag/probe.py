@@ -39,18 +39,31 @@ class Probe:
     codes: tuple[str, ...]
     plan: Callable[[str, Settings, Facts], list[Hashable]]
     judge: Callable[[str, Settings, Facts], Judgement]
+    commands: tuple[str, ...] = ()
+    """The commands that run this probe. `check` also stands for `tui` and `demo`, which run what check runs."""
+    optional_in: tuple[str, ...] = ()
+    """Commands where the probe is left out of the report, not shown as skipped, when its plan cannot run
+    (private_dns in `dns` without --cluster: the user asked for the chain, not for Azure)."""
+    order: int = 100
+    """Where its result stands in a report: lower first (the DNS chain leads)."""
 
 
 def probe_ids() -> list[str]:
     """The ids of all probe modules, without importing them."""
-    import probes
+    from aksdiag import probes
 
     return sorted(m.name for m in pkgutil.iter_modules(probes.__path__) if not m.name.startswith("_"))
 
 
 def load(probe_id: str) -> Probe:
-    module = importlib.import_module(f"probes.{probe_id}")
+    module = importlib.import_module(f"aksdiag.probes.{probe_id}")
     probe: Probe = module.PROBE
     if probe.id != probe_id:
         raise RuntimeError(f"probes/{probe_id}.py declares id {probe.id!r}")
     return probe
+
+
+def for_command(command: str) -> list[Probe]:
+    """Every probe that declares `command`, in report order: the one list of which command runs what."""
+    found = [p for p in (load(i) for i in probe_ids()) if command in p.commands]
+    return sorted(found, key=lambda p: (p.order, p.id))

@@ -401,4 +401,6 @@ PROBE = Probe(
     codes=tuple(f"API{n:03d}" for n in range(1, 11)),
     plan=plan,
     judge=judge,
+    commands=("apiserver", "check"),
+    order=30,
 )

@@ -790,4 +790,6 @@ PROBE = Probe(
     codes=tuple(f"DNS{n:03d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 17, 18, 20)),
     plan=plan,
     judge=judge,
+    commands=("dns", "check"),
+    order=10,
 )

@@ -118,4 +118,12 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     )
 
 
-PROBE = Probe(id=ID, title="IP address planning", codes=("IP004",), plan=plan, judge=judge)
+PROBE = Probe(
+    id=ID,
+    title="IP address planning",
+    codes=("IP004",),
+    plan=plan,
+    judge=judge,
+    commands=("ipplan", "check"),
+    order=40,
+)

@@ -100,7 +100,7 @@ def _pool_size(lb: dict[str, Any], pool_id: str) -> int:
 
 def _node_counts(cluster: dict[str, Any]) -> tuple[int, int, int, str]:
     """Nodes now, during an upgrade (now + surge) and at the peak (autoscaler maximum + surge), from the pools."""
-    from probes.ipplan import surge
+    from aksdiag.probes.ipplan import surge
 
     now = upgrade = peak = 0
     autoscaled = False
@@ -586,4 +586,6 @@ PROBE = Probe(
     codes=("LB001", "LB002", "LB003", "LB004", "LB005", "LB006"),  # also AZ001/AZ002 and IP005, owned elsewhere
     plan=plan,
     judge=judge,
+    commands=("lb", "check"),
+    order=50,
 )

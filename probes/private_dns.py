@@ -412,4 +412,7 @@ PROBE = Probe(
     codes=("DNS011", "DNS012", "DNS014", "DNS015", "DNS016", "DNS019", "AZ001", "AZ002"),
     plan=plan,
     judge=judge,
+    commands=("dns", "check"),
+    optional_in=("dns",),
+    order=20,
 )

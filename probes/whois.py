@@ -262,4 +262,12 @@ def _plugin(nodes: list[dict[str, Any]], nncs: KubeList) -> str:
     return "network plugin unknown: no node could be read"
 
 
-PROBE = Probe(id=ID, title="Who holds this IP", codes=("IP001", "IP002", "IP003", "IP005"), plan=plan, judge=judge)
+PROBE = Probe(
+    id=ID,
+    title="Who holds this IP",
+    codes=("IP001", "IP002", "IP003", "IP005"),
+    plan=plan,
+    judge=judge,
+    commands=("whois",),
+    order=60,
+)

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from aksdiag.probes import ipplan
 
 from aksdiag.cli import main
 from aksdiag.lab import arm, armworld
-from probes import ipplan
 
 
 def pool(**kw: object) -> dict:

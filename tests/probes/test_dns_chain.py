@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aksdiag.probes import dns_chain
 
 from aksdiag import codes
 from aksdiag.facts import (
@@ -28,7 +29,6 @@ from aksdiag.facts import (
 from aksdiag.model import Finding, Severity, Status
 from aksdiag.probe import Judgement, Skip
 from aksdiag.settings import Settings
-from probes import dns_chain
 
 # ---------------------------------------------------------------- the cast
 

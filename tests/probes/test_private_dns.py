@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aksdiag.probes import private_dns
 
 from aksdiag import armview, codes
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
@@ -12,7 +13,6 @@ from aksdiag.lab import armworld
 from aksdiag.model import Severity, Status
 from aksdiag.probe import Skip
 from aksdiag.settings import Settings
-from probes import private_dns
 
 NEED = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, "https://127.0.0.1:1")
 
