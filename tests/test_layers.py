@@ -15,13 +15,13 @@ from aksdiag import codes, probe
 ROOT = Path(__file__).resolve().parents[1]
 IO_LIBRARIES = ("dns", "httpx", "azure", "kubernetes", "textual", "rich", "socket", "asyncio", "aksdiag.sources")
 PURE_MODULES = [
-    *sorted((ROOT / "probes").glob("*.py")),
+    *sorted((ROOT / "probes").rglob("*.py")),
+    *sorted((ROOT / "aksdiag" / "codes").glob("*.py")),
     *(
         ROOT / "aksdiag" / f
         for f in (
             "model.py",
             "facts.py",
-            "codes.py",
             "probe.py",
             "dnsnames.py",
             "inputs.py",
