@@ -1,0 +1,221 @@
+"""Judging: the rules over the Chain, and the hops a report draws (resolver → custom DNS → Azure DNS → endpoint)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aksdiag.probes.dns_chain.chain import Chain, Server, gather, percentile, say
+from aksdiag.probes.dns_chain.planning import with_azure_context
+from aksdiag.probes.dns_chain.rules import RESOLVER_RULES, SERVER_RULES
+
+from aksdiag.facts import DnsAnswer, DnsResult, Endpoint, Outcome
+from aksdiag.model import Finding, Hop, Severity, Status
+from aksdiag.probe import Facts, Judgement
+from aksdiag.settings import Settings
+
+
+def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
+    name, settings = with_azure_context(name, settings, facts)
+    chain = gather(name, settings, facts)
+    hops = _hops(chain)
+    hop_of = _hop_index(chain, hops)
+    findings: list[Finding] = []
+    for server in chain.servers():
+        for rule in SERVER_RULES:
+            findings += [replace(f, hop=hop_of.get(server.endpoint)) for f in rule(chain, server)]
+    resolver_hop = hops[0].index if hops and hops[0].kind == "resolver" else None
+    for rule in RESOLVER_RULES:
+        findings += [replace(f, hop=resolver_hop) for f in rule(chain)]
+    hops = [_with_findings(h, findings) for h in hops]
+    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(chain))
+
+
+def _hops(chain: Chain) -> list[Hop]:
+    hops: list[Hop] = []
+    if chain.settings.use_resolver:
+        hops.append(_resolver_hop(chain))
+    for server in chain.custom:
+        hops.append(_server_hop(chain, server, "custom-dns", len(hops) + 1))
+    hops.append(_server_hop(chain, chain.azure, "azure-dns", len(hops) + 1))
+    if chain.settings.expect:
+        hops.append(_endpoint_hop(chain, len(hops) + 1))
+    return hops
+
+
+def _hop_index(chain: Chain, hops: list[Hop]) -> dict[Endpoint, int]:
+    """Where a server's findings are shown: its own hop, else the resolver hop that lists it."""
+    index: dict[Endpoint, int] = {}
+    position = 1 if chain.settings.use_resolver else 0
+    for offset, server in enumerate(chain.custom):
+        index[server.endpoint] = hops[position + offset].index
+    index[chain.azure.endpoint] = hops[position + len(chain.custom)].index
+    for server in chain.resolver:
+        index.setdefault(server.endpoint, hops[0].index)
+    return index
+
+
+def _resolver_title(settings: Settings) -> str:
+    """Which DNS path the resolver hop is: the host's, or in a pod the one its dnsPolicy gives (`aksdiag pod`)."""
+    if not settings.in_cluster:
+        return "host resolver"
+    if settings.dns_policy == "Default":
+        return "pod resolver (dnsPolicy Default: the node's VNet DNS, no CoreDNS)"
+    return "pod resolver (dnsPolicy ClusterFirst: CoreDNS)"
+
+
+def _resolver_hop(chain: Chain) -> Hop:
+    config = chain.config
+    path = config.path if config else chain.settings.resolv_conf
+    title = _resolver_title(chain.settings)
+    if config is None or config.error:
+        return Hop(1, "resolver", title, Status.SKIPPED, detail=config.error if config else "not read")
+    if not config.nameservers:
+        return Hop(1, "resolver", title, Status.FAIL, detail=f"{path} lists no nameserver")
+    got = chain.resolver_answer
+    assert got is not None
+    server, answer = got
+    listed = ", ".join(f"{s.endpoint.short} ({s.label})" for s in chain.resolver)
+    detail = [f"{path}: nameservers {listed}"]
+    if config.search:
+        detail.append(f"search {' '.join(config.search)}, ndots:{config.ndots}")
+    if chain.name.count(".") < config.ndots:
+        detail.append(f"with ndots:{config.ndots} the search domains are tried first; end the name with a dot")
+    if config.rotate:
+        detail.append("options rotate: nameservers are taken in turn")
+    detail.append(f"answered by {server.endpoint.short}" if answer.outcome.responded else "no nameserver answered")
+    return Hop(
+        1,
+        "resolver",
+        title,
+        _answer_status(chain, answer),
+        server=str(server.endpoint),
+        rcode=answer.rcode,
+        answers=answer.addresses,
+        cname_chain=answer.cname_chain,
+        elapsed_ms=answer.elapsed_ms,
+        detail="; ".join(detail),
+    )
+
+
+def _server_hop(chain: Chain, server: Server, kind: str, index: int) -> Hop:
+    answer = server.best
+    parts = [f"{r.query.transport.upper()}: {say(r.first)}{_spread(r)}" for r in server.results]
+    if answer.zone:
+        parts.append(f"zone {answer.zone}")
+    elif server is chain.azure and chain.soa_zone:
+        parts.append(f"zone {chain.soa_zone}")
+    status = _answer_status(chain, answer)
+    if server is chain.azure and not server.responded:
+        status = Status.SKIPPED
+    return Hop(
+        index,
+        kind,
+        server.label,
+        status,
+        server=str(server.endpoint),
+        rcode=answer.rcode,
+        answers=answer.addresses,
+        cname_chain=answer.cname_chain,
+        elapsed_ms=answer.elapsed_ms,
+        detail="; ".join(parts),
+    )
+
+
+def _endpoint_hop(chain: Chain, index: int) -> Hop:
+    expected = chain.settings.expect
+    got = chain.resolver_answer
+    client = got[1] if got else (chain.custom[0].best if chain.custom else chain.azure.best)
+    reached = bool(set(expected) & set(client.addresses))
+    resolver = "the pod's resolver" if chain.settings.in_cluster else "the host resolver"
+    via = resolver if got else "the custom DNS servers" if chain.custom else "Azure DNS"
+    detail = f"{via} gives {say(client)}" + ("" if reached else f", not the endpoint {', '.join(expected)}")
+    return Hop(
+        index,
+        "endpoint",
+        "expected endpoint",
+        Status.OK if reached else Status.FAIL,
+        answers=tuple(expected),
+        detail=detail,
+    )
+
+
+def _answer_status(chain: Chain, answer: DnsAnswer) -> Status:
+    """OK only for an address that is the expected one (when known) and the one Azure DNS gives (when known)."""
+    if answer.outcome is not Outcome.ANSWER:
+        return Status.FAIL
+    got = set(answer.addresses)
+    if chain.settings.expect and not got & set(chain.settings.expect):
+        return Status.FAIL
+    ref = chain.reference
+    if ref and ref.outcome is Outcome.ANSWER and got != set(ref.addresses):
+        return Status.FAIL
+    return Status.OK
+
+
+_SEVERITY_STATUS = {Severity.ERROR: Status.FAIL, Severity.WARNING: Status.WARN}
+_STATUS_RANK = {Status.SKIPPED: 0, Status.OK: 1, Status.WARN: 2, Status.FAIL: 3, Status.ERROR: 3}
+
+
+def _with_findings(hop: Hop, findings: list[Finding]) -> Hop:
+    """A hop is at least as bad as the worst finding shown on it."""
+    status = hop.status
+    for f in findings:
+        if f.hop == hop.index and f.severity in _SEVERITY_STATUS:
+            worse = _SEVERITY_STATUS[f.severity]
+            if _STATUS_RANK[worse] > _STATUS_RANK[status]:
+                status = worse
+    return replace(hop, status=status)
+
+
+def _spread(result: DnsResult) -> str:
+    """Loss and latency over the samples of --count, e.g. ` (10 sent, 0 lost, p50 2 ms, p95 4 ms)`."""
+    if len(result.answers) < 2:
+        return ""
+    times = [a.elapsed_ms for a in result.answers if a.outcome.responded and a.elapsed_ms is not None]
+    lost = len(result.answers) - len(times)
+    if not times:
+        return f" ({len(result.answers)} sent, all lost)"
+    return (
+        f" ({len(result.answers)} sent, {lost} lost, p50 {percentile(times, 50):.0f} ms, "
+        f"p95 {percentile(times, 95):.0f} ms)"
+    )
+
+
+def _facts(chain: Chain) -> dict[str, object]:
+    config = chain.config
+    return {
+        "name": chain.name,
+        "zone": chain.soa_zone,
+        "forward_zone": chain.zone,
+        "expect": list(chain.settings.expect),
+        "resolver": None
+        if config is None
+        else {
+            "path": config.path,
+            "nameservers": [str(n) for n in config.nameservers],
+            "upstreams": [str(n) for n in config.upstreams],
+            "search": list(config.search),
+            "ndots": config.ndots,
+            "error": config.error,
+        },
+        "servers": [
+            {
+                "server": str(s.endpoint),
+                "label": s.label,
+                "roles": _roles(chain, s),
+                **{r.query.transport: [a.to_dict() for a in r.answers] for r in s.results},
+            }
+            for s in chain.servers()
+        ],
+    }
+
+
+def _roles(chain: Chain, server: Server) -> list[str]:
+    roles = []
+    if any(s.endpoint == server.endpoint for s in chain.resolver):
+        roles.append("resolver")
+    if any(s.endpoint == server.endpoint for s in chain.custom):
+        roles.append("custom-dns")
+    if server.endpoint == chain.azure.endpoint:
+        roles.append("azure-dns")
+    return roles

@@ -1,0 +1,71 @@
+"""Planning: which servers to ask for the name, over which transports, once the nameservers and the Azure
+context are known."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import replace
+
+from aksdiag.armview import endpoint_ips, props, vnet_dns_servers
+from aksdiag.facts import AzureContext, DnsQuery, Endpoint, ResolverConfig, ResolverConfigNeed
+from aksdiag.probe import Facts, Skip
+from aksdiag.settings import AZURE_DNS, Settings
+
+ID = "dns_chain"
+TRANSPORTS = ("udp", "tcp")
+SYSTEMD_STUB = "127.0.0.53"
+
+
+def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
+    if not name and settings.azure is None:
+        raise Skip("no name to trace: pass --fqdn, or --cluster and --resource-group")
+    resolver_need = ResolverConfigNeed(settings.resolv_conf)
+    first = [n for n in (resolver_need if settings.use_resolver else None, settings.azure) if n and n not in facts]
+    if first:
+        return first  # nameservers and the Azure context first: every query then goes out in one round
+    name, settings = with_azure_context(name, settings, facts)
+    if not name:
+        raise Skip("the cluster's private FQDN could not be read from Azure: give the FQDN to trace it anyway")
+    config = facts.get(resolver_need) if settings.use_resolver else None
+    servers = resolver_servers(config) + custom_servers(settings, config) + [settings.azure_dns]
+    needs: list[Hashable] = [resolver_need] if settings.use_resolver else []
+    for server in dict.fromkeys(servers):
+        needs += [DnsQuery(server, name, "A", t, settings.count) for t in TRANSPORTS]
+    needs.append(DnsQuery(settings.azure_dns, name, "SOA", "udp"))
+    return needs
+
+
+def with_azure_context(name: str, settings: Settings, facts: Facts) -> tuple[str, Settings]:
+    """With --cluster: the cluster's private FQDN when no name was given, its VNet's DNS servers when no
+    --server was, and the private endpoint's address when no --expect was."""
+    ctx = facts.get(settings.azure) if settings.azure else None
+    if not isinstance(ctx, AzureContext) or ctx.cluster is None:
+        return name, settings
+    p = props(ctx.cluster)
+    name = name or (p.get("privateFQDN") or p.get("fqdn") or "").lower()
+    changes: dict[str, object] = {}
+    servers = vnet_dns_servers(ctx.cluster, ctx.vnets)
+    if not settings.servers and servers:
+        changes["servers"] = tuple(Endpoint(s) for s in servers)
+    if not settings.expect and endpoint_ips(ctx.endpoints):
+        changes["expect"] = tuple(endpoint_ips(ctx.endpoints))
+    return name, replace(settings, **changes) if changes else settings
+
+
+def resolver_servers(config: ResolverConfig | None) -> list[Endpoint]:
+    return list(config.nameservers) if config and not config.error else []
+
+
+def custom_servers(settings: Settings, config: ResolverConfig | None) -> list[Endpoint]:
+    """--server, or else the resolver's nameservers (a systemd stub's upstreams); Azure DNS has its own hop."""
+    if settings.servers:
+        pool: tuple[Endpoint, ...] = settings.servers
+    elif config and not config.error:
+        pool = config.upstreams or config.nameservers
+    else:
+        return []
+    return [s for s in pool if not is_azure(s, settings) and s.host != SYSTEMD_STUB]
+
+
+def is_azure(server: Endpoint, settings: Settings) -> bool:
+    return server == settings.azure_dns or server.host == AZURE_DNS.host
