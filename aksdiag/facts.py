@@ -319,3 +319,16 @@ class AzureVmssNicsNeed:
 class AzureVmssNics:
     nics: tuple[dict[str, Any], ...] = ()
     error: AzureReadError | None = None
+
+
+@dataclass(frozen=True)
+class ClockNeed:
+    """Need: the time now. The clock is read by the runner, never by a probe, so the instant a verdict depends on
+    (a certificate's expiry) is a fact: saved in a snapshot, a run judged later gives the same verdict."""
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Fact: when the run looked, as an ISO 8601 UTC timestamp (`2025-06-01T12:00:00+00:00`)."""
+
+    utc: str

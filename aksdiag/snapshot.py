@@ -18,14 +18,22 @@ from aksdiag.facts import (
     AzureContext,
     AzureContextNeed,
     AzureReadError,
+    Clock,
+    ClockNeed,
     DnsAnswer,
     DnsQuery,
     DnsResult,
     Endpoint,
+    HttpNeed,
+    HttpResult,
     KubeContextNeed,
     Outcome,
     ResolverConfig,
     ResolverConfigNeed,
+    TcpConnect,
+    TcpConnectNeed,
+    TlsNeed,
+    TlsPeer,
 )
 from aksdiag.settings import Settings
 
@@ -55,7 +63,8 @@ _KINDS: dict[str, type] = {
     c.__name__: c
     for c in (
         AzureContext, AzureContextNeed, AzureReadError, DnsAnswer, DnsQuery, DnsResult, Endpoint, ResolverConfig,
-        ResolverConfigNeed, KubeContextNeed,
+        ResolverConfigNeed, KubeContextNeed, ClockNeed, Clock, TcpConnectNeed, TcpConnect, TlsNeed, TlsPeer,
+        HttpNeed, HttpResult,
     )
 }  # fmt: skip
 
@@ -89,7 +98,7 @@ def _decode(value: Any) -> Any:
         if f.name not in value:
             continue
         raw = _decode(value[f.name])
-        if f.name == "outcome":
+        if f.type == "Outcome":  # DnsAnswer's enum; the net facts' outcomes are plain strings
             raw = Outcome(raw)
         elif isinstance(raw, list) and f.name not in ("endpoints", "other_zones"):
             raw = tuple(raw)

@@ -18,6 +18,8 @@ from aksdiag import codes
 from aksdiag.armview import name_of, node_subnet_ids, parse_id, props, subnet, vnet_prefixes
 from aksdiag.facts import (
     AzureContext,
+    Clock,
+    ClockNeed,
     DnsQuery,
     DnsResult,
     HttpNeed,
@@ -60,7 +62,7 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
         if config is None:
             return [need]
         return [need, *(DnsQuery(s, name, "A", "udp") for s in _nameservers(config))]
-    needs: list[Hashable] = []
+    needs: list[Hashable] = [ClockNeed()]  # the certificate's dates are judged against the run's clock
     sni = "" if _is_ip(name) else name
     for address in addresses:
         for port in _ports(settings, facts):
@@ -168,7 +170,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
             )
             continue
         tls: TlsPeer = facts[need]
-        hops.append(_tls_hop(len(hops) + 1, name, address, main_port, tls, need, findings))
+        hops.append(_tls_hop(len(hops) + 1, name, address, main_port, tls, need, facts.get(ClockNeed()), findings))
         for path in HEALTH_PATHS:
             anonymous = facts[HttpNeed(address, main_port, sni or address, path)]
             authed = facts.get(HttpNeed(address, main_port, sni or address, path, authenticated=True))
@@ -308,7 +310,14 @@ def _tcp_hop(index: int, address: str, port: int, tcp: TcpConnect, findings: lis
 
 
 def _tls_hop(
-    index: int, name: str, address: str, port: int, tls: TlsPeer, need: TlsNeed, findings: list[Finding]
+    index: int,
+    name: str,
+    address: str,
+    port: int,
+    tls: TlsPeer,
+    need: TlsNeed,
+    clock: Clock | None,
+    findings: list[Finding],
 ) -> Hop:
     if tls.outcome in ("timeout", "error"):
         why = f" ({tls.error})" if tls.error else ""
@@ -320,11 +329,7 @@ def _tls_hop(
     if tls.trusted is False:
         store = "the kubeconfig's CA" if need.ca_pem else "the system trust store"
         problems.append(f"the chain does not verify against {store}: {tls.verify_error}")
-    now = datetime.datetime.now(datetime.timezone.utc)
-    if tls.not_after and datetime.datetime.fromisoformat(tls.not_after) < now:
-        problems.append(f"it expired on {tls.not_after}")
-    if tls.not_before and datetime.datetime.fromisoformat(tls.not_before) > now:
-        problems.append(f"it is not valid before {tls.not_before}")
+    problems += _validity_problems(tls, clock)
     if problems:
         findings.append(codes.API004.at(ID, hop=index, problem="; ".join(problems), evidence=_tls_evidence(tls)))
     used = name
@@ -337,8 +342,23 @@ def _tls_hop(
     )
     if tls.trusted is None:
         detail += "; chain not checked: no CA known (pass --kubeconfig)"
+    if clock is None:
+        detail += "; dates not checked: the run has no clock fact"
     return Hop(index, "tls", "TLS handshake", status, server=_at(address, port),
                answers=tls.dns_names[:3], elapsed_ms=tls.elapsed_ms, detail=detail)  # fmt: skip
+
+
+def _validity_problems(tls: TlsPeer, clock: Clock | None) -> list[str]:
+    """The certificate's dates against the run's clock (a fact, so a snapshot judged later judges the same)."""
+    if clock is None:
+        return []
+    now = datetime.datetime.fromisoformat(clock.utc)
+    problems = []
+    if tls.not_after and datetime.datetime.fromisoformat(tls.not_after) < now:
+        problems.append(f"it expired on {tls.not_after}")
+    if tls.not_before and datetime.datetime.fromisoformat(tls.not_before) > now:
+        problems.append(f"it is not valid before {tls.not_before}")
+    return problems
 
 
 def _covers(tls: TlsPeer, used: str) -> bool:

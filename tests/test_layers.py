@@ -50,6 +50,30 @@ def test_pure_modules_do_no_io(path: Path) -> None:
     assert not bad, f"{path.name} imports {sorted(bad)}: probes and the vocabulary must stay free of I/O"
 
 
+CLOCK_CALLS = ("now", "utcnow", "today", "fromtimestamp", "utcfromtimestamp")
+
+
+def clock_reads(path: Path) -> set[str]:
+    """What in `path` reads the clock: the time module, or datetime/date's now(), today() and kin."""
+    reads: set[str] = {m for m in imported_modules(path) if m == "time" or m.startswith("time.")}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CLOCK_CALLS:
+            reads.add(ast.unparse(node.func))
+    return reads
+
+
+@pytest.mark.parametrize("path", PURE_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pure_modules_never_read_the_clock(path: Path) -> None:
+    reads = clock_reads(path)
+    assert not reads, f"{path.name} reads the clock ({sorted(reads)}): ask for a ClockNeed and judge by that fact"
+
+
+def test_the_clock_check_sees_a_clock_read(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import datetime\nimport time\nx = datetime.datetime.now(datetime.timezone.utc)\n")
+    assert clock_reads(sample) == {"time", "datetime.datetime.now"}
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "aksdiag" / "sources").glob("*.py")), ids=lambda p: p.name)
 def test_sources_do_not_judge(path: Path) -> None:
     bad = {m for m in imported_modules(path) if m.startswith(("probes", "aksdiag.render", "aksdiag.codes"))}
