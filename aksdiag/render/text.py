@@ -12,16 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from aksdiag.model import Finding, ProbeResult, Report
-
-_MARK = {
-    "ok": ("✔", "green"),
-    "warn": ("!", "yellow"),
-    "fail": ("✘", "red"),
-    "error": ("✘", "magenta"),
-    "skipped": ("–", "dim"),
-}
-_SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
-_VERDICT_STYLE = {"ok": "bold green", "degraded": "bold yellow", "broken": "bold red"}
+from aksdiag.render.style import MARK, SEVERITY_STYLE, STYLE, VERDICT_STYLE
 
 
 def console_for(out: TextIO) -> Console:
@@ -45,7 +36,7 @@ def render(report: Report, out: TextIO) -> None:
         console,
         Text.assemble(
             "verdict ",
-            (verdict.upper(), _VERDICT_STYLE[verdict]),
+            (verdict.upper(), VERDICT_STYLE[verdict]),
             (
                 f" · {len(findings)} finding{'s' if len(findings) != 1 else ''} · {report.elapsed_ms / 1000:.2f} s",
                 "dim",
@@ -63,7 +54,7 @@ def render(report: Report, out: TextIO) -> None:
 
 
 def _probe(console: Console, probe: ProbeResult) -> None:
-    mark, style = _MARK[probe.status.value]
+    mark, style = MARK[probe.status.value], STYLE[probe.status.value]
     _line(
         console,
         Text.assemble((f"{mark} ", style), (probe.title or probe.probe, "bold"), (f"  {probe.status.value}", style)),
@@ -71,7 +62,7 @@ def _probe(console: Console, probe: ProbeResult) -> None:
     if probe.reason:
         _indented(console, probe.reason, 2, "dim")
     for hop in probe.hops:
-        mark, style = _MARK[hop.status.value]
+        mark, style = MARK[hop.status.value], STYLE[hop.status.value]
         answer = ", ".join(hop.answers) if hop.answers else (hop.rcode or hop.status.value)
         if hop.cname_chain:
             answer = " → ".join([*hop.cname_chain, answer])
@@ -142,7 +133,7 @@ def _findings(console: Console, findings: tuple[Finding, ...]) -> None:
     console.print(Text(f"Findings ({len(findings)})", style="bold"))
     for f in findings:
         hop = f"  (hop {f.hop})" if f.hop else ""
-        severity = (f"{f.severity.value:<7} ", _SEVERITY_STYLE[f.severity.value])
+        severity = (f"{f.severity.value:<7} ", SEVERITY_STYLE[f.severity.value])
         _line(console, Text.assemble((f"{f.id} ", "bold"), severity, f.title, (hop, "dim")))
         _indented(console, f.detail, 4)
         _indented(console, f"Fix: {f.remediation}", 4)

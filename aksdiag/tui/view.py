@@ -12,19 +12,8 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from aksdiag.model import Finding, Hop, ProbeResult
-
-MARK = {"ok": "✔", "warn": "!", "fail": "✘", "error": "✘", "skipped": "–", "running": "…", "waiting": "·"}
-STYLE = {
-    "ok": "green",
-    "warn": "yellow",
-    "fail": "red",
-    "error": "magenta",
-    "skipped": "dim",
-    "running": "cyan",
-    "waiting": "dim",
-}
-SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
-VERDICT_STYLE = {"ok": "bold green", "degraded": "bold yellow", "broken": "bold red"}
+from aksdiag.render.style import MARK, SEVERITY_STYLE, STYLE
+from aksdiag.render.style import VERDICT_STYLE as VERDICT_STYLE  # the widgets and the app take the table from here
 
 
 def _same(text: str) -> str:
