@@ -16,7 +16,7 @@ def parse_fqdn(text: str) -> str:
     raw = text.strip()
     if not raw:
         raise UsageError("the name is empty", "give a fully qualified name such as api.privatelink.eastus.azmk8s.io")
-    if _is_ip(raw) or (raw.endswith(".") and _is_ip(raw[:-1])):
+    if is_ip(raw) or (raw.endswith(".") and is_ip(raw[:-1])):
         raise UsageError(
             f"{raw!r} is an IP address, not a name",
             "aksdiag dns takes a DNS name; pass the address with --expect, or ask `aksdiag whois` about it",
@@ -75,7 +75,7 @@ def parse_endpoint(text: str, default_port: int = 53) -> Endpoint:
         host, port_text = raw.split("#", 1)
     elif raw.count(":") == 1:
         host, port_text = raw.split(":", 1)
-    if not _is_ip(host):
+    if not is_ip(host):
         raise UsageError(
             f"{raw!r} is not a DNS server address",
             "give an IP address, optionally with a port: 10.1.0.4, 10.1.0.4:53, [fd00::4]:53",
@@ -88,7 +88,7 @@ def parse_endpoint(text: str, default_port: int = 53) -> Endpoint:
     return Endpoint(str(ipaddress.ip_address(host)), port)
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:

@@ -31,6 +31,7 @@ from aksdiag.facts import (
     TlsNeed,
     TlsPeer,
 )
+from aksdiag.inputs import is_ip
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.nsg import AZURE_LOAD_BALANCER, Flow, evaluate
 from aksdiag.probe import Facts, Judgement, Probe, Skip
@@ -38,14 +39,6 @@ from aksdiag.settings import Settings
 
 ID = "apiserver"
 HEALTH_PATHS = ("/readyz?verbose", "/livez?verbose")
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
@@ -63,7 +56,7 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
             return [need]
         return [need, *(DnsQuery(s, name, "A", "udp") for s in _nameservers(config))]
     needs: list[Hashable] = [ClockNeed()]  # the certificate's dates are judged against the run's clock
-    sni = "" if _is_ip(name) else name
+    sni = "" if is_ip(name) else name
     for address in addresses:
         for port in _ports(settings, facts):
             needs.append(TcpConnectNeed(address, port))
@@ -93,7 +86,7 @@ def _addresses(name: str, settings: Settings, facts: Facts) -> list[str] | None:
     """The addresses to test: --address, the name itself if it is an IP, or what the resolver answered."""
     if settings.addresses:
         return list(settings.addresses)
-    if _is_ip(name):
+    if is_ip(name):
         return [name]
     config = facts.get(ResolverConfigNeed(settings.resolv_conf))
     if config is None:
@@ -145,7 +138,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     hops: list[Hop] = []
     findings: list[Finding] = []
     hops.append(_dns_hop(name, settings, facts, addresses, findings))
-    sni = "" if _is_ip(name) else name
+    sni = "" if is_ip(name) else name
     for address in addresses:
         for port in _ports(settings, facts):
             tcp: TcpConnect = facts[TcpConnectNeed(address, port)]
@@ -284,7 +277,7 @@ def _api008_authorized(
 
 
 def _dns_hop(name: str, settings: Settings, facts: Facts, addresses: list[str], findings: list[Finding]) -> Hop:
-    if settings.addresses or _is_ip(name):
+    if settings.addresses or is_ip(name):
         how = "given with --address" if settings.addresses else "the server is an IP address"
         return Hop(1, "name", name, Status.OK, answers=tuple(addresses), detail=how)
     if addresses:
@@ -362,7 +355,7 @@ def _validity_problems(tls: TlsPeer, clock: Clock | None) -> list[str]:
 
 
 def _covers(tls: TlsPeer, used: str) -> bool:
-    if _is_ip(used):
+    if is_ip(used):
         return str(ipaddress.ip_address(used)) in {str(ipaddress.ip_address(i)) for i in tls.ip_addresses}
     used = used.lower().rstrip(".")
     for pattern in tls.dns_names:

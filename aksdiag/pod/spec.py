@@ -16,6 +16,7 @@ from typing import Any
 
 from aksdiag import __version__
 from aksdiag.errors import UsageError
+from aksdiag.render import FORMATS
 
 APP = "aksdiag"
 CONTAINER = "aksdiag"
@@ -96,8 +97,8 @@ def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
         raise UsageError(f"in the pod's command `aksdiag {' '.join(args)}`: {e.message}", e.hint) from None
     except SystemExit:
         raise UsageError(f"`aksdiag {' '.join(args)}` is not a command to run in the pod") from None
-    if output is not None and output not in ("text", "json", "markdown"):
-        raise UsageError(f"--output {output!r} is not one of text, json, markdown")
+    if output is not None and output not in FORMATS:
+        raise UsageError(f"--output {output!r} is not one of {', '.join(FORMATS)}")
     return tuple(kept), output
 
 

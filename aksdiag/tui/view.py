@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from aksdiag.model import Finding, Hop, ProbeResult
-from aksdiag.render.style import MARK, SEVERITY_STYLE, STYLE
-from aksdiag.render.style import VERDICT_STYLE as VERDICT_STYLE  # the widgets and the app take the table from here
+from aksdiag.render.style import MARK as MARK  # re-exported: the widgets and the app take the tables from here
+from aksdiag.render.style import SEVERITY_STYLE
+from aksdiag.render.style import STYLE as STYLE
+from aksdiag.render.style import VERDICT_STYLE as VERDICT_STYLE
 
 
 def _same(text: str) -> str:
@@ -41,10 +43,6 @@ def hop_answer(hop: Hop) -> str:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def status_text(status: str) -> Text:
-    return Text(f"{MARK[status]} {status}", style=STYLE[status])
 
 
 def finding_line(f: Finding, view: View) -> Text:

@@ -83,18 +83,7 @@ def _resolver_hop(chain: Chain) -> Hop:
     if config.rotate:
         detail.append("options rotate: nameservers are taken in turn")
     detail.append(f"answered by {server.endpoint.short}" if answer.outcome.responded else "no nameserver answered")
-    return Hop(
-        1,
-        "resolver",
-        title,
-        _answer_status(chain, answer),
-        server=str(server.endpoint),
-        rcode=answer.rcode,
-        answers=answer.addresses,
-        cname_chain=answer.cname_chain,
-        elapsed_ms=answer.elapsed_ms,
-        detail="; ".join(detail),
-    )
+    return _answer_hop(1, "resolver", title, _answer_status(chain, answer), server, answer, "; ".join(detail))
 
 
 def _server_hop(chain: Chain, server: Server, kind: str, index: int) -> Hop:
@@ -107,17 +96,24 @@ def _server_hop(chain: Chain, server: Server, kind: str, index: int) -> Hop:
     status = _answer_status(chain, answer)
     if server is chain.azure and not server.responded:
         status = Status.SKIPPED
+    return _answer_hop(index, kind, server.label, status, server, answer, "; ".join(parts))
+
+
+def _answer_hop(
+    index: int, kind: str, name: str, status: Status, server: Server, answer: DnsAnswer, detail: str
+) -> Hop:
+    """A hop that shows what one server answered."""
     return Hop(
         index,
         kind,
-        server.label,
+        name,
         status,
         server=str(server.endpoint),
         rcode=answer.rcode,
         answers=answer.addresses,
         cname_chain=answer.cname_chain,
         elapsed_ms=answer.elapsed_ms,
-        detail="; ".join(parts),
+        detail=detail,
     )
 
 
