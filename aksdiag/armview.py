@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -32,7 +33,7 @@ def same_id(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.lower().rstrip("/") == b.lower().rstrip("/"))
 
 
-def props(body: dict[str, Any] | None) -> dict[str, Any]:
+def props(body: Mapping[str, Any] | None) -> dict[str, Any]:
     return (body or {}).get("properties") or {}
 
 
@@ -120,3 +121,19 @@ def vnet_dns_servers(cluster: dict[str, Any] | None, vnets: dict[str, dict[str, 
         s for i in cluster_vnet_ids(cluster) for s in props(vnets.get(i)).get("dhcpOptions", {}).get("dnsServers") or []
     ]
     return list(dict.fromkeys(servers))
+
+
+def ref_id(body: Mapping[str, Any] | None) -> str:
+    """The `id` of a body or of a sub-resource reference (`{"id": …}`), "" when absent."""
+    return str((body or {}).get("id") or "")
+
+
+def ref_ids(refs: Iterable[Mapping[str, Any]] | None) -> tuple[str, ...]:
+    return tuple(ref_id(r) for r in refs or [])
+
+
+def as_int(value: Any) -> int | None:
+    """An integer field (ARM sends numbers; a digit string counts too), None when absent or not a number."""
+    if isinstance(value, bool):
+        return None
+    return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None

@@ -11,14 +11,12 @@ Nodes are the autoscaler's maximum when it is on. Azure keeps 5 addresses of eve
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aksdiag import codes
-from aksdiag.armview import name_of, props, subnet
-from aksdiag.facts import AzureContext
+from aksdiag.armview import name_of
+from aksdiag.azfacts import Cluster, NodePool, digest
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.probe import Facts, Judgement, Probe, Skip
 from aksdiag.settings import Settings
@@ -41,35 +39,29 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
     return [settings.azure]
 
 
-def surge(pool: dict[str, Any], nodes: int) -> int:
-    """Extra nodes during an upgrade: upgradeSettings.maxSurge as a count or a percentage (default 1)."""
-    text = str((pool.get("upgradeSettings") or {}).get("maxSurge") or "1").strip()
-    if text.endswith("%"):
-        return max(1, math.ceil(nodes * float(text[:-1]) / 100))
-    return int(text) if text.isdigit() else 1
+DEFAULT_MAX_PODS = 30
+"""Pods per node where a pool does not say (Azure CNI's default)."""
 
 
-def plugin_mode(cluster: dict[str, Any], pool: dict[str, Any]) -> str:
-    network = props(cluster).get("networkProfile") or {}
-    if network.get("networkPlugin") == "azure" and network.get("networkPluginMode") != "overlay":
-        return "dynamic" if pool.get("podSubnetID") else "azure-cni"
-    return "overlay" if network.get("networkPlugin") == "azure" else str(network.get("networkPlugin") or "kubenet")
+def plugin_mode(cluster: Cluster, pool: NodePool) -> str:
+    """azure-cni (pod IPs from the node subnet), dynamic (from a pod subnet), overlay, or the plugin's name."""
+    if cluster.network_plugin == "azure" and cluster.network_plugin_mode != "overlay":
+        return "dynamic" if pool.pod_subnet_id else "azure-cni"
+    return "overlay" if cluster.network_plugin == "azure" else cluster.network_plugin or "kubenet"
 
 
-def needs(cluster: dict[str, Any]) -> dict[str, Need]:
+def needs(cluster: Cluster) -> dict[str, Need]:
     """Addresses each subnet needs at the peak, keyed by lower-cased subnet id."""
     out: dict[str, Need] = {}
-    for pool in props(cluster).get("agentPoolProfiles", []):
-        subnet_id = pool.get("vnetSubnetID")
-        if not subnet_id:
+    for pool in cluster.pools:
+        if not pool.vnet_subnet_id:
             continue  # AKS-managed VNet: nothing of the user's to plan
-        nodes = int(pool.get("maxCount") or 0) if pool.get("enableAutoScaling") else int(pool.get("count") or 0)
-        nodes = max(nodes, int(pool.get("count") or 0))
-        extra = surge(pool, nodes)
-        max_pods = int(pool.get("maxPods") or 30)
+        nodes = pool.peak
+        extra = pool.surge(nodes)
+        max_pods = pool.max_pods or DEFAULT_MAX_PODS
         mode = plugin_mode(cluster, pool)
-        label = f"{pool['name']}: {nodes} nodes{' (autoscaler max)' if pool.get('enableAutoScaling') else ''} + {extra} surge"
-        node_need = out.setdefault(subnet_id.lower(), Need())
+        label = f"{pool.name}: {nodes} nodes{' (autoscaler max)' if pool.autoscaling else ''} + {extra} surge"
+        node_need = out.setdefault(pool.vnet_subnet_id.lower(), Need())
         if mode == "azure-cni":
             node_need.addresses += (nodes + extra) * (max_pods + 1)
             node_need.why.append(f"{label}, × ({max_pods} pods + 1)")
@@ -77,12 +69,11 @@ def needs(cluster: dict[str, Any]) -> dict[str, Need]:
             node_need.addresses += nodes + extra
             node_need.why.append(label)
         if mode == "dynamic":
-            pod_need = out.setdefault(pool["podSubnetID"].lower(), Need())
+            pod_need = out.setdefault(pool.pod_subnet_id.lower(), Need())
             pod_need.addresses += (nodes + extra) * max_pods
             pod_need.why.append(f"{label}, × {max_pods} pods (pod subnet)")
-    access = props(cluster).get("apiServerAccessProfile") or {}
-    if access.get("enableVnetIntegration") and access.get("subnetId"):
-        api_need = out.setdefault(access["subnetId"].lower(), Need())
+    if cluster.vnet_integration and cluster.api_subnet_id:
+        api_need = out.setdefault(cluster.api_subnet_id.lower(), Need())
         api_need.addresses += API_SERVER_RESERVED
         api_need.why.append(f"API Server VNet Integration reserves {API_SERVER_RESERVED}")
     return out
@@ -90,17 +81,18 @@ def needs(cluster: dict[str, Any]) -> dict[str, Need]:
 
 def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.azure is not None
-    ctx: AzureContext = facts[settings.azure]
-    if ctx.cluster is None:
+    arm = digest(facts[settings.azure])
+    if arm.cluster is None:
         return Judgement()
     hops: list[Hop] = []
     findings: list[Finding] = []
-    for subnet_id, need in needs(ctx.cluster).items():
-        body = subnet(ctx.vnets, subnet_id)
-        if body is None:
+    planned = needs(arm.cluster)
+    for subnet_id, need in planned.items():
+        subnet = arm.subnet(subnet_id)
+        if subnet is None:
             hops.append(Hop(len(hops) + 1, "subnet", name_of(subnet_id), Status.SKIPPED, detail="not read"))
             continue
-        prefix = props(body).get("addressPrefix") or (props(body).get("addressPrefixes") or [""])[0]
+        prefix = subnet.prefix
         usable = ipaddress.ip_network(prefix, strict=False).num_addresses - AZURE_RESERVED
         ok = need.addresses <= usable
         detail = f"{prefix}: {usable} usable, {need.addresses} needed at the peak ({'; '.join(need.why)})"
@@ -114,7 +106,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     return Judgement(
         hops=tuple(hops),
         findings=tuple(findings),
-        facts={"subnets": {k: v.addresses for k, v in needs(ctx.cluster).items()}},
+        facts={"subnets": {k: v.addresses for k, v in planned.items()}},
     )
 
 

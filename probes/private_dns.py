@@ -13,17 +13,8 @@ from collections.abc import Hashable
 from typing import Any
 
 from aksdiag import codes
-from aksdiag.armview import (
-    cluster_vnet_ids,
-    endpoint_ips,
-    name_of,
-    owning_vnet,
-    parse_id,
-    peering_between,
-    props,
-    same_id,
-)
-from aksdiag.facts import AzureContext
+from aksdiag.armview import name_of, same_id
+from aksdiag.azfacts import ApiEndpoint, AzureFacts, Cluster, RecordSet, VNet, Zone, digest
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.probe import Facts, Judgement, Probe, Skip
 from aksdiag.settings import AZURE_DNS, Settings
@@ -40,55 +31,46 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
 
 def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.azure is not None
-    ctx: AzureContext = facts[settings.azure]
-    findings = _read_errors(ctx)
-    if ctx.cluster is None:
-        return Judgement(findings=tuple(findings), facts=_facts(ctx))
-    cluster_vnets = _cluster_vnets(ctx)
-    resolvers = _resolving_vnets(ctx, cluster_vnets)
-    findings += _dns011_not_linked(ctx, resolvers)
-    findings += _dns012_record(ctx)
-    findings += _dns014_peering(ctx, cluster_vnets, resolvers)
-    findings += _dns015_roles(ctx)
-    findings += _dns016_zone_name(ctx)
-    findings += _dns019_shadowed(ctx, resolvers)
-    hops = _hops(ctx, cluster_vnets, resolvers, findings)
-    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(ctx))
+    arm = digest(facts[settings.azure])
+    findings = _read_errors(arm)
+    if arm.cluster is None:
+        return Judgement(findings=tuple(findings), facts=_facts(arm))
+    cluster, cluster_vnets = arm.cluster, arm.cluster_vnets
+    resolvers = _resolving_vnets(arm, cluster_vnets)
+    findings += _dns011_not_linked(arm.zone, resolvers)
+    findings += _dns012_record(arm, cluster)
+    findings += _dns014_peering(cluster_vnets, resolvers)
+    findings += _dns015_roles(arm, cluster)
+    findings += _dns016_zone_name(arm.zone_mode, cluster)
+    findings += _dns019_shadowed(arm, cluster, resolvers)
+    hops = _hops(arm, cluster, cluster_vnets, resolvers, findings)
+    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(arm))
+
+
+Resolvers = list[tuple[str, "VNet | None"]]
+"""(DNS server, the VNet it lives in, None when no VNet read holds it) for each cluster VNet's DNS servers."""
 
 
 # ---------------------------------------------------------------- what the cluster depends on
 
 
-def _cluster_vnets(ctx: AzureContext) -> list[dict[str, Any]]:
-    return [ctx.vnets[i] for i in cluster_vnet_ids(ctx.cluster) if i in ctx.vnets]
-
-
-def _resolving_vnets(ctx: AzureContext, cluster_vnets: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any] | None]]:
-    """(DNS server, the VNet it lives in) for each cluster VNet's DNS servers; Azure DNS resolves in the VNet itself."""
-    out: list[tuple[str, dict[str, Any] | None]] = []
+def _resolving_vnets(arm: AzureFacts, cluster_vnets: list[VNet]) -> Resolvers:
+    """Each cluster VNet's DNS servers and where they live; Azure DNS resolves in the VNet itself."""
+    out: Resolvers = []
     for vnet in cluster_vnets:
-        servers = props(vnet).get("dhcpOptions", {}).get("dnsServers") or []
-        if not servers:
+        if not vnet.dns_servers:
             out.append((AZURE_DNS.host, vnet))
-        for server in servers:
-            out.append((server, vnet if server == AZURE_DNS.host else owning_vnet(server, ctx.vnets)))
+        for server in vnet.dns_servers:
+            out.append((server, vnet if server == AZURE_DNS.host else arm.owning_vnet(server)))
     return out
-
-
-def _zone_name(ctx: AzureContext) -> str:
-    return (ctx.zone or {}).get("name") or "(no private zone)"
-
-
-def _zone_rg(ctx: AzureContext) -> str:
-    return (ctx.zone or {}).get("resource_group") or "<zone-resource-group>"
 
 
 # ---------------------------------------------------------------- rules
 
 
-def _read_errors(ctx: AzureContext) -> list[Finding]:
+def _read_errors(arm: AzureFacts) -> list[Finding]:
     findings = []
-    for e in ctx.errors:
+    for e in arm.errors:
         if e.status == 404:
             findings.append(codes.AZ002.at(ID, code=e.code, scope=e.scope, evidence=e.to_dict()))
         else:
@@ -106,46 +88,45 @@ def _read_errors(ctx: AzureContext) -> list[Finding]:
     return findings
 
 
-def _dns011_not_linked(ctx: AzureContext, resolvers: list[tuple[str, dict[str, Any] | None]]) -> list[Finding]:
-    zone = ctx.zone
-    if not zone or zone.get("links") is None:
+def _dns011_not_linked(zone: Zone | None, resolvers: Resolvers) -> list[Finding]:
+    if not zone or zone.links is None:
         return []  # no zone (privateDNSZone none) or links unreadable (AZ001 says so)
-    linked = [props(link).get("virtualNetwork", {}).get("id", "") for link in zone["links"]]
+    linked = [link.vnet_id for link in zone.links]
     findings = []
     seen: set[str] = set()
     for server, vnet in resolvers:
-        if vnet is None or vnet["id"].lower() in seen or any(same_id(vnet["id"], v) for v in linked):
+        if vnet is None or vnet.id.lower() in seen or any(same_id(vnet.id, v) for v in linked):
             continue
-        seen.add(vnet["id"].lower())
+        seen.add(vnet.id.lower())
         why = "it uses Azure DNS" if server == AZURE_DNS.host else f"DNS server {server} lives there"
         findings.append(
             codes.DNS011.at(
                 ID,
-                zone=zone["name"],
-                zone_rg=zone["resource_group"],
-                vnet=vnet["id"],
-                vnet_name=vnet["name"],
+                zone=zone.name,
+                zone_rg=zone.resource_group,
+                vnet=vnet.id,
+                vnet_name=vnet.name,
                 linked=", ".join(name_of(v) for v in linked) or "no VNet",
                 why=why,
-                link_name=f"link-{vnet['name']}",
+                link_name=f"link-{vnet.name}",
                 evidence={"links": linked, "dns_server": server},
             )
         )
     return findings
 
 
-def _dns012_record(ctx: AzureContext) -> list[Finding]:
-    zone = ctx.zone
-    fqdn = (props(ctx.cluster).get("privateFQDN") or "").lower()
-    if not zone or zone.get("records") is None or not fqdn:
+def _dns012_record(arm: AzureFacts, cluster: Cluster) -> list[Finding]:
+    zone = arm.zone
+    fqdn = cluster.private_fqdn.lower()
+    if not zone or zone.records is None or not fqdn:
         return []
-    relative = fqdn[: -len(zone["name"]) - 1] if fqdn.endswith("." + zone["name"].lower()) else fqdn
-    record = next((r for r in zone["records"] if r.get("name", "").lower() == relative), None)
-    have = [a.get("ipv4Address") for a in props(record).get("aRecords", [])] if record else []
-    want = endpoint_ips(ctx.endpoints)
-    endpoint = ctx.endpoints[0]["endpoint"]["id"] if ctx.endpoints else "(not found in the node resource group)"
+    relative = fqdn[: -len(zone.name) - 1] if fqdn.endswith("." + zone.name.lower()) else fqdn
+    record = next((r for r in zone.records if r.name.lower() == relative), None)
+    have = list(record.addresses) if record else []
+    want = arm.endpoint_ips
+    endpoint = arm.endpoints[0].id if arm.endpoints else "(not found in the node resource group)"
     if record is None:
-        detail = f"{zone['name']} has no A record {relative} for {fqdn}"
+        detail = f"{zone.name} has no A record {relative} for {fqdn}"
     elif want and not set(have) & set(want):
         detail = f"the A record {relative} holds {', '.join(have) or 'no address'}; the private endpoint has {', '.join(want)}"
     else:
@@ -155,8 +136,8 @@ def _dns012_record(ctx: AzureContext) -> list[Finding]:
             ID,
             detail=detail,
             record=relative,
-            zone=zone["name"],
-            zone_rg=zone["resource_group"],
+            zone=zone.name,
+            zone_rg=zone.resource_group,
             endpoint_ip=", ".join(want) or "<endpoint-ip>",
             endpoint=endpoint,
             evidence={"record": have, "endpoint_ips": want},
@@ -164,29 +145,27 @@ def _dns012_record(ctx: AzureContext) -> list[Finding]:
     ]
 
 
-def _dns014_peering(
-    ctx: AzureContext, cluster_vnets: list[dict[str, Any]], resolvers: list[tuple[str, dict[str, Any] | None]]
-) -> list[Finding]:
+def _dns014_peering(cluster_vnets: list[VNet], resolvers: Resolvers) -> list[Finding]:
     findings = []
     for local in cluster_vnets:
         for _, remote in resolvers:
-            if remote is None or same_id(remote["id"], local["id"]):
+            if remote is None or same_id(remote.id, local.id):
                 continue
             for a, b in ((local, remote), (remote, local)):
-                peering = peering_between(a, b)
-                state = props(peering).get("peeringState") if peering else "no peering"
+                peering = a.peering_to(b.id)
+                state = peering.state if peering else "no peering"
                 if state == "Connected":
                     continue
                 findings.append(
                     codes.DNS014.at(
                         ID,
-                        local=a["id"],
-                        remote=b["id"],
-                        local_name=a["name"],
-                        remote_name=b["name"],
-                        local_rg=parse_id(a["id"]).get("resourcegroups", "<rg>"),
+                        local=a.id,
+                        remote=b.id,
+                        local_name=a.name,
+                        remote_name=b.name,
+                        local_rg=a.resource_group or "<rg>",
                         state=state,
-                        evidence={"peering": (peering or {}).get("id"), "state": state},
+                        evidence={"peering": peering.id if peering else None, "state": state},
                     )
                 )
     return _unique(findings)
@@ -203,14 +182,13 @@ ROLE_NAMES = {
 }  # fmt: skip
 
 
-def _dns015_roles(ctx: AzureContext) -> list[Finding]:
-    principal = (ctx.cluster or {}).get("identity", {}).get("principalId") or "<cluster identity>"
+def _dns015_roles(arm: AzureFacts, cluster: Cluster) -> list[Finding]:
+    principal = cluster.principal_id or "<cluster identity>"
     findings = []
-    for scope, assignments in ctx.role_assignments.items():
-        if assignments is None:
+    for scope, held in arm.role_assignments.items():
+        if held is None:
             continue  # unreadable: AZ001
         needed = PRIVATE_DNS_ZONE_CONTRIBUTOR if "/privatednszones/" in scope.lower() else NETWORK_CONTRIBUTOR
-        held = [props(a).get("roleDefinitionId", "").rsplit("/", 1)[-1].lower() for a in assignments]
         if {needed, CONTRIBUTOR, OWNER} & set(held):
             continue
         if any(h not in ROLE_NAMES for h in held):
@@ -222,20 +200,19 @@ def _dns015_roles(ctx: AzureContext) -> list[Finding]:
                 scope=scope,
                 role=ROLE_NAMES[needed],
                 held=", ".join(ROLE_NAMES[h] for h in held) or "no role",
-                evidence={"scope": scope, "role_definitions": held},
+                evidence={"scope": scope, "role_definitions": list(held)},
             )
         )
     return findings
 
 
-def _dns016_zone_name(ctx: AzureContext) -> list[Finding]:
-    mode = ctx.zone_mode or ""
-    if not mode.lower().startswith("/subscriptions/"):
+def _dns016_zone_name(mode: str | None, cluster: Cluster) -> list[Finding]:
+    if not (mode or "").lower().startswith("/subscriptions/"):
         return []  # system or none: AKS names the zone itself
+    assert mode is not None
     zone = name_of(mode).lower()
-    region = (ctx.cluster or {}).get("location", "").replace(" ", "").lower()
-    vnet_integration = bool((props(ctx.cluster).get("apiServerAccessProfile") or {}).get("enableVnetIntegration"))
-    kind = "private" if vnet_integration else "privatelink"
+    region = cluster.location.replace(" ", "").lower()
+    kind = "private" if cluster.vnet_integration else "privatelink"
     expected = f"{kind}.{region}.azmk8s.io"
     m = _BYO_ZONE.match(zone)
     problem = None
@@ -244,7 +221,7 @@ def _dns016_zone_name(ctx: AzureContext) -> list[Finding]:
     elif m.group("region") != region:
         problem = f"the zone is for region {m.group('region')}, the cluster is in {region}"
     elif m.group("kind") != kind:
-        problem = f"{m.group('kind')}.… zones are not for {'VNet-integrated' if vnet_integration else 'private-endpoint'} clusters"
+        problem = f"{m.group('kind')}.… zones are not for {'VNet-integrated' if cluster.vnet_integration else 'private-endpoint'} clusters"
     elif m.group("sub") and len(m.group("sub")) > 32:
         problem = f"the subzone {m.group('sub')} is longer than 32 characters"
     if not problem:
@@ -252,42 +229,40 @@ def _dns016_zone_name(ctx: AzureContext) -> list[Finding]:
     return [codes.DNS016.at(ID, zone=zone, problem=problem, expected=expected, evidence={"zone_id": mode})]
 
 
-def _dns019_shadowed(ctx: AzureContext, resolvers: list[tuple[str, dict[str, Any] | None]]) -> list[Finding]:
-    fqdn = (props(ctx.cluster).get("privateFQDN") or "").lower()
-    own = ((ctx.zone or {}).get("name") or "").lower()
+def _dns019_shadowed(arm: AzureFacts, cluster: Cluster, resolvers: Resolvers) -> list[Finding]:
+    fqdn = cluster.private_fqdn.lower()
+    own = arm.zone.name.lower() if arm.zone else ""
     resolving = [v for _, v in resolvers if v is not None]
     findings = []
-    for other in ctx.other_zones:
-        name = other["name"].lower()
+    for other in arm.other_zones:
+        name = other.name.lower()
         if own and not name.endswith("." + own):
             continue  # less specific than the cluster's zone: the cluster's zone wins
-        if other.get("records") is None or any(_holds(name, r, fqdn) for r in other["records"]):
+        if other.records is None or any(_holds(name, r, fqdn) for r in other.records):
             continue
-        for link in other.get("links") or []:
-            vnet = next(
-                (v for v in resolving if same_id(v["id"], props(link).get("virtualNetwork", {}).get("id"))), None
-            )
+        for link in other.links or ():
+            vnet = next((v for v in resolving if same_id(v.id, link.vnet_id)), None)
             if vnet is None:
                 continue
             findings.append(
                 codes.DNS019.at(
                     ID,
-                    other_zone=other["name"],
-                    other_rg=other["resource_group"],
-                    vnet_name=vnet["name"],
-                    link_name=link["name"],
-                    link_state=props(link).get("virtualNetworkLinkState", "?"),
-                    policy=props(link).get("resolutionPolicy", "Default"),
+                    other_zone=other.name,
+                    other_rg=other.resource_group,
+                    vnet_name=vnet.name,
+                    link_name=link.name,
+                    link_state=link.state,
+                    policy=link.resolution_policy,
                     zone=own or "the cluster's zone",
                     fqdn=fqdn,
-                    evidence={"zone": other["id"], "link": link["id"]},
+                    evidence={"zone": other.id, "link": link.id},
                 )
             )
     return _unique(findings)
 
 
-def _holds(zone: str, record: dict[str, Any], fqdn: str) -> bool:
-    relative = record.get("name", "").lower()
+def _holds(zone: str, record: RecordSet, fqdn: str) -> bool:
+    relative = record.name.lower()
     return (fqdn == zone and relative == "@") or fqdn == f"{relative}.{zone}"
 
 
@@ -304,105 +279,87 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def _hops(
-    ctx: AzureContext,
-    cluster_vnets: list[dict[str, Any]],
-    resolvers: list[tuple[str, dict[str, Any] | None]],
-    findings: list[Finding],
+    arm: AzureFacts, cluster: Cluster, cluster_vnets: list[VNet], resolvers: Resolvers, findings: list[Finding]
 ) -> list[Hop]:
-    p = props(ctx.cluster)
     failed = {f.id for f in findings if f.severity.value == "error"}
     hops = [
-        Hop(1, "cluster", (ctx.cluster or {}).get("name", "cluster"), Status.OK,
-            answers=tuple(filter(None, [p.get("privateFQDN")])),
-            detail=_cluster_detail(ctx, cluster_vnets)),
+        Hop(1, "cluster", cluster.name or "cluster", Status.OK,
+            answers=tuple(filter(None, [cluster.private_fqdn])),
+            detail=_cluster_detail(arm.zone_mode, cluster, cluster_vnets)),
         Hop(2, "vnet-dns", "VNet DNS servers", Status.FAIL if "DNS014" in failed else Status.OK,
             answers=tuple(s for s, _ in resolvers),
-            detail="; ".join(f"{s} in {v['name'] if v else 'a VNet not read (on-premises or not peered)'}"
+            detail="; ".join(f"{s} in {v.name if v else 'a VNet not read (on-premises or not peered)'}"
                              for s, v in resolvers)),
     ]  # fmt: skip
-    zone = ctx.zone
+    zone = arm.zone
     if zone:
-        links = zone.get("links")
         link_text = (
             "links unreadable"
-            if links is None
+            if zone.links is None
             else "; ".join(
-                f"{link['name']} → {name_of(props(link).get('virtualNetwork', {}).get('id', '?'))} "
-                f"({props(link).get('virtualNetworkLinkState', '?')}, resolution policy "
-                f"{props(link).get('resolutionPolicy', 'Default')})"
-                for link in links
+                f"{link.name} → {name_of(link.vnet_id or '?')} ({link.state}, resolution policy "
+                f"{link.resolution_policy})"
+                for link in zone.links
             )
             or "no links"
         )
-        status = Status.FAIL if {"DNS011", "DNS016"} & failed else Status.SKIPPED if links is None else Status.OK
-        hops.append(Hop(3, "private-zone", zone["name"], status, detail=link_text))
-        records = zone.get("records")
-        a_records = tuple(
-            a.get("ipv4Address") for r in records or [] for a in props(r).get("aRecords", []) if a.get("ipv4Address")
-        )
+        status = Status.FAIL if {"DNS011", "DNS016"} & failed else Status.SKIPPED if zone.links is None else Status.OK
+        hops.append(Hop(3, "private-zone", zone.name, status, detail=link_text))
+        records = zone.records or ()
         hops.append(
             Hop(
                 4,
                 "record",
                 "A records",
                 Status.FAIL if "DNS012" in failed else Status.OK,
-                answers=a_records,
-                detail=", ".join(r.get("name", "?") for r in records or []) or "none readable",
+                answers=tuple(a for r in records for a in r.addresses),
+                detail=", ".join(r.name or "?" for r in records) or "none readable",
             )
         )
-    ips = endpoint_ips(ctx.endpoints)
+    ips = arm.endpoint_ips
     hops.append(
         Hop(
             len(hops) + 1,
             "endpoint",
-            "API server internal load balancer" if _vnet_integration(ctx) else "API server private endpoint",
+            "API server internal load balancer" if cluster.vnet_integration else "API server private endpoint",
             Status.OK if ips else Status.SKIPPED,
             answers=tuple(ips),
-            detail="; ".join(_endpoint_detail(e) for e in ctx.endpoints)
+            detail="; ".join(_endpoint_detail(e) for e in arm.endpoints)
             or "no private endpoint found in the node resource group",
         )
     )
     return hops
 
 
-def _vnet_integration(ctx: AzureContext) -> bool:
-    return bool((props(ctx.cluster).get("apiServerAccessProfile") or {}).get("enableVnetIntegration"))
-
-
-def _cluster_detail(ctx: AzureContext, cluster_vnets: list[dict[str, Any]]) -> str:
-    p = props(ctx.cluster)
-    access = p.get("apiServerAccessProfile") or {}
-    parts = [f"private DNS zone mode: {ctx.zone_mode or 'not private'}"]
-    if access.get("enablePrivateCluster"):
-        public = access.get("enablePrivateClusterPublicFQDN")
-        parts.append(f"public FQDN {p.get('fqdn')}" if public and p.get("fqdn") else "no public FQDN")
-    if _vnet_integration(ctx):
-        parts.append(f"API Server VNet Integration, subnet {name_of(access.get('subnetId') or '') or 'AKS-managed'}")
-    parts.append("VNets: " + (", ".join(v["name"] for v in cluster_vnets) or "AKS-managed"))
+def _cluster_detail(zone_mode: str | None, cluster: Cluster, cluster_vnets: list[VNet]) -> str:
+    parts = [f"private DNS zone mode: {zone_mode or 'not private'}"]
+    if cluster.private:
+        parts.append(
+            f"public FQDN {cluster.fqdn}" if cluster.private_public_fqdn and cluster.fqdn else "no public FQDN"
+        )
+    if cluster.vnet_integration:
+        parts.append(f"API Server VNet Integration, subnet {name_of(cluster.api_subnet_id) or 'AKS-managed'}")
+    parts.append("VNets: " + (", ".join(v.name for v in cluster_vnets) or "AKS-managed"))
     return "; ".join(parts)
 
 
-def _endpoint_detail(entry: dict[str, Any]) -> str:
+def _endpoint_detail(endpoint: ApiEndpoint) -> str:
     """Where the API server's address sits: AKS puts the private endpoint in the first node pool's subnet, and
     may recreate it elsewhere on a stop/start (then records and firewall rules pinned to the old IP go stale)."""
-    body = entry.get("endpoint") or {}
-    subnets = [props(nic_config).get("subnet", {}).get("id", "") for nic in entry.get("nics", [])
-               for nic_config in props(nic).get("ipConfigurations", [])]  # fmt: skip
-    subnets += [props(f).get("subnet", {}).get("id", "") for f in props(body).get("frontendIPConfigurations", [])]
-    where = ", ".join(f"subnet {name_of(s)}" for s in subnets if s)
-    return f"{body.get('name', '?')} in {where or 'an unknown subnet'}"
+    where = ", ".join(f"subnet {name_of(s)}" for s in endpoint.subnet_ids)
+    return f"{endpoint.name} in {where or 'an unknown subnet'}"
 
 
-def _facts(ctx: AzureContext) -> dict[str, Any]:
+def _facts(arm: AzureFacts) -> dict[str, Any]:
     return {
-        "cluster": (ctx.cluster or {}).get("id"),
-        "private_fqdn": props(ctx.cluster).get("privateFQDN"),
-        "zone": (ctx.zone or {}).get("id"),
-        "zone_mode": ctx.zone_mode,
-        "endpoint_ips": endpoint_ips(ctx.endpoints),
-        "vnets": sorted(v.get("id", k) for k, v in ctx.vnets.items()),
-        "errors": [e.to_dict() for e in ctx.errors],
-        "arm_requests": ctx.requests,
+        "cluster": arm.cluster.id or None if arm.cluster else None,
+        "private_fqdn": arm.cluster.private_fqdn or None if arm.cluster else None,
+        "zone": arm.zone.id or None if arm.zone else None,
+        "zone_mode": arm.zone_mode,
+        "endpoint_ips": arm.endpoint_ips,
+        "vnets": sorted(v.id or k for k, v in arm.vnets.items()),
+        "errors": [e.to_dict() for e in arm.errors],
+        "arm_requests": arm.requests,
     }
 
 

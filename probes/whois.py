@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Any
 
-from aksdiag import codes
-from aksdiag.armview import endpoint_ips
+from aksdiag import codes, kubefacts
+from aksdiag.azfacts import AzureFacts, Nic, digest
 from aksdiag.facts import AzureContext, AzureVmssNicsNeed, KubeContextNeed, KubeList, KubeListNeed
+from aksdiag.kubefacts import Node, NodeNetworkConfig, Service
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.probe import Facts, Judgement, Probe, Skip
 from aksdiag.settings import Settings
 
 ID = "whois"
-POOL_LABELS = ("kubernetes.azure.com/agentpool", "agentpool")
 
 
 def _needs(ip: str, ctx: KubeContextNeed) -> dict[str, KubeListNeed]:
@@ -44,25 +45,16 @@ def _vmss_needs(ip: str, settings: Settings, facts: Facts) -> list[Hashable]:
     are known), where the pre-allocated pod IPs are."""
     if settings.azure is None or settings.kube is None:
         return []
-    nodes = facts.get(_needs(ip, settings.kube)["nodes"])
+    listed = facts.get(_needs(ip, settings.kube)["nodes"])
     nncs = facts.get(_needs(ip, settings.kube)["nodenetworkconfigs"])
-    if not isinstance(nodes, KubeList) or not isinstance(nncs, KubeList):
+    if not isinstance(listed, KubeList) or not isinstance(nncs, KubeList):
         return []
-    if not _plugin(list(nodes.items), nncs).startswith("Azure CNI with pod IPs pre-allocated"):
+    nodes = kubefacts.nodes(listed)
+    if not _plugin(nodes, kubefacts.node_network_configs(nncs)).startswith(PRE_ALLOCATED):
         return []
-    scale_sets = {_vmss_of(n) for n in nodes.items} - {None}
+    scale_sets = sorted({n.vmss for n in nodes if n.vmss})
     a = settings.azure
-    return [AzureVmssNicsNeed(a.subscription, rg, vmss, a.endpoint) for rg, vmss in sorted(scale_sets)]  # type: ignore[misc]
-
-
-def _vmss_of(node: dict[str, Any]) -> tuple[str, str] | None:
-    """(resource group, scale set) from a node's providerID."""
-    provider = (node.get("spec") or {}).get("providerID", "")
-    if "/virtualMachineScaleSets/" not in provider:
-        return None
-    parts = provider.split("/")
-    lower = [p.lower() for p in parts]
-    return parts[lower.index("resourcegroups") + 1], parts[lower.index("virtualmachinescalesets") + 1]
+    return [AzureVmssNicsNeed(a.subscription, rg, vmss, a.endpoint) for rg, vmss in scale_sets]
 
 
 def judge(ip: str, settings: Settings, facts: Facts) -> Judgement:
@@ -72,44 +64,40 @@ def judge(ip: str, settings: Settings, facts: Facts) -> Judgement:
     for resource, result in lists.items():
         if result.error and not (resource == "nodenetworkconfigs" and result.status == 404):
             findings.append(codes.IP005.at(ID, resource=resource, status=result.status or "", error=result.error))
-    nodes = list(lists["nodes"].items)
+    nodes = kubefacts.nodes(lists["nodes"])
+    nncs = kubefacts.node_network_configs(lists["nodenetworkconfigs"])
     owners: list[tuple[str, str]] = []  # (kind, description)
     hops: list[Hop] = []
-    for pod in lists["pods"].items:
-        if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
-            continue  # a finished pod no longer holds its IP
-        meta, spec = pod["metadata"], pod.get("spec") or {}
-        host = " (hostNetwork: it shares its node's IP)" if spec.get("hostNetwork") else ""
-        owner = _owner(meta)
-        owners.append(("pod" if not host else "hostNetwork pod", f"pod {meta.get('namespace')}/{meta['name']}"))
-        hops.append(Hop(len(hops) + 1, "pod", f"{meta.get('namespace')}/{meta['name']}", Status.OK, answers=(ip,),
-                        detail=f"on node {spec.get('nodeName') or '?'}, {pod.get('status', {}).get('phase', '?')}"
-                        f"{owner}{host}"))  # fmt: skip
+    for pod in kubefacts.pods(lists["pods"]):
+        if pod.finished:
+            continue
+        host = " (hostNetwork: it shares its node's IP)" if pod.host_network else ""
+        owner = f", owned by {pod.owner[0]} {pod.owner[1]}" if pod.owner else ""
+        owners.append(("pod" if not host else "hostNetwork pod", f"pod {pod.namespace}/{pod.name}"))
+        hops.append(Hop(len(hops) + 1, "pod", f"{pod.namespace}/{pod.name}", Status.OK, answers=(ip,),
+                        detail=f"on node {pod.node_name or '?'}, {pod.phase or '?'}{owner}{host}"))  # fmt: skip
     for node in nodes:
-        addresses = {a.get("address") for a in (node.get("status") or {}).get("addresses") or []}
-        if ip in addresses:
-            owners.append(("node", f"node {node['metadata']['name']}"))
-            hops.append(Hop(len(hops) + 1, "node", node["metadata"]["name"], Status.OK, answers=(ip,),
-                            detail=_node_detail(node)))  # fmt: skip
-    for svc in lists["services"].items:
+        if ip in {a.address for a in node.addresses}:
+            owners.append(("node", f"node {node.name}"))
+            hops.append(Hop(len(hops) + 1, "node", node.name, Status.OK, answers=(ip,), detail=_node_detail(node)))
+    for svc in kubefacts.services(lists["services"]):
         where = _service_match(svc, ip)
         if where:
-            meta = svc["metadata"]
-            owners.append(("service", f"service {meta.get('namespace')}/{meta['name']}"))
-            hops.append(Hop(len(hops) + 1, "service", f"{meta.get('namespace')}/{meta['name']}", Status.OK,
-                            answers=(ip,), detail=where))  # fmt: skip
+            owners.append(("service", f"service {svc.ref}"))
+            hops.append(Hop(len(hops) + 1, "service", svc.ref, Status.OK, answers=(ip,), detail=where))
     ctx = facts.get(settings.azure) if settings.azure else None
     if isinstance(ctx, AzureContext):
-        for kind, name, detail in _azure_owners(ip, ctx):
+        for kind, name, detail in _azure_owners(ip, digest(ctx)):
             owners.append((kind, f"{kind} {name}"))
             hops.append(Hop(len(hops) + 1, kind, name, Status.OK, answers=(ip,), detail=detail))
-    ranges = _ranges(ip, nodes, lists["nodenetworkconfigs"].items)
-    if not ranges and _plugin(nodes, lists["nodenetworkconfigs"]).startswith("Azure CNI with pod IPs pre-allocated"):
-        ranges = _nic_owner(ip, nodes, [facts[n] for n in _vmss_needs(ip, settings, facts) if n in facts])
+    plugin = _plugin(nodes, nncs)
+    ranges = _ranges(ip, nodes, nncs)
+    if not ranges and plugin.startswith(PRE_ALLOCATED):
+        nic_lists = [facts[n] for n in _vmss_needs(ip, settings, facts) if n in facts]
+        ranges = _nic_owner(ip, nodes, [Nic.from_arm(b) for found in nic_lists for b in found.nics])
         ranges = ranges or _layout_guess(ip, nodes)
     for node_name, how in ranges:
         hops.append(Hop(len(hops) + 1, "pod-range", node_name, Status.OK, answers=(ip,), detail=how))
-    plugin = _plugin(nodes, lists["nodenetworkconfigs"])
     # a LoadBalancer Service and its Azure frontend are one owner seen twice, as are a node and its hostNetwork pods
     real = [o for o in owners if o[0] != "hostNetwork pod"]
     if any(o[0] == "service" for o in owners):
@@ -124,127 +112,85 @@ def judge(ip: str, settings: Settings, facts: Facts) -> Judgement:
         findings.append(codes.IP003.at(ID, ip=ip, plugin=plugin))
     if not hops:
         hops.append(Hop(1, "none", ip, Status.SKIPPED, detail=f"nothing in the cluster holds it ({plugin})"))
-    hops = [h if not any(f.severity.value == "error" for f in findings) else _fail(h) for h in hops]
+    if any(f.severity.value == "error" for f in findings):
+        hops = [replace(h, status=Status.FAIL) for h in hops]
     return Judgement(hops=tuple(hops), findings=tuple(findings), facts={"ip": ip, "plugin": plugin,
                                                                        "owners": [d for _, d in owners]})  # fmt: skip
 
 
-def _azure_owners(ip: str, ctx: AzureContext) -> list[tuple[str, str, str]]:
+def _azure_owners(ip: str, arm: AzureFacts) -> list[tuple[str, str, str]]:
     """(kind, name, detail) of what ARM says holds `ip`: the API server's private endpoint, a load balancer
     frontend (private, or public through its public IP)."""
     out = []
-    for entry in ctx.endpoints:
-        if ip in endpoint_ips([entry]):
-            body = entry.get("endpoint") or {}
-            out.append(("private-endpoint", body.get("name", "?"), "the API server's private endpoint (its NIC)"))
-    public = {p.get("id", "").lower(): (p.get("properties") or {}).get("ipAddress") for p in ctx.public_ips}
-    for lb in ctx.load_balancers:
-        for frontend in (lb.get("properties") or {}).get("frontendIPConfigurations") or []:
-            fp = frontend.get("properties") or {}
-            pip_id = (fp.get("publicIPAddress") or {}).get("id", "").lower()
-            if fp.get("privateIPAddress") == ip or (pip_id and public.get(pip_id) == ip):
-                kind = "public" if pip_id else "private"
-                out.append(("lb-frontend", f"{lb.get('name')}/{frontend.get('name')}",
-                            f"a {kind} frontend of load balancer {lb.get('name')} in the node resource group"))  # fmt: skip
+    for endpoint in arm.endpoints:
+        if ip in endpoint.ips:
+            out.append(("private-endpoint", endpoint.name, "the API server's private endpoint (its NIC)"))
+    for lb in arm.load_balancers:
+        for fe in lb.frontends:
+            if fe.private_ip == ip or (fe.public and arm.address(fe) == ip):
+                kind = "public" if fe.public else "private"
+                out.append(("lb-frontend", f"{lb.name}/{fe.name}",
+                            f"a {kind} frontend of load balancer {lb.name} in the node resource group"))  # fmt: skip
     return out
 
 
-def _fail(hop: Hop) -> Hop:
-    from dataclasses import replace
-
-    return replace(hop, status=Status.FAIL)
-
-
-def _owner(meta: dict[str, Any]) -> str:
-    refs = meta.get("ownerReferences") or []
-    return f", owned by {refs[0].get('kind')} {refs[0].get('name')}" if refs else ""
+def _node_detail(node: Node) -> str:
+    vmss = f", VMSS {node.vmss_instance[0]} instance {node.vmss_instance[1]}" if node.vmss_instance else ""
+    return f"the node's InternalIP; pool {node.pool}{vmss}"
 
 
-def _node_detail(node: dict[str, Any]) -> str:
-    labels = node["metadata"].get("labels") or {}
-    pool = next((labels[k] for k in POOL_LABELS if k in labels), "?")
-    provider = (node.get("spec") or {}).get("providerID", "")
-    vmss = ""
-    if "/virtualMachineScaleSets/" in provider:
-        tail = provider.split("/virtualMachineScaleSets/", 1)[1]
-        vmss = f", VMSS {tail.split('/')[0]} instance {tail.rsplit('/', 1)[-1]}"
-    return f"the node's InternalIP; pool {pool}{vmss}"
-
-
-def _service_match(svc: dict[str, Any], ip: str) -> str:
-    spec, status = svc.get("spec") or {}, svc.get("status") or {}
-    if ip in (spec.get("clusterIPs") or [spec.get("clusterIP")]):
-        return f"the clusterIP of a {spec.get('type', 'ClusterIP')} Service"
-    for ingress in (status.get("loadBalancer") or {}).get("ingress") or []:
-        if ingress.get("ip") == ip:
-            internal = (svc["metadata"].get("annotations") or {}).get(
-                "service.beta.kubernetes.io/azure-load-balancer-internal"
-            )
-            return (
-                f"the {'internal' if internal == 'true' else 'public'} load balancer frontend of a LoadBalancer Service"
-            )
-    if ip in (spec.get("externalIPs") or []):
+def _service_match(svc: Service, ip: str) -> str:
+    if ip in svc.cluster_ips:
+        return f"the clusterIP of a {svc.type} Service"
+    if ip in svc.ingress:
+        return f"the {'internal' if svc.internal else 'public'} load balancer frontend of a LoadBalancer Service"
+    if ip in svc.external_ips:
         return "an externalIP of the Service"
     return ""
 
 
-def _ranges(ip: str, nodes: list[dict[str, Any]], nncs: tuple[dict[str, Any], ...]) -> list[tuple[str, str]]:
+def _ranges(ip: str, nodes: tuple[Node, ...], nncs: tuple[NodeNetworkConfig, ...]) -> list[tuple[str, str]]:
     """(node, how) for each node whose pod range holds `ip`."""
     address = ipaddress.ip_address(ip)
     out = []
     for node in nodes:
-        spec = node.get("spec") or {}
-        for cidr in spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else []):
+        for cidr in node.pod_cidrs:
             network = ipaddress.ip_network(cidr, strict=False)
             if address.version == network.version and address in network:
-                out.append((node["metadata"]["name"], f"podCIDR {cidr}"))
+                out.append((node.name, f"podCIDR {cidr}"))
     for nnc in nncs:
-        for container in (nnc.get("status") or {}).get("networkContainers") or []:
-            assigned = {a.get("ip") for a in container.get("ipAssignments") or []}
-            if ip in assigned:
-                out.append(
-                    (
-                        nnc["metadata"]["name"],
-                        f"assigned to the node by its NodeNetworkConfig ({container.get('subnetName') or container.get('subnetAddressSpace', '')})",
-                    )
-                )
+        for container in nnc.containers:
+            if ip in container.ips:
+                out.append((nnc.name, f"assigned to the node by its NodeNetworkConfig ({container.subnet})"))
     return out
 
 
-def _nic_owner(ip: str, nodes: list[dict[str, Any]], nic_lists: list[Any]) -> list[tuple[str, str]]:
+def _nic_owner(ip: str, nodes: tuple[Node, ...], nics: list[Nic]) -> list[tuple[str, str]]:
     """The node whose VMSS NIC holds `ip` as a secondary IP configuration (classic Azure CNI pre-allocation)."""
-    by_instance = {
-        (n.get("spec") or {}).get("providerID", "").lower().rsplit("/virtualmachinescalesets/", 1)[-1]: n["metadata"]["name"]
-        for n in nodes
-    }  # fmt: skip
-    for nics in nic_lists:
-        for nic in getattr(nics, "nics", ()):
-            for config in (nic.get("properties") or {}).get("ipConfigurations") or []:
-                cp = config.get("properties") or {}
-                if cp.get("privateIPAddress") != ip or cp.get("primary"):
-                    continue
-                vm = ((nic.get("properties") or {}).get("virtualMachine") or {}).get("id", "").lower()
-                node = by_instance.get(vm.rsplit("/virtualmachinescalesets/", 1)[-1], vm.rsplit("/", 1)[-1])
-                return [(node, f"pre-allocated on the node's NIC as {config.get('name')} (Azure CNI)")]
+    by_instance = {n.provider_id.lower().rsplit("/virtualmachinescalesets/", 1)[-1]: n.name for n in nodes}
+    for nic in nics:
+        for config in nic.configs:
+            if config.private_ip != ip or config.primary:
+                continue
+            vm = nic.vm_id.lower()
+            node = by_instance.get(vm.rsplit("/virtualmachinescalesets/", 1)[-1], vm.rsplit("/", 1)[-1])
+            return [(node, f"pre-allocated on the node's NIC as {config.name} (Azure CNI)")]
     return []
 
 
-def _layout_guess(ip: str, nodes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def _layout_guess(ip: str, nodes: tuple[Node, ...]) -> list[tuple[str, str]]:
     """Classic Azure CNI pre-allocates each node's max pods right after its own IP (node .4, pods .5-.34, next
     node .35…): the node with the nearest IP below `ip` whose block reaches it probably holds it. A guess,
     labelled as one: only the node NICs' IP configurations in Azure say for sure."""
     address = ipaddress.ip_address(ip)
     best: tuple[Any, str, int] | None = None
     for node in nodes:
-        internal = next((a.get("address") for a in (node.get("status") or {}).get("addresses") or []
-                         if a.get("type") == "InternalIP"), None)  # fmt: skip
-        pods = str(((node.get("status") or {}).get("capacity") or {}).get("pods") or "")
-        if not internal or not pods.isdigit():
+        if not node.internal_ip or node.max_pods is None:
             continue
-        node_ip = ipaddress.ip_address(internal)
-        inside = node_ip.version == address.version and node_ip < address <= node_ip + int(pods)
+        node_ip = ipaddress.ip_address(node.internal_ip)
+        inside = node_ip.version == address.version and node_ip < address <= node_ip + node.max_pods
         if inside and (best is None or node_ip > best[0]):
-            best = (node_ip, node["metadata"]["name"], int(pods))
+            best = (node_ip, node.name, node.max_pods)
     if best is None:
         return []
     node_ip, name, pods = best
@@ -252,13 +198,16 @@ def _layout_guess(ip: str, nodes: list[dict[str, Any]]) -> list[tuple[str, str]]
              f"confirm with az vmss nic list")]  # fmt: skip
 
 
-def _plugin(nodes: list[dict[str, Any]], nncs: KubeList) -> str:
-    if nncs.items:
+PRE_ALLOCATED = "Azure CNI with pod IPs pre-allocated on the node NICs"
+
+
+def _plugin(nodes: tuple[Node, ...], nncs: tuple[NodeNetworkConfig, ...]) -> str:
+    if nncs:
         return "dynamic pod IP allocation (NodeNetworkConfig)"
-    if any((n.get("spec") or {}).get("podCIDR") for n in nodes):
+    if any(n.pod_cidrs for n in nodes):
         return "per-node pod CIDRs (kubenet, Azure CNI Overlay or Cilium)"
     if nodes:
-        return "Azure CNI with pod IPs pre-allocated on the node NICs: spare IPs are visible only in Azure"
+        return f"{PRE_ALLOCATED}: spare IPs are visible only in Azure"
     return "network plugin unknown: no node could be read"
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from aksdiag.probes import ipplan
 
+from aksdiag.azfacts import Cluster
 from aksdiag.cli import main
 from aksdiag.lab import arm, armworld
 
@@ -16,9 +17,10 @@ def pool(**kw: object) -> dict:
     return {"name": "np", "vnetSubnetID": "/s/subnets/a", "count": 3, "maxPods": 30} | kw
 
 
-def cluster(plugin: str = "azure", mode: str | None = None, *pools: dict) -> dict:
+def cluster(plugin: str = "azure", mode: str | None = None, *pools: dict, **access: object) -> Cluster:
     network = {"networkPlugin": plugin} | ({"networkPluginMode": mode} if mode else {})
-    return {"properties": {"networkProfile": network, "agentPoolProfiles": list(pools) or [pool()]}}
+    body = {"networkProfile": network, "agentPoolProfiles": list(pools) or [pool()], "apiServerAccessProfile": access}
+    return Cluster.from_arm({"properties": body})
 
 
 @pytest.mark.parametrize(
@@ -31,7 +33,7 @@ def cluster(plugin: str = "azure", mode: str | None = None, *pools: dict) -> dic
         (cluster("azure", "overlay"), 3 + 1),
     ],
 )
-def test_arithmetic(body: dict, expected: int) -> None:
+def test_arithmetic(body: Cluster, expected: int) -> None:
     assert ipplan.needs(body)["/s/subnets/a"].addresses == expected
 
 
@@ -41,8 +43,7 @@ def test_dynamic_allocation_counts_the_pod_subnet() -> None:
 
 
 def test_api_server_subnet_with_vnet_integration() -> None:
-    body = cluster("azure", "overlay")
-    body["properties"]["apiServerAccessProfile"] = {"enableVnetIntegration": True, "subnetId": "/s/subnets/api"}
+    body = cluster("azure", "overlay", enableVnetIntegration=True, subnetId="/s/subnets/api")
     assert ipplan.needs(body)["/s/subnets/api"].addresses == 9
 
 

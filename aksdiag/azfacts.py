@@ -1,0 +1,361 @@
+"""Typed Azure facts: the ARM objects the probes read, digested once from their REST bodies. Pure, no I/O.
+
+`AzureContext` keeps the raw bodies (snapshots save those); `digest(ctx)` turns them into frozen dataclasses,
+and each `from_arm` is the one place that knows a raw key. Probes call `digest` once and read attributes, as
+prowler's services flatten SDK objects for its checks. A key ARM left out becomes the field's empty value
+("", 0, None or ()), never an exception.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aksdiag.armview import as_int, parse_id, props, ref_id, same_id, vnet_of_subnet
+from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
+from aksdiag.lbfacts import Frontend, LoadBalancer, PublicIp
+
+Body = Mapping[str, Any]
+
+
+# ---------------------------------------------------------------- NICs and the API server's endpoint
+
+
+@dataclass(frozen=True)
+class IpConfig:
+    name: str
+    private_ip: str = ""
+    primary: bool = False
+    subnet_id: str = ""
+
+    @classmethod
+    def from_arm(cls, body: Body) -> IpConfig:
+        p = props(body)
+        return cls(str(body.get("name") or ""), str(p.get("privateIPAddress") or ""), bool(p.get("primary")),
+                   ref_id(p.get("subnet")))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Nic:
+    id: str
+    name: str
+    vm_id: str = ""
+    """The VM (or VMSS instance) the NIC is attached to."""
+    configs: tuple[IpConfig, ...] = ()
+
+    @classmethod
+    def from_arm(cls, body: Body) -> Nic:
+        p = props(body)
+        return cls(ref_id(body), str(body.get("name") or ""), ref_id(p.get("virtualMachine")),
+                   tuple(IpConfig.from_arm(c) for c in p.get("ipConfigurations") or []))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ApiEndpoint:
+    """Where the API server's private address lives: its private endpoint (with its NICs), or with API Server
+    VNet Integration its internal load balancer (with its frontends)."""
+
+    id: str
+    name: str
+    frontends: tuple[Frontend, ...] = ()
+    nics: tuple[Nic, ...] = ()
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        """Its private IPs: the load balancer's frontends, then the NICs' IP configurations."""
+        return tuple(f.private_ip for f in self.frontends if f.private_ip) + tuple(
+            c.private_ip for n in self.nics for c in n.configs if c.private_ip
+        )
+
+    @property
+    def subnet_ids(self) -> tuple[str, ...]:
+        return tuple(c.subnet_id for n in self.nics for c in n.configs if c.subnet_id) + tuple(
+            f.subnet_id for f in self.frontends if f.subnet_id
+        )
+
+    @classmethod
+    def from_arm(cls, entry: Body) -> ApiEndpoint:
+        """`entry` is the source's {"endpoint": body, "nics": [bodies]}."""
+        body = entry.get("endpoint") or {}
+        return cls(ref_id(body), str(body.get("name") or "?"),
+                   tuple(Frontend.from_arm(f) for f in props(body).get("frontendIPConfigurations") or []),
+                   tuple(Nic.from_arm(n) for n in entry.get("nics") or []))  # fmt: skip
+
+
+# ---------------------------------------------------------------- VNets
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    name: str
+    prefix: str = ""
+
+    @classmethod
+    def from_arm(cls, body: Body) -> Subnet:
+        p = props(body)
+        prefix = p.get("addressPrefix") or (p.get("addressPrefixes") or [""])[0]
+        return cls(ref_id(body), str(body.get("name") or ""), str(prefix or ""))
+
+
+@dataclass(frozen=True)
+class Peering:
+    id: str
+    remote_vnet_id: str = ""
+    state: str | None = None
+
+    @classmethod
+    def from_arm(cls, body: Body) -> Peering:
+        p = props(body)
+        return cls(ref_id(body), ref_id(p.get("remoteVirtualNetwork")), p.get("peeringState"))
+
+
+@dataclass(frozen=True)
+class VNet:
+    id: str
+    name: str
+    resource_group: str = ""
+    prefixes: tuple[str, ...] = ()
+    dns_servers: tuple[str, ...] = ()
+    """dhcpOptions.dnsServers; empty means Azure DNS."""
+    subnets: tuple[Subnet, ...] = ()
+    peerings: tuple[Peering, ...] = ()
+
+    def holds(self, ip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in ipaddress.ip_network(p, strict=False) for p in self.prefixes)
+
+    def peering_to(self, vnet_id: str) -> Peering | None:
+        return next((p for p in self.peerings if same_id(p.remote_vnet_id, vnet_id)), None)
+
+    @classmethod
+    def from_arm(cls, body: Body) -> VNet:
+        p = props(body)
+        return cls(
+            ref_id(body),
+            str(body.get("name") or ""),
+            parse_id(ref_id(body)).get("resourcegroups", ""),
+            tuple((p.get("addressSpace") or {}).get("addressPrefixes") or []),
+            tuple((p.get("dhcpOptions") or {}).get("dnsServers") or []),
+            tuple(Subnet.from_arm(s) for s in p.get("subnets") or []),
+            tuple(Peering.from_arm(s) for s in p.get("virtualNetworkPeerings") or []),
+        )
+
+
+# ---------------------------------------------------------------- private DNS zones
+
+
+@dataclass(frozen=True)
+class Link:
+    """A private zone's virtual network link."""
+
+    id: str
+    name: str
+    vnet_id: str = ""
+    state: str = "?"
+    resolution_policy: str = "Default"
+
+    @classmethod
+    def from_arm(cls, body: Body) -> Link:
+        p = props(body)
+        return cls(ref_id(body), str(body.get("name") or ""), ref_id(p.get("virtualNetwork")),
+                   str(p.get("virtualNetworkLinkState") or "?"), str(p.get("resolutionPolicy") or "Default"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """An A record set: its name relative to the zone (`@` for the apex) and its addresses."""
+
+    id: str
+    name: str
+    addresses: tuple[str, ...] = ()
+
+    @classmethod
+    def from_arm(cls, body: Body) -> RecordSet:
+        a = tuple(str(r.get("ipv4Address")) for r in props(body).get("aRecords") or [] if r.get("ipv4Address"))
+        return cls(ref_id(body), str(body.get("name") or ""), a)
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A private DNS zone with its links and A records; None where that read failed (AZ001 says so)."""
+
+    id: str
+    name: str
+    resource_group: str = ""
+    links: tuple[Link, ...] | None = None
+    records: tuple[RecordSet, ...] | None = None
+
+    @classmethod
+    def from_arm(cls, entry: Body) -> Zone:
+        """`entry` is the source's {"id", "name", "resource_group", "zone", "links", "records"}."""
+        links, records = entry.get("links"), entry.get("records")
+        return cls(
+            ref_id(entry),
+            str(entry.get("name") or ""),
+            str(entry.get("resource_group") or ""),
+            None if links is None else tuple(Link.from_arm(b) for b in links),
+            None if records is None else tuple(RecordSet.from_arm(b) for b in records),
+        )
+
+
+# ---------------------------------------------------------------- the cluster
+
+
+@dataclass(frozen=True)
+class NodePool:
+    name: str
+    count: int = 0
+    autoscaling: bool = False
+    max_count: int = 0
+    max_pods: int | None = None
+    max_surge: str = "1"
+    """upgradeSettings.maxSurge as written: a count ("1") or a percentage ("33%")."""
+    vnet_subnet_id: str = ""
+    pod_subnet_id: str = ""
+
+    @property
+    def peak(self) -> int:
+        """Nodes at the peak: the autoscaler maximum when it is on (never below the count now)."""
+        return max(self.count, self.max_count) if self.autoscaling else self.count
+
+    def surge(self, nodes: int) -> int:
+        """Extra nodes while `nodes` nodes upgrade (maxSurge as a count or a percentage; default 1)."""
+        text = self.max_surge
+        if text.endswith("%"):
+            return max(1, math.ceil(nodes * float(text[:-1]) / 100))
+        return int(text) if text.isdigit() else 1
+
+    @classmethod
+    def from_arm(cls, body: Body) -> NodePool:
+        surge = str((body.get("upgradeSettings") or {}).get("maxSurge") or "1").strip()
+        return cls(str(body.get("name") or "?"), as_int(body.get("count")) or 0, bool(body.get("enableAutoScaling")),
+                   as_int(body.get("maxCount")) or 0, as_int(body.get("maxPods")), surge,
+                   str(body.get("vnetSubnetID") or ""), str(body.get("podSubnetID") or ""))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str
+    name: str
+    location: str = ""
+    node_resource_group: str = ""
+    private_fqdn: str = ""
+    fqdn: str = ""
+    private: bool = False
+    """apiServerAccessProfile.enablePrivateCluster."""
+    private_public_fqdn: bool = False
+    """A private cluster that keeps a public FQDN (enablePrivateClusterPublicFQDN)."""
+    vnet_integration: bool = False
+    api_subnet_id: str = ""
+    principal_id: str = ""
+    """The cluster identity's principal (identity.principalId)."""
+    network_plugin: str = ""
+    network_plugin_mode: str = ""
+    outbound_type: str = "loadBalancer"
+    pools: tuple[NodePool, ...] = ()
+
+    @property
+    def vnet_ids(self) -> list[str]:
+        """The lower-cased ids of the VNets the node pools sit in (BYO VNet), sorted."""
+        return sorted({vnet_of_subnet(p.vnet_subnet_id).lower() for p in self.pools if p.vnet_subnet_id})
+
+    @classmethod
+    def from_arm(cls, body: Body) -> Cluster:
+        p = props(body)
+        access = p.get("apiServerAccessProfile") or {}
+        network = p.get("networkProfile") or {}
+        return cls(
+            ref_id(body),
+            str(body.get("name") or ""),
+            str(body.get("location") or ""),
+            str(p.get("nodeResourceGroup") or ""),
+            str(p.get("privateFQDN") or ""),
+            str(p.get("fqdn") or ""),
+            bool(access.get("enablePrivateCluster")),
+            bool(access.get("enablePrivateClusterPublicFQDN")),
+            bool(access.get("enableVnetIntegration")),
+            str(access.get("subnetId") or ""),
+            str((body.get("identity") or {}).get("principalId") or ""),
+            str(network.get("networkPlugin") or ""),
+            str(network.get("networkPluginMode") or ""),
+            str(network.get("outboundType") or "loadBalancer"),
+            tuple(NodePool.from_arm(b) for b in p.get("agentPoolProfiles") or []),
+        )
+
+
+# ---------------------------------------------------------------- everything one AzureContext read
+
+
+@dataclass(frozen=True)
+class AzureFacts:
+    """An AzureContext digested: typed objects by lower-cased id where the probes look them up."""
+
+    need: AzureContextNeed
+    cluster: Cluster | None = None
+    vnets: dict[str, VNet] = field(default_factory=dict)
+    zone: Zone | None = None
+    other_zones: tuple[Zone, ...] = ()
+    endpoints: tuple[ApiEndpoint, ...] = ()
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    public_ips: dict[str, PublicIp] = field(default_factory=dict)
+    role_assignments: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    """The role definition ids (the last id segment, lower-cased) held at each scope; None where unreadable."""
+    zone_mode: str | None = None
+    errors: tuple[AzureReadError, ...] = ()
+    requests: int = 0
+
+    @property
+    def cluster_vnets(self) -> list[VNet]:
+        """The VNets of the cluster's node pools that could be read, in id order."""
+        return [self.vnets[i] for i in self.cluster.vnet_ids if i in self.vnets] if self.cluster else []
+
+    @property
+    def endpoint_ips(self) -> list[str]:
+        return [ip for e in self.endpoints for ip in e.ips]
+
+    def subnet(self, subnet_id: str) -> Subnet | None:
+        vnet = self.vnets.get(vnet_of_subnet(subnet_id).lower())
+        return next((s for s in vnet.subnets if same_id(s.id, subnet_id)), None) if vnet else None
+
+    def owning_vnet(self, ip: str) -> VNet | None:
+        """The VNet read whose address space holds `ip`."""
+        return next((v for v in self.vnets.values() if v.holds(ip)), None)
+
+    def address(self, frontend: Frontend) -> str:
+        """A frontend's address: its public IP's (when that was read), else its private one; "" if unknown."""
+        if frontend.public_ip_id:
+            pip = self.public_ips.get(frontend.public_ip_id.lower())
+            return pip.address if pip else ""
+        return frontend.private_ip
+
+
+def _role(assignment: Body) -> str:
+    return str(props(assignment).get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
+
+
+def digest(ctx: AzureContext) -> AzureFacts:
+    """The typed view of one AzureContext: the only reader of its raw bodies."""
+    return AzureFacts(
+        need=ctx.need,
+        cluster=Cluster.from_arm(ctx.cluster) if ctx.cluster is not None else None,
+        vnets={k: VNet.from_arm(v) for k, v in ctx.vnets.items()},
+        zone=Zone.from_arm(ctx.zone) if ctx.zone else None,
+        other_zones=tuple(Zone.from_arm(z) for z in ctx.other_zones),
+        endpoints=tuple(ApiEndpoint.from_arm(e) for e in ctx.endpoints),
+        load_balancers=tuple(LoadBalancer.from_arm(b) for b in ctx.load_balancers),
+        public_ips={ref_id(b).lower(): PublicIp.from_arm(b) for b in ctx.public_ips},
+        role_assignments={
+            scope: None if found is None else tuple(_role(a) for a in found)
+            for scope, found in ctx.role_assignments.items()
+        },
+        zone_mode=ctx.zone_mode,
+        errors=ctx.errors,
+        requests=ctx.requests,
+    )
