@@ -115,10 +115,15 @@ def _settings_to_dict(settings: Settings) -> dict[str, Any]:
 
 def _settings_from_dict(d: dict[str, Any]) -> Settings:
     names = {f.name for f in dataclasses.fields(Settings)} - {"extra", "apiserver"}
-    values = {k: _decode(v) for k, v in d.items() if k in names}
+    values = {k: _frozen(_decode(v)) for k, v in d.items() if k in names}
     for key in ("servers", "expect", "ports", "addresses"):
         values[key] = tuple(values.get(key) or ())
     return Settings(**values)
+
+
+def _frozen(value: Any) -> Any:
+    """Settings hold tuples (of tuples: address_map), JSON gives lists back."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
 # ---------------------------------------------------------------- redaction
