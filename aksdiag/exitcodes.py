@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aksdiag.model import Report
 
 
 class ExitCode(IntEnum):
@@ -14,3 +18,17 @@ class ExitCode(IntEnum):
     """The command line was wrong: bad FQDN, bad IP, bad flag."""
     CANNOT_RUN = 3
     """aksdiag itself could not run: no credentials, kubeconfig unreadable, lab cannot start."""
+
+
+def exit_code_for(report: Report) -> ExitCode:
+    """The one exit-code policy every face uses (CLI, TUI, `aksdiag pod`).
+
+    An error finding is FINDINGS: the report is there and something is broken. Else a probe that broke inside
+    aksdiag is CANNOT_RUN: its silence is not a clean bill of health. Else OK (warnings and skips included)."""
+    from aksdiag.model import Status, Verdict
+
+    if report.verdict is Verdict.BROKEN:
+        return ExitCode.FINDINGS
+    if any(p.status is Status.ERROR for p in report.probes):
+        return ExitCode.CANNOT_RUN
+    return ExitCode.OK

@@ -13,7 +13,7 @@ from aksdiag.errors import UsageError
 from aksdiag.facts import AzureContextNeed, Endpoint, KubeContextNeed
 
 if TYPE_CHECKING:
-    from aksdiag.kubeconfig import ApiServerConfig
+    from aksdiag.sources.kubeconfig import ApiServerConfig
 from aksdiag.inputs import parse_endpoint
 
 AZURE_DNS = Endpoint("168.63.129.16", 53)
@@ -26,12 +26,17 @@ ENV_AZURE_DNS = "AKSDIAG_AZURE_DNS"
 ENV_RESOLV_CONF = "AKSDIAG_RESOLV_CONF"
 ENV_RESOLVED_UPSTREAMS = "AKSDIAG_RESOLVED_CONF"
 ENV_TIMEOUT = "AKSDIAG_TIMEOUT"
+ENV_ADDRESS_MAP = "AKSDIAG_ADDRESS_MAP"
+ENV_LOOPBACK_ONLY = "AKSDIAG_LOOPBACK_ONLY"
 
 
 @dataclass(frozen=True)
 class Settings:
     timeout: float = 2.0
-    """One deadline for all queries of a run: a dead server costs this once."""
+    """How long one question may wait (a DNS query, a TCP connect, a TLS handshake, an HTTP read): the queries of
+    a round are sent at once, so a dead server costs this once."""
+    deadline: float = 30.0
+    """The whole run's one deadline, every round and source included (Azure and Kubernetes with their retries)."""
     count: int = 1
     """How many times each query is sent (loss and latency percentiles when more than 1)."""
     azure_dns: Endpoint = AZURE_DNS
@@ -56,6 +61,15 @@ class Settings:
     """The cluster to read from its API server (--kubeconfig/--context, or in-cluster); None: none."""
     azure: AzureContextNeed | None = None
     """The cluster to read from ARM (--cluster/--resource-group/--subscription); None: no Azure context."""
+    address_map: tuple[tuple[str, str], ...] = ()
+    """(shown address[:port], real address:port) pairs: packets meant for the first go to the second, facts and
+    findings keep the first (env AKSDIAG_ADDRESS_MAP `10.1.0.4=127.0.0.1:5301,…`; the lab stands in for a VNet)."""
+    loopback_only: bool = False
+    """Refuse every destination off loopback (env AKSDIAG_LOOPBACK_ONLY=1, which the tests set; the demo sets it)."""
+    ca_bundle: str = ""
+    """A CA bundle for ARM's TLS (the lab's fake ARM); empty: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, else the system's."""
+    arm_token: str = field(default="", repr=False)
+    """A bearer token for ARM (the demo's); empty: AKSDIAG_ARM_TOKEN, else DefaultAzureCredential. Never saved."""
     output: str = "text"
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
@@ -73,6 +87,9 @@ def from_env(environ: dict[str, str] | None = None, **overrides: object) -> Sett
         values["resolved_upstreams"] = env[ENV_RESOLVED_UPSTREAMS]
     if env.get(ENV_TIMEOUT):
         values["timeout"] = parse_timeout(env[ENV_TIMEOUT])
+    if env.get(ENV_ADDRESS_MAP):
+        values["address_map"] = parse_address_map(env[ENV_ADDRESS_MAP])
+    values["loopback_only"] = env.get(ENV_LOOPBACK_ONLY) == "1"
     values["in_cluster"] = bool(env.get("KUBERNETES_SERVICE_HOST"))
     if values["in_cluster"] and env.get("AKSDIAG_DNS_POLICY"):
         values["dns_policy"] = env["AKSDIAG_DNS_POLICY"]
@@ -80,12 +97,27 @@ def from_env(environ: dict[str, str] | None = None, **overrides: object) -> Sett
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def parse_timeout(text: str, lowest: float = 0.05, highest: float = 60, what: str = "") -> float:
+def parse_timeout(
+    text: str, lowest: float = 0.05, highest: float = 60, what: str = "", flag: str = "--timeout"
+) -> float:
     """Seconds from a flag, within [lowest, highest] (`what` says what the span covers, for the hint)."""
     try:
         value = float(text)
     except ValueError:
-        raise UsageError(f"--timeout {text!r} is not a number of seconds") from None
+        raise UsageError(f"{flag} {text!r} is not a number of seconds") from None
     if not lowest <= value <= highest:
-        raise UsageError(f"--timeout {text!r} is out of range", f"use {lowest:g} to {highest:g} seconds{what}")
+        raise UsageError(f"{flag} {text!r} is out of range", f"use {lowest:g} to {highest:g} seconds{what}")
     return value
+
+
+def parse_address_map(text: str) -> tuple[tuple[str, str], ...]:
+    """`shown=real,…` (AKSDIAG_ADDRESS_MAP) as Settings.address_map; a side that is not an address is a usage error.
+
+    The shown side is kept as written by the sources' matching: an address alone (every port) or address:port."""
+    pairs = []
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        meant, _, real = pair.partition("=")
+        shown = parse_endpoint(meant, default_port=0)
+        parse_endpoint(real)
+        pairs.append((shown.host if shown.port == 0 else str(shown), real.strip()))
+    return tuple(pairs)

@@ -84,7 +84,7 @@ def test_the_error_says_what_was_wrong(argv: list[str], says: str, capsys: pytes
 
 def test_bad_input_in_a_real_process_has_no_traceback() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "aksdiag.cli", "dns", "x.example", "--server", "127.0.0.1:99999"],
+        [sys.executable, "-m", "aksdiag", "dns", "x.example", "--server", "127.0.0.1:99999"],
         capture_output=True,
         text=True,
         env=os.environ.copy(),  # the autouse fixture's loopback-only environment

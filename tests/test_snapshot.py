@@ -78,11 +78,12 @@ def test_azure_snapshot_has_no_token_and_masks_the_subscription(capsys, tmp_path
 
 
 def test_codec_round_trip_of_every_fact_kind(start_world) -> None:
-    from aksdiag import probe, runner
+    from aksdiag import runner
+    from aksdiag.plan import Plan
 
     world = start_world("dead-server")
     facts: dict = {}
-    runner.run("dns", [probe.load("dns_chain")], world.scenario.fqdn, world.settings(timeout=0.3), facts=facts)
+    runner.run(Plan.of("dns", world.scenario.fqdn, world.settings(timeout=0.3), ["dns_chain"]), facts=facts)
     doc = snapshot.dump("dns", world.scenario.fqdn, world.settings(timeout=0.3), facts)
     _, _, settings, loaded = snapshot.load(json.loads(json.dumps(doc)))
     assert loaded == facts

@@ -1,4 +1,4 @@
-"""The aksdiag TUI: every probe of a session in one screen, each run in its own worker as tiles update live.
+"""The aksdiag TUI: every probe of a plan in one screen, run by the one engine in a worker as tiles update live.
 
 Tabs: the overview (a tile per probe, the verdict, the worst findings), the DNS chain as a pipeline of hops, the
 findings with their fixes, the API server checks, the whois box. Enter on a tile shows the probe in full (its
@@ -18,13 +18,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
-from aksdiag.model import Finding, ProbeResult, Report, Verdict
+from aksdiag.exitcodes import exit_code_for
+from aksdiag.model import Finding, ProbeResult, Report
+from aksdiag.plan import Plan
 from aksdiag.tui import session as sessions
 from aksdiag.tui.messages import ProbeFinished, WhoisAnswered
 from aksdiag.tui.screens.export import ExportScreen
 from aksdiag.tui.screens.help import HelpScreen
 from aksdiag.tui.screens.probe import ProbeScreen
-from aksdiag.tui.session import ProbeRun, Session
+from aksdiag.tui.session import EngineThread
 from aksdiag.tui.view import VERDICT_STYLE, View, finding_line, plural
 from aksdiag.tui.widgets.facts import ProbeDetail
 from aksdiag.tui.widgets.findings import FindingsPane
@@ -39,7 +41,7 @@ THEMES = ("textual-dark", "textual-light")
 
 
 class AksdiagApp(App[int]):
-    """Returns the exit code of the report on quit: 1 with an error finding, else 0."""
+    """Returns the exit code of the report on quit, by the one policy (exitcodes.exit_code_for)."""
 
     CSS_PATH = "aksdiag.tcss"
     TITLE = "aksdiag"
@@ -57,7 +59,7 @@ class AksdiagApp(App[int]):
 
     def __init__(
         self,
-        session: Session,
+        session: Plan,
         view: View | None = None,
         theme: str = "textual-dark",
         export_dir: Path | None = None,
@@ -68,10 +70,8 @@ class AksdiagApp(App[int]):
         self.theme = theme
         self.export_dir = export_dir
         self.results: dict[str, ProbeResult] = {}
-        self.runs: dict[str, ProbeRun] = {}
-        self._shared: sessions.SharedFetch | None = None
-        self._tokens: dict[str, int] = {}
-        self._next_token = 0
+        self.engine: EngineThread | None = None
+        self._generation = 0
         self._started = time.perf_counter()
         self._elapsed_ms = 0.0
         self.filter_text = ""
@@ -104,7 +104,7 @@ class AksdiagApp(App[int]):
         return "waiting for the probe…" if probe_id in self.session.probe_ids else f"{probe_id} is not in this run."
 
     def on_mount(self) -> None:
-        self.sub_title = self.view.text(self.session.label) or self.session.command
+        self.sub_title = self.view.text(self.session.shown_target) or self.session.command
         self.call_after_refresh(self._painted)
         self.run_all()
         tiles = list(self.query(ProbeTile))
@@ -112,8 +112,8 @@ class AksdiagApp(App[int]):
             tiles[0].focus()
 
     def on_unmount(self) -> None:
-        if self._shared is not None:
-            self._shared.close()
+        if self.engine is not None:
+            self.engine.cancel()
 
     def _painted(self) -> None:
         if self.first_paint is None:
@@ -126,57 +126,46 @@ class AksdiagApp(App[int]):
         return {t.probe_id: t for t in self.query(ProbeTile)}
 
     @property
+    def running(self) -> list[str]:
+        """The probes of this run not final yet."""
+        if self.engine is None:
+            return []
+        return [p.id for p in self.session.probes if p.id not in self.results]
+
+    @property
     def all_final(self) -> bool:
         return all(t.final for t in self.query(ProbeTile))
 
     def run_all(self) -> None:
-        for run in self.runs.values():
-            run.cancel()
-        self.runs.clear()
+        """Start the plan afresh (a run still going is cancelled): one engine, in one worker thread."""
+        if self.engine is not None:
+            self.engine.cancel()
         self.results.clear()
         self._started = time.perf_counter()
         self.all_final_at = None
-        if self._shared is not None:
-            self._shared.close()
-        shared = self._shared = sessions.SharedFetch()  # one Azure and Kubernetes read per run, for every probe
+        self._generation += 1
+        generation = self._generation
+        engine = self.engine = EngineThread(self.session, lambda r: self.post_message(ProbeFinished(r, generation)))
         for p in self.session.probes:
-            if p.id in self.session.skip:
-                self._finished(sessions.skipped(p, self.session.skip[p.id]))
-                continue
-            self._next_token += 1
-            token = self._tokens[p.id] = self._next_token
-            run = self.runs[p.id] = ProbeRun(p, self.session.target, self.session.settings, shared)
             self.tiles[p.id].start()
-            self.run_worker(
-                partial(self._execute, run, token),
-                name=p.id,
-                group=f"probe-{p.id}",
-                description=f"probe {p.id}",
-                thread=True,
-                exclusive=True,
-                exit_on_error=False,
-            )
+        self.run_worker(
+            engine.execute, name="probes", group="probes", description="the plan's probes", thread=True,
+            exclusive=True, exit_on_error=False,
+        )  # fmt: skip
         self._refresh_views()
 
-    def _execute(self, run: ProbeRun, token: int) -> None:
-        """In a worker thread: run the probe, post the result to the UI."""
-        self.post_message(ProbeFinished(run.execute(), token))
-
     def on_probe_finished(self, message: ProbeFinished) -> None:
-        pid = message.result.probe
-        if self._tokens.get(pid) != message.generation:
-            return  # cancelled, or replaced by a re-run
-        self.runs.pop(pid, None)
+        if message.generation != self._generation or message.result.probe in self.results:
+            return  # from a replaced run, or already final (cancelled here)
         self._finished(message.result)
 
     def cancel_probe(self, probe_id: str) -> None:
-        run = self.runs.pop(probe_id, None)
-        if run is None:
+        if self.engine is None or probe_id in self.results:
             return
-        run.cancel()
-        self._tokens[probe_id] = -1
-        self._finished(sessions.skipped(run.probe, sessions.CANCELLED, run.elapsed_ms))
-        self.notify(f"{run.probe.title}: cancelled", title=probe_id)
+        self.engine.cancel_probe(probe_id)
+        p = next(p for p in self.session.probes if p.id == probe_id)
+        self._finished(sessions.skipped(p, sessions.CANCELLED, self.engine.elapsed_ms))
+        self.notify(f"{p.title}: cancelled", title=probe_id)
 
     def _finished(self, result: ProbeResult) -> None:
         self.results[result.probe] = result
@@ -200,7 +189,7 @@ class AksdiagApp(App[int]):
         self._show_verdict(report)
         self.run_worker(self.query_one(FindingsPane).show(self._filtered(report.findings)), group="views")
         if probe_id in (None, DNS_PROBE):
-            running = DNS_PROBE in self.runs
+            running = DNS_PROBE in self.running
             self.run_worker(self.query_one(HopPipeline).show(self.results.get(DNS_PROBE), running), group="views")
         if probe_id in (None, API_PROBE):
             self.query_one("#api-detail", ProbeDetail).result = self.results.get(API_PROBE)
@@ -209,7 +198,7 @@ class AksdiagApp(App[int]):
 
     def _show_verdict(self, report: Report) -> None:
         findings = report.findings
-        running = len(self.runs)
+        running = len(self.running)
         verdict = report.verdict
         line = Text.assemble(("verdict ", "bold"))
         if running:
@@ -226,7 +215,7 @@ class AksdiagApp(App[int]):
             lines.append(Text(f"… {len(shown) - 6} more: 3 shows them all", style="dim"))
         self.query_one("#top-findings", Static).update(Text("\n").join(lines) if lines else "")
         if not running:
-            self.sub_title = f"{self.view.text(self.session.label) or self.session.command} · {verdict.value.upper()}"
+            self.sub_title = f"{self.view.text(self.session.shown_target) or self.session.command} · {verdict.value.upper()}"
 
     def _filtered(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
         needle = self.filter_text.lower()
@@ -248,16 +237,14 @@ class AksdiagApp(App[int]):
         self.cancel_probe(message.probe_id)
 
     def on_whois_box_asked(self, message: WhoisBox.Asked) -> None:
-        from aksdiag.probe import load
-
-        settings = self.session.whois_settings or self.session.settings
-        run = ProbeRun(load("whois"), message.ip, settings)
+        settings = self.session.whois or self.session.settings
+        plan = sessions.plan_of("whois", message.ip, settings, ["whois"])
         self.run_worker(
-            partial(self._whois, message.ip, run), group="whois", thread=True, exclusive=True, exit_on_error=False
+            partial(self._whois, message.ip, plan), group="whois", thread=True, exclusive=True, exit_on_error=False
         )
 
-    def _whois(self, ip: str, run: ProbeRun) -> None:
-        self.post_message(WhoisAnswered(ip, run.execute()))
+    def _whois(self, ip: str, plan: Plan) -> None:
+        self.post_message(WhoisAnswered(ip, sessions.run_one(plan)))
 
     def on_whois_answered(self, message: WhoisAnswered) -> None:
         self.query_one(WhoisBox).answered(message.result)
@@ -282,7 +269,7 @@ class AksdiagApp(App[int]):
         except OSError as e:
             self.notify(f"cannot write {path}: {e.strerror or e}", title="export", severity="error")
             return
-        partial_note = f" ({len(self.runs)} probe(s) still running: left out)" if self.runs else ""
+        partial_note = f" ({len(self.running)} probe(s) still running: left out)" if self.running else ""
         self.notify(f"wrote {written}{partial_note}", title="export")
 
     def action_filter(self) -> None:
@@ -350,13 +337,13 @@ class AksdiagApp(App[int]):
             self._focus_tab()
 
     async def action_quit(self) -> None:
-        for run in self.runs.values():
-            run.cancel()
-        self.exit(1 if self.report.verdict is Verdict.BROKEN else 0)
+        if self.engine is not None:
+            self.engine.cancel()
+        self.exit(int(exit_code_for(self.report)))
 
 
 def make_app(
-    session: Session,
+    session: Plan,
     *,
     view: View | None = None,
     theme: str = "textual-dark",
@@ -367,6 +354,6 @@ def make_app(
     return AksdiagApp(session, view=view, theme=theme, export_dir=export_dir)
 
 
-def run(session: Session) -> int:
+def run(session: Plan) -> int:
     """Run the TUI in this terminal until q; the exit code of the last report."""
     return make_app(session).run() or 0

@@ -15,8 +15,9 @@ import sys
 import tempfile
 import time
 
-from aksdiag import probe, runner
+from aksdiag import runner
 from aksdiag.lab import world as lab_world
+from aksdiag.plan import Plan
 
 ENV = {**os.environ, "AKSDIAG_RESOLVED_CONF": "/nonexistent"}
 
@@ -24,14 +25,14 @@ ENV = {**os.environ, "AKSDIAG_RESOLVED_CONF": "/nonexistent"}
 def cli_ms(args: list[str]) -> tuple[float, int]:
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "aksdiag.cli", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+        [sys.executable, "-m", "aksdiag", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
     )
     return (time.perf_counter() - t0) * 1000, proc.returncode
 
 
 def in_process_ms(world: lab_world.World, **overrides: object) -> float:
     t0 = time.perf_counter()
-    runner.run("dns", [probe.load("dns_chain")], world.scenario.fqdn, world.settings(**overrides))
+    runner.run(Plan.of("dns", world.scenario.fqdn, world.settings(**overrides), ["dns_chain"]))
     return (time.perf_counter() - t0) * 1000
 
 

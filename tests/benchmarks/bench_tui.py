@@ -22,13 +22,13 @@ import time
 def in_process(runs: int) -> tuple[list[float], list[float]]:
     from aksdiag.lab import world as lab_world
     from aksdiag.tui.app import make_app
-    from aksdiag.tui.session import demo_session
+    from tests.tui.conftest import dns_lab_plan
 
     paints, finals = [], []
     with lab_world.start("no-forwarder") as world:
         for _ in range(runs):
             t0 = time.perf_counter()
-            app = make_app(demo_session(world))
+            app = make_app(dns_lab_plan(world))
 
             async def go(app=app) -> None:
                 async with app.run_test(size=(80, 24)) as pilot:

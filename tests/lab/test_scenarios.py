@@ -8,15 +8,16 @@ import sys
 
 import pytest
 
-from aksdiag import probe, runner
+from aksdiag import runner
 from aksdiag.lab.scenarios import SCENARIOS, Scenario
 from aksdiag.model import Report, Severity, Status, Verdict
+from aksdiag.plan import Plan
 
 ALL = sorted(SCENARIOS)
 
 
 def diagnose(world) -> Report:
-    return runner.run("dns", [probe.load("dns_chain")], world.scenario.fqdn, world.settings())
+    return runner.run(Plan.of("dns", world.scenario.fqdn, world.settings(), ["dns_chain"]))
 
 
 def alarm_codes(report: Report) -> set[str]:
@@ -69,7 +70,7 @@ def test_no_forwarder_remediation_names_zone_and_server(start_world) -> None:
 
 def test_dead_server_costs_one_timeout(start_world) -> None:
     world = start_world("dead-server")
-    report = runner.run("dns", [probe.load("dns_chain")], world.scenario.fqdn, world.settings(timeout=1.0))
+    report = runner.run(Plan.of("dns", world.scenario.fqdn, world.settings(timeout=1.0), ["dns_chain"]))
     assert "DNS005" in alarm_codes(report)
     # asked over UDP and TCP on two hops, a dead server would cost at least 2 s if each query waited its turn
     assert report.elapsed_ms < 1900, "a dead server must cost one timeout, not one per hop or transport"
@@ -86,7 +87,7 @@ def test_off_azure_skips_the_azure_hop_with_info(start_world) -> None:
 def test_cli_json_on_a_broken_world_exits_1(start_world) -> None:
     world = start_world("stale-copy")
     proc = subprocess.run(
-        [sys.executable, "-m", "aksdiag.cli", *world.dns_args(), "--output", "json", "--timeout", "1"],
+        [sys.executable, "-m", "aksdiag", *world.dns_args(), "--output", "json", "--timeout", "1"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,7 +14,7 @@ from aksdiag import settings as settings_mod
 from aksdiag.facts import AzureContextNeed, KubeContextNeed
 from aksdiag.lab import arm, armworld, lbworld
 from aksdiag.lab.kube import FakeKubeApi, KubeWorld
-from aksdiag.tui.session import Session
+from aksdiag.tui.session import plan_of
 from aksdiag.tui.widgets.facts import ProbeDetail
 from aksdiag.tui.widgets.findings import FindingsPane
 
@@ -44,7 +44,7 @@ def lb_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Call
 
 def test_lb_tables_and_the_snat_gauge_of_a_capped_cluster(lb_session, app_for) -> None:
     fake, settings = lb_session("lb-explicit-capped")
-    app = app_for(Session.of("lb", "", settings, ["lb"]))
+    app = app_for(plan_of("lb", "", settings, ["lb"]))
 
     async def go() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
@@ -71,7 +71,7 @@ def test_lb_tables_and_the_snat_gauge_of_a_capped_cluster(lb_session, app_for) -
 def test_probes_of_one_run_share_the_azure_and_kubernetes_reads(lb_session, app_for) -> None:
     """private_dns, ipplan and lb all need the cluster's Azure context: the TUI reads it once per run (r reads again)."""
     fake, settings = lb_session("lb-healthy")
-    app = app_for(Session.of("check", "", settings, ["private_dns", "ipplan", "lb"]))
+    app = app_for(plan_of("check", "", settings, ["private_dns", "ipplan", "lb"]))
 
     def cluster_reads() -> int:
         return sum(r.path.endswith(f"/managedClusters/{armworld.CLUSTER}") for r in fake.requests)

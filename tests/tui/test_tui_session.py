@@ -1,5 +1,5 @@
-"""The TUI's headless part: a probe run in its own thread and loop, cancelled from another; the export; the
-sessions `aksdiag tui` and `aksdiag demo` build."""
+"""The TUI's headless part: the engine run in its own thread and loop, one probe or the run cancelled from another;
+the export; the plans `aksdiag tui` and the lab build."""
 
 from __future__ import annotations
 
@@ -10,42 +10,43 @@ from pathlib import Path
 import pytest
 from tuihelp import run, wait_final
 
-from aksdiag.cli import build_parser, check_plan, whois_settings
+from aksdiag import commands
+from aksdiag.cli import build_parser
 from aksdiag.model import Status
-from aksdiag.probe import load
 from aksdiag.tui.app import make_app
-from aksdiag.tui.session import CANCELLED, ProbeRun, Session, export, export_path, report
+from aksdiag.tui.session import CANCELLED, EngineThread, export, export_path, plan_of, report, run_one
 
 
-def test_a_probe_run_answers_like_the_runner(lab) -> None:
+def test_a_run_answers_like_the_cli(lab) -> None:
     session = lab("no-forwarder")
-    result = ProbeRun(load("dns_chain"), session.target, session.settings).execute()
+    result = run_one(plan_of("dns", session.target, session.settings, ["dns_chain"]))
     assert result.status is Status.FAIL and [f.id for f in result.findings] == ["DNS001"]
 
 
-def test_cancel_from_another_thread_stops_a_slow_probe_at_once(lab) -> None:
-    session = lab("dead-server", timeout=30.0)
-    probe_run = ProbeRun(load("dns_chain"), session.target, session.settings)
-    results = []
-    worker = threading.Thread(target=lambda: results.append(probe_run.execute()))
+def test_cancel_one_probe_from_another_thread_stops_it_at_once(lab) -> None:
+    session = lab("dead-server", timeout=30.0, deadline=60.0)
+    streamed = []
+    engine = EngineThread(plan_of("dns", session.target, session.settings, ["dns_chain"]), streamed.append)
+    worker = threading.Thread(target=engine.execute)
     worker.start()
-    threading.Timer(0.3, probe_run.cancel).start()
+    threading.Timer(0.3, engine.cancel_probe, ["dns_chain"]).start()
     worker.join(10)
-    assert not worker.is_alive(), "a 30 s deadline did not hold the cancelled probe"
-    (result,) = results
+    assert not worker.is_alive(), "a 30 s timeout held the cancelled probe"
+    (result,) = streamed
     assert result.status is Status.SKIPPED and result.reason == CANCELLED and result.elapsed_ms < 10_000
 
 
-def test_cancel_before_start_never_runs(lab) -> None:
+def test_cancel_the_run_before_start_runs_nothing(lab) -> None:
     session = lab("healthy")
-    probe_run = ProbeRun(load("dns_chain"), session.target, session.settings)
-    probe_run.cancel()
-    assert probe_run.execute().reason == CANCELLED
+    streamed = []
+    engine = EngineThread(plan_of("dns", session.target, session.settings, ["dns_chain"]), streamed.append)
+    engine.cancel()
+    assert engine.execute() == [] and streamed == [] and engine.done.is_set()
 
 
 def test_export_writes_the_renderers_output(lab, tmp_path: Path) -> None:
     session = lab("no-forwarder")
-    result = ProbeRun(load("dns_chain"), session.target, session.settings).execute()
+    result = run_one(plan_of("dns", session.target, session.settings, ["dns_chain"]))
     rep = report(session, {"dns_chain": result}, 12.0)
     path = export(rep, "json", export_path("json", tmp_path, now=0))
     assert path.name == f"aksdiag-report-{path.stem.split('-', 2)[2]}.json" and path.parent == tmp_path
@@ -56,9 +57,9 @@ def test_export_writes_the_renderers_output(lab, tmp_path: Path) -> None:
         export(rep, "yaml", tmp_path / "r.yaml")
 
 
-def test_demo_session_runs_every_probe_but_whois(lab) -> None:
+def test_the_dns_lab_plan_runs_checks_probes_and_says_why_the_api_server_is_skipped(lab) -> None:
     session = lab("healthy")
-    assert session.command == "demo" and session.label == session.target
+    assert session.command == "demo" and session.shown_target == session.target
     assert session.probe_ids[:4] == ["dns_chain", "private_dns", "apiserver", "ipplan"]
     assert "whois" not in session.probe_ids
     assert "apiserver" in session.skip
@@ -68,11 +69,10 @@ def test_tui_command_builds_the_check_session(tmp_path: Path, monkeypatch: pytes
     """`aksdiag tui --fqdn NAME`: the same plan as `check`, and whois asks with the kubeconfig's context."""
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     args = build_parser().parse_args(["tui", "--fqdn", "aks-x.privatelink.koreacentral.azmk8s.io", "--timeout", "1"])
-    name, settings, probes = check_plan(args)
-    session = Session.of("check", name, settings, probes, whois_settings=whois_settings(args))  # type: ignore[arg-type]
-    assert session.label == "aks-x.privatelink.koreacentral.azmk8s.io"
-    assert session.probe_ids[:4] == ["dns_chain", "private_dns", "apiserver", "ipplan"]
-    assert session.whois_settings is not None and session.whois_settings.kube is not None
+    session = commands.plan("tui", args)
+    assert session.command == "check" and session.shown_target == "aks-x.privatelink.koreacentral.azmk8s.io"
+    assert session.probe_ids == ["dns_chain", "private_dns", "apiserver", "ipplan", "lb"]
+    assert session.whois is session.settings and session.settings.kube is None  # no kubeconfig: whois says so
     app = make_app(session, export_dir=tmp_path)
 
     async def go() -> None:

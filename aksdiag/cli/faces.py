@@ -1,0 +1,88 @@
+"""What the CLI does with a plan: run it and print the report, open it in the TUI, save its facts, or run the
+demo's lab; `explain` prints a catalogue entry. Every exit code comes from exitcodes.exit_code_for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from aksdiag.errors import UsageError
+from aksdiag.exitcodes import ExitCode, exit_code_for
+from aksdiag.plan import Plan
+
+
+def show(plan: Plan, output: str, out: TextIO | None = None) -> ExitCode:
+    """Run the plan, render its report to stdout, and return the exit code."""
+    from aksdiag import runner
+    from aksdiag.render import render
+
+    report = runner.run(plan)
+    render(report, output, out or sys.stdout)
+    return exit_code_for(report)
+
+
+def tui(args: argparse.Namespace) -> ExitCode:
+    from aksdiag import commands
+    from aksdiag.tui import app
+
+    return ExitCode(app.run(commands.plan("tui", args)))
+
+
+def snapshot(args: argparse.Namespace) -> ExitCode:
+    """`aksdiag snapshot`: the facts `aksdiag dns` gathers with the same flags, as JSON (never a token)."""
+    import json
+
+    from aksdiag import commands, runner
+    from aksdiag import snapshot as snapshots
+
+    plan = commands.plan("snapshot", args)
+    facts: dict[object, object] = {}
+    runner.run(plan, facts=facts)  # type: ignore[arg-type]
+    doc = snapshots.dump("dns", plan.target, plan.settings, facts)  # type: ignore[arg-type]
+    if args.redact:
+        doc = snapshots.redact(doc)
+    json.dump(doc, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return ExitCode.OK
+
+
+def explain(code: str | None, out: TextIO) -> ExitCode:
+    from aksdiag import codes
+
+    if not code:
+        for entry in codes.CATALOGUE.values():
+            out.write(f"{entry.id}  {entry.severity.value:<7}  {entry.title}\n")
+        return ExitCode.OK
+    entry = codes.lookup(code)
+    if entry is None:
+        raise UsageError(f"unknown code {code!r}", "`aksdiag explain` lists the codes")
+    out.write(
+        f"{entry.id} ({entry.severity.value}): {entry.title}\n\n"
+        f"What it means:\n  {entry.summary}\n\nHow to fix it:\n  {entry.fix}\n\nDocs: {entry.docs}\n"
+    )
+    return ExitCode.OK
+
+
+def demo(args: argparse.Namespace) -> ExitCode:
+    """Start the lab on loopback and run check's plan on it: in the TUI on a terminal, else as a report."""
+    from aksdiag.commands import demo as demo_plan
+    from aksdiag.lab import demo as demo_lab
+
+    scenario, world = demo_plan.choose(args.scenario, args.world)
+    print(f"aksdiag demo: lab scenario {scenario.name!r}: {scenario.summary}", file=sys.stderr)
+    if world:
+        from aksdiag.lab import lbworld
+
+        print(f"aksdiag demo: cluster world {world!r}: {lbworld.WORLDS[world][0]}", file=sys.stderr)
+    tui = not args.no_tui and args.output == "text" and sys.stdout.isatty() and sys.stdin.isatty()
+    with demo_lab.start(scenario, world) as lab:
+        plan = demo_plan.plan(lab)
+        if tui:
+            from aksdiag.tui import app
+
+            return ExitCode(app.run(plan))
+        if not world:
+            print(f"aksdiag demo: running `aksdiag {' '.join(lab.dns.dns_args())}`", file=sys.stderr)
+        return show(plan, args.output)

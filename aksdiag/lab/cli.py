@@ -1,0 +1,159 @@
+"""`aksdiag lab`: the lab's own command line — list the worlds, serve a DNS scenario, a fake ARM or a fake
+Kubernetes API server on loopback for experiments. Product code reaches the lab only through here and the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from aksdiag.errors import AksdiagError, UsageError
+from aksdiag.exitcodes import ExitCode
+
+
+def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    """Add `lab` and its actions to the CLI's subcommands."""
+    lab = sub.add_parser("lab", help="run lab scenarios on loopback for experiments")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=parser_class)
+    lab_sub.add_parser("list", help="list the scenarios")
+    up = lab_sub.add_parser("up", help="start a scenario and wait (Ctrl-C stops it)")
+    up.add_argument("--scenario", required=True, help="a name from `aksdiag lab list`")
+    up.add_argument(
+        "--backend",
+        choices=("python", "bind"),
+        default="python",
+        help="serve with the pure-Python servers or real BIND 9 (named must be installed)",
+    )
+    arm = lab_sub.add_parser(
+        "arm",
+        help="serve a fake Azure Resource Manager (HTTPS on loopback) for a lab world",
+        description="Serve an ARM world on https://127.0.0.1: a world name (see `aksdiag lab list`) or a directory "
+        "of resource JSON files (one GET body per file, with its id; `_faults.json` injects 403/404/429).",
+    )
+    arm.add_argument("--world", required=True, help="a world name (healthy, hub-not-linked, …) or a directory")
+    arm.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
+    kube = lab_sub.add_parser(
+        "kube",
+        help="serve a fake Kubernetes API server (HTTPS on loopback) for a directory of objects",
+        description="Serve Kubernetes objects (YAML or JSON files, documents or Lists) like an API server: "
+        "discovery, get, list with paging and selectors, NodeNetworkConfig, pod create/delete/log; `_rbac.yaml` "
+        "(deny: [list pods]) makes it answer 403. Writes a kubeconfig for kubectl and aksdiag.",
+    )
+    kube.add_argument(
+        "--world", required=True, metavar="DIR", help="a directory of Kubernetes object files, or an lb-… world"
+    )
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    """`aksdiag lab list|up|arm|kube`."""
+    from aksdiag.lab.scenarios import SCENARIOS
+
+    if args.lab_command == "up":
+        return _lab_up(args.scenario, args.backend)
+    if args.lab_command == "arm":
+        return _lab_arm(args.world, args.port)
+    if args.lab_command == "kube":
+        return _lab_kube(args.world)
+    print("DNS scenarios (aksdiag lab up --scenario NAME; aksdiag demo --scenario NAME):")
+    for s in SCENARIOS.values():
+        expected = ", ".join(sorted(s.expected)) or "no fault"
+        print(f"  {s.name:<18} {expected:<16} {s.summary}")
+    from aksdiag.lab.armworld import WORLDS
+
+    print("\nARM worlds (aksdiag lab arm --world NAME):")
+    for name, summary in WORLDS.items():
+        print(f"  {name:<18} {summary}")
+    return ExitCode.OK
+
+
+def _lab_kube(world: str) -> ExitCode:
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    from aksdiag.lab import lbworld
+    from aksdiag.lab.kube import FakeKubeApi, KubeWorld
+
+    if world in lbworld.WORLDS:  # the Kubernetes half of an `aksdiag lab arm --world lb-…` world
+        objects = KubeWorld()
+        objects.add_all(lbworld.kube(world))
+    elif not Path(world).is_dir():
+        raise UsageError(f"{world!r} is not a directory of Kubernetes object files nor an lb-… lab world")
+    else:
+        try:
+            objects = KubeWorld.load(world)
+        except (ValueError, KeyError, OSError) as e:
+            raise UsageError(f"cannot load {world}: {e}") from None
+    home = Path(tempfile.mkdtemp(prefix="aksdiag-kube-"))
+    with FakeKubeApi(objects, home / "pki") as api:
+        kubeconfig = api.kubeconfig(home / "kubeconfig")
+        count = sum(len(v) for v in objects.objects.values())
+        print(f"fake Kubernetes API server at {api.url}, serving {count} objects from {world}")
+        print(f"\n  export KUBECONFIG={kubeconfig}\n  kubectl get pods -A -o wide\n\nCtrl-C stops it.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("fake Kubernetes API server stopped", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _lab_arm(world: str, port: int) -> ExitCode:
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    from aksdiag.lab import arm, armworld
+
+    if world in armworld.WORLDS:
+        directory = armworld.write(world, tempfile.mkdtemp(prefix=f"aksdiag-arm-{world}-"))
+    elif Path(world).is_dir():
+        directory = Path(world)
+    else:
+        raise UsageError(f"{world!r} is neither an ARM world nor a directory", "`aksdiag lab list` shows the worlds")
+    try:
+        fake = arm.FakeArm(arm.ArmWorld.load(directory), directory / ".tls", port=port)
+    except OSError as e:
+        raise AksdiagError(f"the fake ARM could not start: {e}") from e
+    with fake:
+        print(f"fake ARM serving {directory} at {fake.endpoint}")
+        print(f"\n  export AKSDIAG_ARM_ENDPOINT={fake.endpoint}")
+        print(f"  export REQUESTS_CA_BUNDLE={fake.ca_path}")
+        print("  export AKSDIAG_ARM_TOKEN=lab")
+        if world in armworld.WORLDS:
+            print(
+                f"  aksdiag dns --subscription {armworld.SUBSCRIPTION} --resource-group {armworld.CLUSTER_RG} "
+                f"--cluster {armworld.CLUSTER} --server <a lab DNS server> --azure-dns <the lab's Azure DNS>"
+            )
+        print("\nCtrl-C stops it.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("fake ARM stopped", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _lab_up(name: str, backend: str) -> ExitCode:
+    import shlex
+    import threading
+
+    from aksdiag.lab import world as lab_world
+    from aksdiag.lab.scenarios import SCENARIOS
+
+    if name not in SCENARIOS:
+        raise UsageError(f"unknown scenario {name!r}", "`aksdiag lab list` shows them")
+    try:
+        world = lab_world.start(SCENARIOS[name], backend)
+    except (OSError, RuntimeError) as e:
+        raise AksdiagError(f"the lab could not start: {e}") from e
+    with world:
+        print(f"scenario {name}: {world.scenario.summary}")
+        for role, endpoint in world.endpoints.items():
+            print(f"  {role:<10} {endpoint}")
+        print(f"  resolv.conf {world.resolv_conf}")
+        print(f"\ntry:\n  aksdiag {shlex.join(world.dns_args())}\n\nCtrl-C stops the lab.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("lab stopped", file=sys.stderr)
+    return ExitCode.OK
