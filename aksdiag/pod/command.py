@@ -1,7 +1,8 @@
 """`aksdiag pod`: flags → plan → run → one report on stdout, progress on stderr, the exit code.
 
-Exit codes: 1 when any pod's report has an error finding (the report is there: something is broken), else 3 when
-a pod could not run (aksdiag could not look there), else 0. `--cleanup` deletes what earlier runs left behind.
+Exit codes by the one policy (exitcodes.exit_code_for): 1 when any pod's report has an error finding (the report is
+there: something is broken), else 3 when a pod could not run (the `pod` probe is then an error: aksdiag could not
+look there), else 0. `--cleanup` deletes what earlier runs left behind.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import sys
 from typing import Any, TextIO
 
 from aksdiag.errors import AksdiagError, UsageError
-from aksdiag.exitcodes import ExitCode
-from aksdiag.model import Verdict
+from aksdiag.exitcodes import ExitCode, exit_code_for
 from aksdiag.pod import spec
 from aksdiag.pod.run import PodOutcome, say
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             )
         report = merge.single(plan, outcome)
         render(report, output, out)
-        return ExitCode.FINDINGS if report.verdict is Verdict.BROKEN else ExitCode.OK
+        return exit_code_for(report)
     report = merge.merged(plan, outcomes)
     render(report, output, out)
     if output == "text":
@@ -70,9 +70,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     say(err, f"{ran} of {len(outcomes)} nodes ran aksdiag {plan.command}; verdict {report.verdict.value}")
     for o in failed:
         say(err, f"{o.node}: could not run: {o.error}")
-    if report.verdict is Verdict.BROKEN:
-        return ExitCode.FINDINGS
-    return ExitCode.CANNOT_RUN if failed else ExitCode.OK
+    return exit_code_for(report)  # the `pod` probe is an error when a pod could not run: exit 3 unless broken
 
 
 def _hint(outcome: PodOutcome, plan: spec.PodPlan) -> str:
@@ -86,7 +84,7 @@ def _hint(outcome: PodOutcome, plan: spec.PodPlan) -> str:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from aksdiag import kubeconfig
+    from aksdiag.sources import kubeconfig
 
     if not (args.kubeconfig or args.context) and os.environ.get("KUBERNETES_SERVICE_HOST"):
         found = kubeconfig.in_cluster()
