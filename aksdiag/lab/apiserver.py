@@ -1,92 +1,32 @@
-"""A fake kube-apiserver on loopback for the lab and the tests: real TLS with certificates made here, and
+"""A fake kube-apiserver on loopback for the lab and the tests: real TLS with certificates from aksdiag.lab.pki, and
 /readyz and /livez answered as kube-apiserver does (401 anonymous, 200 with the right token or client
 certificate, 500 with `[-]` lines for failing checks). Also a server that accepts TCP and never speaks TLS."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
+import contextlib
 import socket
-import ssl
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from aksdiag.lab.https import HttpsServer
+from aksdiag.lab.pki import Pki, server_context
+
+__all__ = ["CHECKS", "HEALTH_PATHS", "FakeApiServer", "Pki", "SilentTls", "health"]
+
 CHECKS = ("ping", "log", "etcd", "informer-sync", "poststarthook/start-apiextensions-controllers")
+HEALTH_PATHS = ("/readyz", "/livez")
 
 
-@dataclass
-class Pki:
-    """A CA and the PEM files of certificates it signs (in `directory`)."""
-
-    directory: Path
-    name: str = "aksdiag lab cluster CA"
-    key: Any = None
-    cert: Any = None
-
-    def __post_init__(self) -> None:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-
-        self.directory.mkdir(parents=True, exist_ok=True)
-        now = datetime.datetime.now(datetime.timezone.utc)
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.name)])
-        self.cert = (
-            x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
-            .sign(self.key, hashes.SHA256())
-        )  # fmt: skip
-
-    @property
-    def ca_pem(self) -> str:
-        from cryptography.hazmat.primitives import serialization
-
-        return self.cert.public_bytes(serialization.Encoding.PEM).decode()
-
-    def issue(
-        self, name: str, dns_names: list[str], ips: list[str], days: tuple[int, int] = (-1, 365), client: bool = False
-    ) -> tuple[Path, Path]:
-        """A certificate valid from now+days[0] to now+days[1]; returns (cert file, key file)."""
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-        now = datetime.datetime.now(datetime.timezone.utc)
-        key = ec.generate_private_key(ec.SECP256R1())
-        alt = [x509.DNSName(d) for d in dns_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
-        builder = (
-            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(self.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now + datetime.timedelta(days=days[0]))
-            .not_valid_after(now + datetime.timedelta(days=days[1]))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
-            .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH]),
-                critical=False,
-            )
-        )  # fmt: skip
-        if alt:
-            builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        cert = builder.sign(self.key, hashes.SHA256())
-        cert_file, key_file = self.directory / f"{name}.crt", self.directory / f"{name}.key"
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        return cert_file, key_file
+def health(path: str, failing: tuple[str, ...] = ()) -> tuple[int, str]:
+    """kube-apiserver's answer to /readyz or /livez (`?verbose` lines): 200, or 500 naming the failing checks."""
+    lines = [f"[{'-' if c in failing else '+'}]{c} {'failed: reason withheld' if c in failing else 'ok'}"
+             for c in CHECKS]  # fmt: skip
+    lines.append(f"{path.strip('/')} check {'failed' if failing else 'passed'}")
+    return (500 if failing else 200), "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -101,21 +41,12 @@ class FakeApiServer:
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_file, self.key_file)
-        if self.client_ca_pem:
-            context.load_verify_locations(cadata=self.client_ca_pem)
-            context.verify_mode = ssl.CERT_OPTIONAL
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        context = server_context(self.cert_file, self.key_file, self.client_ca_pem)
+        self._https = HttpsServer(_handler(self), context, name="aksdiag-fake-apiserver")
+        self.port = self._https.port
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._https.close()
 
     def __enter__(self) -> FakeApiServer:
         return self
@@ -140,14 +71,10 @@ def _handler(api: FakeApiServer) -> type[BaseHTTPRequestHandler]:
                     401, '{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Unauthorized","code":401}'
                 )
                 return
-            if path not in ("/readyz", "/livez"):
+            if path not in HEALTH_PATHS:
                 self._send(404, "not found")
                 return
-            lines = [f"[{'-' if c in api.failing else '+'}]{c} {'failed: reason withheld' if c in api.failing else 'ok'}"
-                     for c in CHECKS]  # fmt: skip
-            healthy = not api.failing
-            lines.append(f"{path.strip('/')} check {'passed' if healthy else 'failed'}")
-            self._send(200 if healthy else 500, "\n".join(lines) + "\n")
+            self._send(*health(path, api.failing))
 
         def _send(self, status: int, body: str) -> None:
             data = body.encode()
@@ -174,7 +101,6 @@ class SilentTls:
         self._thread.start()
 
     def _accept(self) -> None:
-        self.sock.settimeout(0.2)
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
@@ -183,7 +109,10 @@ class SilentTls:
                 continue
 
     def close(self) -> None:
+        """Wakes the blocked accept() at once: shutting down a listening socket makes it fail."""
         self._stop.set()
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=2)
         for c in self._held:
             c.close()

@@ -5,23 +5,23 @@ body; a GET of a collection (`…/virtualNetworks`, `…/privateDnsZones/z/virtu
 subscription-wide `/subscriptions/S/providers/NS/type`) lists the resources whose ids sit right under it, in
 pages with `nextLink`. `_faults.json` in the world makes paths answer 403/404/429/500 (`times` limits how often).
 Any bearer token is accepted; a request without one gets 401. Anything but GET gets 405 — and is recorded, so
-a test can prove that aksdiag never tried. TLS uses a throwaway CA written beside the world (`ca.pem`).
+a test can prove that aksdiag never tried. TLS uses a throwaway CA (aksdiag.lab.pki) written to `certdir/ca.pem`.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from aksdiag.lab.https import HttpsServer
+from aksdiag.lab.pki import Pki, server_context
 
 ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments"
 PAGE_SIZE = 2
@@ -98,21 +98,14 @@ class FakeArm:
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._fault_counts: dict[str, int] = {}
-        self.ca_path, cert, key = _certificates(Path(certdir))
-        handler = _make_handler(self)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.server.daemon_threads = True
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.endpoint = f"https://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="aksdiag-fake-arm", daemon=True)
-        self._thread.start()
+        pki = Pki(Path(certdir), name="aksdiag lab ARM CA")
+        self.ca_path = str(pki.ca_path)
+        cert, key = pki.issue("arm", ["localhost"], ["127.0.0.1"])
+        self._https = HttpsServer(_make_handler(self), server_context(cert, key), port, name="aksdiag-fake-arm")
+        self.endpoint = self._https.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
+        self._https.close()
 
     def __enter__(self) -> FakeArm:
         return self
@@ -233,53 +226,3 @@ def _is_collection(path: str) -> bool:
 
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
-
-
-def _certificates(directory: Path) -> tuple[str, str, str]:
-    """A CA and a server certificate for 127.0.0.1/localhost, made once per directory."""
-    directory.mkdir(parents=True, exist_ok=True)
-    ca_pem, cert_pem, key_pem = directory / "ca.pem", directory / "server.pem", directory / "server.key"
-    if ca_pem.exists() and cert_pem.exists() and key_pem.exists():
-        return str(ca_pem), str(cert_pem), str(key_pem)
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aksdiag lab test CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
-    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_pem.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(ca_pem), str(cert_pem), str(key_pem)

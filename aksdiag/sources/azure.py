@@ -18,9 +18,12 @@ from typing import TYPE_CHECKING, Any
 from aksdiag.armview import cluster_zone_id, node_subnet_ids, parse_id, vnet_of_subnet
 from aksdiag.errors import AksdiagError
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError, AzureVmssNics, AzureVmssNicsNeed
+from aksdiag.sources import route
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken
+
+    from aksdiag.settings import Settings
 
 ENV_ENDPOINT = "AKSDIAG_ARM_ENDPOINT"
 ENV_TOKEN = "AKSDIAG_ARM_TOKEN"
@@ -72,8 +75,9 @@ def _read_only_policy():  # type: ignore[no-untyped-def]
     return ReadOnlyPolicy()
 
 
-def _credential():  # type: ignore[no-untyped-def]
-    token = os.environ.get(ENV_TOKEN)
+def _credential(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """settings.arm_token, else AKSDIAG_ARM_TOKEN, else DefaultAzureCredential."""
+    token = (settings.arm_token if settings else "") or os.environ.get(ENV_TOKEN)
     if token:
         return StaticToken(token)
     try:
@@ -83,9 +87,10 @@ def _credential():  # type: ignore[no-untyped-def]
     return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
 
-def _client_kwargs() -> dict[str, Any]:
+def _client_kwargs(settings: Settings | None = None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"per_call_policies": [_read_only_policy()], "retry_total": 3, "retry_backoff_max": 4}
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    bundle = (settings.ca_bundle if settings else "") or env_bundle
     if bundle:
         kwargs["connection_verify"] = bundle
     return kwargs
@@ -95,23 +100,20 @@ _LATER_SDKS = ("azure.mgmt.network.aio", "azure.mgmt.privatedns.aio", "azure.mgm
 """Imported in threads while the cluster is read: the network SDK alone takes about half a second to import."""
 
 
-def _guard(endpoint: str) -> None:
-    from urllib.parse import urlsplit
-
-    from aksdiag.sources.net import _refused_off_loopback
-
-    refused = _refused_off_loopback(urlsplit(endpoint).hostname or "")
+def _guard(endpoint: str, settings: Settings | None = None) -> None:
+    refused = route.refused_url(endpoint, settings)
     if refused:
         raise AksdiagError(f"Azure Resource Manager {refused}", "point AKSDIAG_ARM_ENDPOINT at the lab")
 
 
-async def fetch(need: AzureContextNeed) -> AzureContext:
-    _guard(need.endpoint)
+async def fetch(need: AzureContextNeed, settings: Settings | None = None) -> AzureContext:
+    """`settings` may carry the token and CA bundle (the demo's); without them the environment's are used."""
+    _guard(need.endpoint, settings)
     later = asyncio.gather(*(asyncio.to_thread(importlib.import_module, m) for m in _LATER_SDKS))
     from azure.mgmt.containerservice.aio import ContainerServiceClient
 
-    credential = _credential()
-    kw = _client_kwargs()
+    credential = _credential(settings)
+    kw = _client_kwargs(settings)
     kw.update(base_url=need.endpoint, credential_scopes=[need.endpoint.rstrip("/") + "/.default"])
     sub = need.subscription
     async with credential, ContainerServiceClient(credential, sub, **kw) as aks:
@@ -403,13 +405,13 @@ def _short(error: Any) -> str:
     return text.splitlines()[0][:800]
 
 
-async def fetch_vmss_nics(need: AzureVmssNicsNeed) -> AzureVmssNics:
+async def fetch_vmss_nics(need: AzureVmssNicsNeed, settings: Settings | None = None) -> AzureVmssNics:
     """The NICs of a VMSS, each with its IP configurations (read-only, like every read here)."""
-    _guard(need.endpoint)
+    _guard(need.endpoint, settings)
     from azure.mgmt.network.aio import NetworkManagementClient
 
-    credential = _credential()
-    kw = _client_kwargs()
+    credential = _credential(settings)
+    kw = _client_kwargs(settings)
     kw.update(base_url=need.endpoint, credential_scopes=[need.endpoint.rstrip("/") + "/.default"])
     scope = (
         f"/subscriptions/{need.subscription}/resourceGroups/{need.resource_group}/providers/Microsoft.Compute"

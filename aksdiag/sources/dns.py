@@ -8,10 +8,8 @@ did not follow are chased at the same server. Nothing raises: every failure beco
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import os
 import time
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import dns.asyncquery
 import dns.exception
@@ -22,36 +20,37 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from aksdiag.facts import DnsAnswer, DnsQuery, DnsResult, Endpoint, Outcome
-from aksdiag.inputs import parse_endpoint
+from aksdiag.facts import DnsAnswer, DnsQuery, DnsResult, Outcome
+from aksdiag.sources import route
 
-ENV_ADDRESS_MAP = "AKSDIAG_ADDRESS_MAP"
-"""`10.1.0.4=127.0.0.1:5301,…`: send what is meant for one server to another (the lab stands in for a VNet)."""
-ENV_LOOPBACK_ONLY = "AKSDIAG_LOOPBACK_ONLY"
-"""`1`: never send to an address off loopback (the tests set it: a bug cannot leak a packet)."""
+if TYPE_CHECKING:
+    from aksdiag.settings import Settings
 
 MAX_CNAME_HOPS = 8
 STAGGER_S = 0.02
 """Gap between the samples of one query with --count: enough to spread them, small against any timeout."""
 
 
-async def fetch(queries: list[DnsQuery], timeout: float) -> dict[DnsQuery, DnsResult]:
-    """Send every query (all samples) concurrently; return one DnsResult per query."""
-    results = await asyncio.gather(*(_samples(q, timeout) for q in queries))
+async def fetch(queries: list[DnsQuery], timeout: float, settings: Settings | None = None) -> dict[DnsQuery, DnsResult]:
+    """Send every query (all samples) concurrently; return one DnsResult per query.
+
+    `settings` route the packets (address map, loopback guard: aksdiag.sources.route); a query's server stays
+    the shown one in its DnsResult."""
+    results = await asyncio.gather(*(_samples(q, timeout, settings) for q in queries))
     return dict(zip(queries, results, strict=True))
 
 
-async def _samples(q: DnsQuery, timeout: float) -> DnsResult:
+async def _samples(q: DnsQuery, timeout: float, settings: Settings | None) -> DnsResult:
     async def delayed(i: int) -> DnsAnswer:
         if i:
             await asyncio.sleep(i * min(STAGGER_S, timeout / (4 * q.samples)))
-        return await ask(q, timeout)
+        return await ask(q, timeout, settings)
 
     answers = await asyncio.gather(*(delayed(i) for i in range(max(1, q.samples))))
     return DnsResult(q, tuple(answers))
 
 
-async def ask(q: DnsQuery, timeout: float) -> DnsAnswer:
+async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> DnsAnswer:
     """One query to one server, CNAMEs chased, within `timeout` seconds in all."""
     started = time.perf_counter()
     deadline = started + timeout
@@ -60,7 +59,7 @@ async def ask(q: DnsQuery, timeout: float) -> DnsAnswer:
     chain: list[str] = []
     seen = {name}
     while True:
-        answer = await _exchange(q, name, rdtype, deadline)
+        answer = await _exchange(q, name, rdtype, deadline, settings)
         elapsed = (time.perf_counter() - started) * 1000
         if not isinstance(answer, dns.message.Message):
             return DnsAnswer(outcome=answer[0], error=answer[1], cname_chain=tuple(chain), elapsed_ms=elapsed)
@@ -88,28 +87,16 @@ async def ask(q: DnsQuery, timeout: float) -> DnsAnswer:
         )
 
 
-def destination(server: Endpoint, environ: Mapping[str, str] | None = None) -> Endpoint | None:
-    """Where a query for `server` really goes (AKSDIAG_ADDRESS_MAP); None when AKSDIAG_LOOPBACK_ONLY forbids it."""
-    env = os.environ if environ is None else environ
-    for pair in filter(None, env.get(ENV_ADDRESS_MAP, "").split(",")):
-        meant, _, real = pair.partition("=")
-        if meant.strip() in (server.host, str(server)):
-            server = parse_endpoint(real.strip())
-            break
-    if env.get(ENV_LOOPBACK_ONLY) == "1" and not ipaddress.ip_address(server.host).is_loopback:
-        return None
-    return server
-
-
 async def _exchange(
-    q: DnsQuery, name: dns.name.Name, rdtype: dns.rdatatype.RdataType, deadline: float
+    q: DnsQuery, name: dns.name.Name, rdtype: dns.rdatatype.RdataType, deadline: float, settings: Settings | None
 ) -> dns.message.Message | tuple[Outcome, str]:
     remaining = deadline - time.perf_counter()
     if remaining <= 0:
         return Outcome.TIMEOUT, f"no answer within the deadline over {q.transport.upper()}"
-    target = destination(q.server)
-    if target is None:
-        return Outcome.UNREACHABLE, f"not sent: {q.server.host} is off loopback and {ENV_LOOPBACK_ONLY}=1"
+    target = route.destination(q.server, settings)
+    refused = route.refused(target.host, settings)
+    if refused:
+        return Outcome.UNREACHABLE, refused
     request = dns.message.make_query(name, rdtype)
     host, port = target.host, target.port
     try:

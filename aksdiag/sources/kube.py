@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksdiag.facts import KubeContextNeed, KubeList, KubeListNeed
+from aksdiag.sources import route
+
+if TYPE_CHECKING:
+    from aksdiag.settings import Settings
 
 PAGE = 2000
 """Items per list request: fewer round trips on big clusters, still bounded memory per response."""
@@ -33,23 +37,36 @@ def config_for(context: KubeContextNeed) -> Any:
     return found or kubeconfig.load(context.kubeconfig, context.context)
 
 
-async def fetch(needs: list[Hashable], timeout: float = 30.0) -> dict[Hashable, Any]:
-    from urllib.parse import urlsplit
-
-    from aksdiag.sources.net import _refused_off_loopback
-
+async def fetch(needs: list[Hashable], timeout: float = 30.0, settings: Settings | None = None) -> dict[Hashable, Any]:
+    """`settings` route the requests (address map, loopback guard: aksdiag.sources.route)."""
     lists = [n for n in needs if isinstance(n, KubeListNeed)]
     for ctx in {n.context for n in lists}:
-        refused = _refused_off_loopback(urlsplit(config_for(ctx).server).hostname or "")
+        refused = route.refused_url(route.url(config_for(ctx).server, settings), settings)
         if refused:
             return {n: KubeList(status=0, error=refused) for n in lists}
     clients = {ctx: await _client(config_for(ctx), timeout) for ctx in {n.context for n in lists}}
+    for client in clients.values():
+        _route_client(client, settings)
     try:
         results = await asyncio.gather(*(_list(clients[n.context], n) for n in lists))
     finally:
         for c in clients.values():
             await c.aclose()
     return dict(zip(lists, results, strict=True))
+
+
+def _route_client(client: Any, settings: Settings | None) -> None:
+    """Send the client's requests where the address map says, still verifying the server as the kubeconfig names it."""
+    shown = client.base_url
+    real = route.url(str(shown), settings)
+    if real.rstrip("/") == str(shown).rstrip("/"):
+        return
+    client.base_url = real
+
+    async def sni(request: Any) -> None:
+        request.extensions.setdefault("sni_hostname", shown.host)  # a kubeconfig's tls-server-name wins
+
+    client.event_hooks = {**client.event_hooks, "request": [*client.event_hooks.get("request", []), sni]}
 
 
 async def _client(config: Any, timeout: float) -> Any:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
-import os
+import dataclasses
 import ssl
 import tempfile
 import time
@@ -18,29 +17,26 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 
-from aksdiag.facts import HttpNeed, HttpResult, TcpConnect, TcpConnectNeed, TlsNeed, TlsPeer
+from aksdiag.facts import Endpoint, HttpNeed, HttpResult, TcpConnect, TcpConnectNeed, TlsNeed, TlsPeer
+from aksdiag.sources import route
 
 if TYPE_CHECKING:
     from aksdiag.kubeconfig import ApiServerConfig
+    from aksdiag.settings import Settings
 
 
-def _refused_off_loopback(address: str) -> str | None:
-    """AKSDIAG_LOOPBACK_ONLY=1 (the tests set it): nothing is sent to an address off loopback."""
-    if os.environ.get("AKSDIAG_LOOPBACK_ONLY") != "1":
-        return None
-    try:
-        if ipaddress.ip_address(address).is_loopback:
-            return None
-    except ValueError:
-        pass
-    return f"not sent: {address} is off loopback and AKSDIAG_LOOPBACK_ONLY=1"
+_refused_off_loopback = route.refused
+"""The one loopback guard (aksdiag.sources.route), under the name other modules imported it by."""
 
 
-async def fetch(needs: list[Hashable], timeout: float, config: ApiServerConfig | None) -> dict[Hashable, Any]:
+async def fetch(
+    needs: list[Hashable], timeout: float, config: ApiServerConfig | None, settings: Settings | None = None
+) -> dict[Hashable, Any]:
+    """`settings` route the packets (address map, loopback guard); each fact is keyed by the need as shown."""
     http = _Http(config, timeout) if any(isinstance(n, HttpNeed) for n in needs) else None
     jobs: list[Any] = []
-    for need in needs:
-        refused = _refused_off_loopback(need.address) if isinstance(need, TcpConnectNeed | TlsNeed | HttpNeed) else None
+    for shown in needs:
+        need, refused = _routed(shown, settings)
         if refused:
             jobs.append(_not_sent(need, refused))
         elif isinstance(need, TcpConnectNeed):
@@ -55,6 +51,16 @@ async def fetch(needs: list[Hashable], timeout: float, config: ApiServerConfig |
         if http is not None:
             await http.close()
     return dict(zip([n for n in needs if isinstance(n, TcpConnectNeed | TlsNeed | HttpNeed)], results, strict=True))
+
+
+def _routed(need: Hashable, settings: Settings | None) -> tuple[Any, str | None]:
+    """The need with the address its packets really go to (the address map), and why it may not be sent."""
+    if not isinstance(need, TcpConnectNeed | TlsNeed | HttpNeed):
+        return need, None
+    real = route.destination(Endpoint(need.address, need.port), settings)
+    if (real.host, real.port) != (need.address, need.port):
+        need = dataclasses.replace(need, address=real.host, port=real.port)
+    return need, route.refused(real.host, settings)
 
 
 async def _not_sent(need: Hashable, why: str) -> Any:

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import dns.message
 import pytest
 
+from aksdiag.errors import UsageError
 from aksdiag.facts import DnsAnswer, DnsQuery, DnsResult, Endpoint, Outcome
 from aksdiag.lab import dnsserver as lab
 from aksdiag.lab.dnsserver import LabServers, ServerSpec, Zone
+from aksdiag.settings import Settings, from_env
 from aksdiag.sources import dns as source
+from aksdiag.sources import route
 
 ZONE = Zone(
     "lab.example",
@@ -296,12 +299,39 @@ def test_first_prefers_a_conclusive_answer_else_the_first() -> None:
 
 
 def test_loopback_guard_and_address_map() -> None:
-    """Pure: where a query would go. Nothing is sent."""
-    guard = {source.ENV_LOOPBACK_ONLY: "1"}
-    assert source.destination(Endpoint("10.1.0.4"), guard) is None
-    assert source.destination(Endpoint("168.63.129.16"), guard) is None
-    assert source.destination(Endpoint("127.0.0.1", 5301), guard) == Endpoint("127.0.0.1", 5301)
-    mapped = {**guard, source.ENV_ADDRESS_MAP: "10.1.0.4=127.0.0.1:5301,10.1.0.5=127.0.0.1#5302"}
-    assert source.destination(Endpoint("10.1.0.4"), mapped) == Endpoint("127.0.0.1", 5301)
-    assert source.destination(Endpoint("10.1.0.5"), mapped) == Endpoint("127.0.0.1", 5302)
-    assert source.destination(Endpoint("10.1.0.6"), mapped) is None
+    """Pure: where a query would go (aksdiag.sources.route, shared by every source). Nothing is sent."""
+    guard = Settings(loopback_only=True)
+    assert route.refused("10.1.0.4", guard) and route.refused("168.63.129.16", guard)
+    assert route.refused("127.0.0.1", guard) is None and route.refused("::1", guard) is None
+    mapped = from_env({"AKSDIAG_LOOPBACK_ONLY": "1", "AKSDIAG_ADDRESS_MAP": "10.1.0.4=127.0.0.1:5301,10.1.0.5=127.0.0.1#5302"})
+    assert mapped.loopback_only and route.destination(Endpoint("10.1.0.4"), mapped) == Endpoint("127.0.0.1", 5301)
+    assert route.destination(Endpoint("10.1.0.5"), mapped) == Endpoint("127.0.0.1", 5302)
+    assert route.destination(Endpoint("10.1.0.6"), mapped) == Endpoint("10.1.0.6")
+    assert route.refused("10.1.0.6", mapped)
+    by_port = Settings(address_map=(("10.224.0.4:443", "127.0.0.1:8443"),))
+    assert route.destination(Endpoint("10.224.0.4", 443), by_port) == Endpoint("127.0.0.1", 8443)
+    assert route.destination(Endpoint("10.224.0.4", 4443), by_port) == Endpoint("10.224.0.4", 4443)
+
+
+def test_the_environment_guard_holds_even_when_settings_say_otherwise(monkeypatch) -> None:
+    monkeypatch.setenv("AKSDIAG_LOOPBACK_ONLY", "1")
+    assert route.refused("10.1.0.4", Settings(loopback_only=False))
+    monkeypatch.delenv("AKSDIAG_LOOPBACK_ONLY")
+    assert route.refused("10.1.0.4", Settings(loopback_only=False)) is None
+
+
+def test_a_bad_address_map_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        from_env({"AKSDIAG_ADDRESS_MAP": "10.1.0.4=dns.example:53"})
+
+
+def test_the_mapped_server_answers_and_the_fact_keeps_the_shown_address(servers: LabServers) -> None:
+    """168.63.129.16 is shown; the packet goes to the lab server the map names, and to nothing else."""
+    real = servers.add(ServerSpec(authoritative(ZONE)))
+    settings = Settings(loopback_only=True, address_map=(("168.63.129.16", str(real)),))
+    query = DnsQuery(Endpoint("168.63.129.16"), "api.lab.example")
+    results = asyncio.run(source.fetch([query], 1.0, settings))
+    assert list(results) == [query] and results[query].first.addresses == ("10.224.0.4",)
+    unmapped = DnsQuery(Endpoint("10.1.0.4"), "api.lab.example")
+    answer = asyncio.run(source.fetch([unmapped], 1.0, settings))[unmapped].first
+    assert answer.outcome is Outcome.UNREACHABLE and "not sent: 10.1.0.4 is off loopback" in (answer.error or "")
