@@ -22,8 +22,8 @@ from aksdiag import __version__
 from aksdiag.errors import AksdiagError
 from aksdiag.facts import (
     AzureContextNeed,
-    ClockNeed,
     AzureVmssNicsNeed,
+    ClockNeed,
     DnsQuery,
     HttpNeed,
     KubeListNeed,
@@ -97,7 +97,9 @@ async def fetch(needs: Iterable[Hashable], settings: Settings, deadline: float) 
         found = await asyncio.wait_for(asyncio.gather(*jobs), left + GRACE_S)
     except asyncio.TimeoutError:
         kinds = sorted({type(n).__name__ for n in needs if n not in facts})
-        raise DeadlinePassed(f"the run's deadline ({settings.deadline:g} s) passed before {', '.join(kinds)} was answered") from None
+        raise DeadlinePassed(
+            f"the run's deadline ({settings.deadline:g} s) passed before {', '.join(kinds)} was answered"
+        ) from None
     for part in found:
         facts.update(part)
     unknown = [n for n in needs if n not in facts]
@@ -225,9 +227,13 @@ class Run:
         return self._result(probe, _status(judgement), judgement=judgement)
 
     async def _read(self, needs: list[Hashable]) -> None:
-        """Fetch what no probe has asked for yet, in one batch; await what another probe's batch is fetching."""
-        new = [n for n in needs if n not in self._pending]
-        if new:
+        """Fetch what no probe has asked for yet, a batch per kind of need; await what another probe's batch is
+        fetching (a batch is shared whole: its waiters get their answers when its slowest need is answered)."""
+        kinds: dict[type, list[Hashable]] = {}
+        for need in needs:
+            if need not in self._pending:
+                kinds.setdefault(type(need), []).append(need)
+        for new in kinds.values():  # one batch per kind: a slow ARM read never holds a DNS answer
             batch = asyncio.ensure_future(self.source(new, self.plan.settings, self.deadline))
             self._batches.add(batch)
             batch.add_done_callback(self._batches.discard)
@@ -286,7 +292,9 @@ def report_of(plan: Plan, results: list[ProbeResult], elapsed_ms: float) -> Repo
     )
 
 
-def run(plan: Plan, on_result: Callable[[ProbeResult], None] | None = None, facts: dict[Hashable, Any] | None = None) -> Report:
+def run(
+    plan: Plan, on_result: Callable[[ProbeResult], None] | None = None, facts: dict[Hashable, Any] | None = None
+) -> Report:
     """Run a plan to its Report (the synchronous entry point for the CLI); `facts` collects what was fetched."""
     engine = Run(plan)
     results = asyncio.run(engine.stream(on_result))
