@@ -83,16 +83,16 @@ async def fetch(needs: Iterable[Hashable], settings: Settings, deadline: float) 
     if kube_needs:
         from aksdiag.sources import kube
 
-        jobs.append(kube.fetch(kube_needs, left))
+        jobs.append(kube.fetch(kube_needs, left, settings))
     for need in needs:
         if isinstance(need, AzureContextNeed):
             from aksdiag.sources import azure
 
-            jobs.append(_one(need, azure.fetch(need)))
+            jobs.append(_one(need, azure.fetch(need, settings)))
         elif isinstance(need, AzureVmssNicsNeed):
             from aksdiag.sources import azure
 
-            jobs.append(_one(need, azure.fetch_vmss_nics(need)))
+            jobs.append(_one(need, azure.fetch_vmss_nics(need, settings)))
     try:
         found = await asyncio.wait_for(asyncio.gather(*jobs), left + GRACE_S)
     except asyncio.TimeoutError:
