@@ -14,7 +14,7 @@ import dns.query
 
 from aksdiag.lab.scenarios import DEMO_SCENARIO, SCENARIOS
 
-AKSDIAG = [sys.executable, "-m", "aksdiag.cli"]
+AKSDIAG = [sys.executable, "-m", "aksdiag"]
 
 
 def test_demo_names_the_broken_hop() -> None:
@@ -28,13 +28,19 @@ def test_demo_names_the_broken_hop() -> None:
 
 def test_demo_runs_every_probe_on_the_cluster_world() -> None:
     """DNS001 from the DNS scenario; LB004 and DNS015 from the cluster world, whose identity lacks Network
-    Contributor — one story told by three probes; the Azure and Kubernetes sides served on loopback."""
+    Contributor; API009 because the jump box's resolver (the custom server) cannot resolve the API server's name —
+    one story told by every probe, in the world's own addresses, the Azure and Kubernetes sides on loopback."""
     proc = subprocess.run([*AKSDIAG, "demo", "-o", "json"], capture_output=True, text=True, timeout=90)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1, proc.stderr
-    assert sorted(f["id"] for f in doc["findings"]) == ["DNS001", "DNS015", "LB004"]
-    assert [p["probe"] for p in doc["probes"]] == ["dns_chain", "private_dns", "ipplan", "lb"]
+    assert sorted(f["id"] for f in doc["findings"]) == ["API009", "DNS001", "DNS015", "LB004"]
+    status = {p["probe"]: p["status"] for p in doc["probes"]}
+    assert list(status) == ["dns_chain", "private_dns", "apiserver", "ipplan", "lb"]
+    assert "skipped" not in status.values(), status
     assert doc["target"] == "rg-aks/aks-lab" and "cluster world 'lb-pending'" in proc.stderr
+    (dns001,) = [f for f in doc["findings"] if f["id"] == "DNS001"]
+    assert "→ 168.63.129.16 on 10.1.0.4" in dns001["remediation"]
+    assert "127.0.0.1" not in proc.stdout, "the lab's loopback addresses leak into the world's story"
 
 
 def test_demo_healthy_scenario_exits_0_with_no_fault() -> None:
@@ -42,6 +48,8 @@ def test_demo_healthy_scenario_exits_0_with_no_fault() -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No fault found" in proc.stdout
+    # the API server tile ran against the lab's API server at the private endpoint's address
+    assert "API server reachability  ok" in proc.stdout and "10.224.0.4:443  → open" in proc.stdout
 
 
 def test_demo_without_a_cluster_world_traces_the_dns_chain_alone() -> None:
