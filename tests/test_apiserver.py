@@ -256,21 +256,6 @@ def test_exec_plugin_token(pki, resolver, tmp_path, capsys) -> None:
     assert ("/readyz", "token") in api.requests
 
 
-def test_in_cluster_config(tmp_path: Path) -> None:
-    from aksdiag import kubeconfig as kc
-
-    account = tmp_path / "sa"
-    account.mkdir()
-    (account / "ca.crt").write_text("PEM")
-    (account / "token").write_text("sa-token")
-    config = kc.in_cluster({"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}, account)
-    assert config is not None
-    assert (config.server, config.ca_pem, config.token, config.source) == (
-        "https://10.0.0.1:443", "PEM", "sa-token", "in-cluster service account",
-    )  # fmt: skip
-    assert kc.in_cluster({}, account) is None
-
-
 def test_nothing_is_dialled_off_loopback_in_tests(capsys) -> None:
     """conftest sets AKSDIAG_LOOPBACK_ONLY=1: a private address is reported, never connected to."""
     rc, doc = run(capsys, "--fqdn", "10.224.0.4", "--port", "443")

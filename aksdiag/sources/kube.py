@@ -1,15 +1,17 @@
 """Kubernetes source: lists what probes ask for from the API server, concurrently, as raw JSON, with paging.
 
 It speaks the API server's REST protocol over httpx, with the kubeconfig (or the pod's service account) read by
-aksdiag.kubeconfig. Why not the official Python client: its current release takes over two seconds to import
-(pydantic models for the whole API), more than a whole `aksdiag whois` may take on a 5,000-node cluster. The
-official client and kubectl remain the independent clients the fake API server is tested with. Selectors run on
-the server; a 403 or 404 is a fact; a missing kubeconfig stops the command (exit 3).
+aksdiag.sources.kubeconfig, on the official client's loader. Why not the official client for the requests too:
+importing it (its API client, pydantic, the dynamic client) takes about half a second, half the budget of a whole
+`aksdiag whois` on a 5,000-node cluster. The official client and kubectl remain the independent clients the fake
+API server is tested with. Selectors run on the server; a 403 or 404 is a fact; a missing kubeconfig stops the
+command (exit 3).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,7 @@ PATHS = {
 
 
 def config_for(context: KubeContextNeed) -> Any:
-    from aksdiag import kubeconfig
+    from aksdiag.sources import kubeconfig
 
     found = kubeconfig.in_cluster() if context.in_cluster else None
     return found or kubeconfig.load(context.kubeconfig, context.context)
@@ -70,19 +72,38 @@ def _route_client(client: Any, settings: Settings | None) -> None:
 
 
 async def _client(config: Any, timeout: float) -> Any:
+    """An httpx client speaking to the API server as the kubeconfig's user: its CA and tls-server-name, its
+    proxy-url, and its token or client certificate (an exec plugin's answer included). A plugin that gives no
+    credential, a proxy off loopback under the guard, or a SOCKS proxy without socksio is an AksdiagError."""
     import httpx
 
-    from aksdiag.kubeconfig import exec_token
-    from aksdiag.sources.net import client_tls_context
+    from aksdiag.errors import AksdiagError
+    from aksdiag.sources.kubeconfig import with_credentials
+    from aksdiag.sources.net import _refused_proxy, client_tls_context
 
-    context = client_tls_context(config, verify=not config.insecure)
+    if config.exec_command and not (config.token or config.client_cert_pem):
+        config, why = await asyncio.to_thread(with_credentials, config)
+        if why:
+            raise AksdiagError(
+                why, "`kubectl get nodes` runs the same plugin; `az aks get-credentials` refreshes the kubeconfig"
+            )
+    refused = _refused_proxy(config)
+    if refused:
+        raise AksdiagError(f"the proxy {config.proxy_url}: {refused}")
+    try:
+        context = client_tls_context(config, verify=not config.insecure)
+    except ssl.SSLError as e:
+        raise AksdiagError(f"the kubeconfig's client certificate and key do not load: {e}", config.source) from None
     headers = {"Accept": "application/json", "User-Agent": "aksdiag"}
-    token = config.token
-    if not token and config.exec_command:
-        token, _ = await asyncio.to_thread(exec_token, config)
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.AsyncClient(base_url=config.server, verify=context, headers=headers, timeout=timeout, trust_env=False)
+    if config.token:
+        headers["Authorization"] = f"Bearer {config.token}"
+    try:
+        return httpx.AsyncClient(base_url=config.server, verify=context, headers=headers, timeout=timeout,
+                                 trust_env=False, proxy=config.proxy_url)  # fmt: skip
+    except ImportError as e:  # socks5:// needs the socksio package
+        raise AksdiagError(
+            f"the kubeconfig's proxy-url {config.proxy_url}: {e}", "pip install 'httpx[socks]'"
+        ) from None
 
 
 async def _list(client: Any, need: KubeListNeed) -> KubeList:

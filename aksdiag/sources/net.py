@@ -21,8 +21,8 @@ from aksdiag.facts import Endpoint, HttpNeed, HttpResult, TcpConnect, TcpConnect
 from aksdiag.sources import route
 
 if TYPE_CHECKING:
-    from aksdiag.kubeconfig import ApiServerConfig
     from aksdiag.settings import Settings
+    from aksdiag.sources.kubeconfig import ApiServerConfig
 
 
 _refused_off_loopback = route.refused
@@ -197,17 +197,29 @@ class _Http:
             if c is None or not (c.token or c.client_cert_pem or c.exec_command):
                 self.why_not = "no credentials in the kubeconfig"
                 return
-            token = c.token
-            if not token and c.exec_command:
-                from aksdiag.kubeconfig import exec_token
+            if not (c.token or c.client_cert_pem):
+                from aksdiag.sources.kubeconfig import with_credentials
 
-                token, self.why_not = await asyncio.to_thread(exec_token, c)
+                filled, self.why_not = await asyncio.to_thread(with_credentials, c)
                 if self.why_not:
                     return
-            if token:
-                self.headers["Authorization"] = f"Bearer {token}"
-            context = client_tls_context(c, verify=True)
-            self.authenticated = self.httpx.AsyncClient(verify=context, timeout=self.timeout, trust_env=False)
+                c = filled
+            if c.token:
+                self.headers["Authorization"] = f"Bearer {c.token}"
+            self.why_not = _refused_proxy(c)
+            if self.why_not:
+                return
+            try:
+                context = client_tls_context(c, verify=True)
+            except ssl.SSLError as e:
+                self.why_not = f"the client certificate and key do not load: {e}"
+                return
+            try:
+                self.authenticated = self.httpx.AsyncClient(
+                    verify=context, timeout=self.timeout, trust_env=False, proxy=c.proxy_url
+                )
+            except ImportError as e:  # socks5:// needs the socksio package
+                self.why_not = f"proxy-url {c.proxy_url}: {e}"
 
     async def get(self, need: HttpNeed) -> HttpResult:
         httpx = self.httpx
@@ -247,13 +259,50 @@ async def _close(writer: asyncio.StreamWriter) -> None:
         await asyncio.wait_for(writer.wait_closed(), 1.0)
 
 
+def _refused_proxy(config: ApiServerConfig) -> str | None:
+    """The loopback guard for the kubeconfig's proxy-url, where the packets go when there is one."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(config.proxy_url).hostname if config.proxy_url else None
+    return _refused_off_loopback(host) if host else None
+
+
+class _ServerNameContext(ssl.SSLContext):
+    """Sends `server_name` as SNI and verifies the certificate against it, whatever host the connection was opened
+    for: a kubeconfig's tls-server-name, also through a proxy's tunnel (where httpx ignores sni_hostname)."""
+
+    server_name = ""
+
+    def wrap_socket(
+        self, sock: Any, server_side: bool = False, do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True, server_hostname: Any = None, session: Any = None,
+    ) -> Any:  # fmt: skip
+        name = self.server_name or server_hostname
+        return super().wrap_socket(sock, server_side, do_handshake_on_connect, suppress_ragged_eofs, name, session)
+
+    def wrap_bio(
+        self, incoming: Any, outgoing: Any, server_side: bool = False, server_hostname: Any = None, session: Any = None
+    ) -> Any:
+        return super().wrap_bio(incoming, outgoing, server_side, self.server_name or server_hostname, session)
+
+
 def client_tls_context(config: ApiServerConfig, verify: bool) -> ssl.SSLContext:
-    """TLS for talking to the API server as the kubeconfig's user: the cluster's CA (or the system store), and the
-    client certificate when there is one. `verify=False` only for a kubeconfig that says insecure-skip-tls-verify."""
-    if verify:
+    """TLS for talking to the API server as the kubeconfig's user: the cluster's CA (or the system store), the
+    name to verify (tls-server-name, else the host dialled), and the client certificate when there is one.
+    `verify=False` only for a kubeconfig that says insecure-skip-tls-verify."""
+    if config.tls_server_name:
+        named = _ServerNameContext(ssl.PROTOCOL_TLS_CLIENT)  # as ssl.create_default_context starts
+        named.server_name = config.tls_server_name
+        if verify and config.ca_pem:
+            named.load_verify_locations(cadata=config.ca_pem)
+        elif verify:
+            named.load_default_certs()
+        context: ssl.SSLContext = named
+    elif verify:
         context = ssl.create_default_context(cadata=config.ca_pem) if config.ca_pem else ssl.create_default_context()
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if not verify:
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     if config.client_cert_pem and config.client_key_pem:
         files = [_temp_pem(config.client_cert_pem), _temp_pem(config.client_key_pem)]

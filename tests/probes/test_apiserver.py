@@ -188,7 +188,7 @@ def test_api004_certificate_dates_are_judged_by_the_clock_fact(now: str, problem
 
 
 def test_api004_chain_not_trusted() -> None:
-    from aksdiag.kubeconfig import ApiServerConfig
+    from aksdiag.sources.kubeconfig import ApiServerConfig
 
     ca = "-----BEGIN CERTIFICATE-----\nthe cluster's CA\n-----END CERTIFICATE-----\n"
     config = ApiServerConfig(server=f"https://{NAME}", source="a test kubeconfig", ca_pem=ca)
