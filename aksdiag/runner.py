@@ -13,9 +13,10 @@ from its own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from aksdiag import __version__
@@ -68,18 +69,18 @@ async def fetch(needs: Iterable[Hashable], settings: Settings, deadline: float) 
             from aksdiag.sources import clock
 
             facts[need] = clock.read()
-    jobs = []
+    jobs: list[Awaitable[Mapping[Any, Any]]] = []
     queries = [n for n in needs if isinstance(n, DnsQuery)]
     if queries:
         from aksdiag.sources import dns
 
         jobs.append(dns.fetch(queries, wait, settings))
-    net_needs = [n for n in needs if isinstance(n, TcpConnectNeed | TlsNeed | HttpNeed)]
+    net_needs: list[Hashable] = [n for n in needs if isinstance(n, TcpConnectNeed | TlsNeed | HttpNeed)]
     if net_needs:
         from aksdiag.sources import net
 
         jobs.append(net.fetch(net_needs, wait, settings.apiserver, settings))
-    kube_needs = [n for n in needs if isinstance(n, KubeListNeed)]
+    kube_needs: list[Hashable] = [n for n in needs if isinstance(n, KubeListNeed)]
     if kube_needs:
         from aksdiag.sources import kube
 
@@ -239,7 +240,7 @@ class Run:
             batch.add_done_callback(self._batches.discard)
             for need in new:
                 self._pending[need] = asyncio.get_running_loop().create_future()
-            batch.add_done_callback(lambda done, new=new: self._settle(new, done))
+            batch.add_done_callback(functools.partial(self._settle, new))
         # shield: cancelling this probe stops its wait, not the read another probe awaits
         await asyncio.shield(asyncio.gather(*(self._pending[n] for n in needs)))
 

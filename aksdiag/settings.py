@@ -75,7 +75,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def from_env(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+def from_env(environ: dict[str, str] | None = None, /, **overrides: object) -> Settings:
     """Settings with AKSDIAG_* env applied, then explicit overrides (flags) on top."""
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}

@@ -39,8 +39,8 @@ def snapshot(args: argparse.Namespace) -> ExitCode:
 
     plan = commands.plan("snapshot", args)
     facts: dict[object, object] = {}
-    runner.run(plan, facts=facts)  # type: ignore[arg-type]
-    doc = snapshots.dump("dns", plan.target, plan.settings, facts)  # type: ignore[arg-type]
+    runner.run(plan, facts=facts)
+    doc = snapshots.dump("dns", plan.target, plan.settings, facts)
     if args.redact:
         doc = snapshots.redact(doc)
     json.dump(doc, sys.stdout, indent=1)
@@ -55,12 +55,12 @@ def explain(code: str | None, out: TextIO) -> ExitCode:
         for entry in codes.CATALOGUE.values():
             out.write(f"{entry.id}  {entry.severity.value:<7}  {entry.title}\n")
         return ExitCode.OK
-    entry = codes.lookup(code)
-    if entry is None:
+    found = codes.lookup(code)
+    if found is None:
         raise UsageError(f"unknown code {code!r}", "`aksdiag explain` lists the codes")
     out.write(
-        f"{entry.id} ({entry.severity.value}): {entry.title}\n\n"
-        f"What it means:\n  {entry.summary}\n\nHow to fix it:\n  {entry.fix}\n\nDocs: {entry.docs}\n"
+        f"{found.id} ({found.severity.value}): {found.title}\n\n"
+        f"What it means:\n  {found.summary}\n\nHow to fix it:\n  {found.fix}\n\nDocs: {found.docs}\n"
     )
     return ExitCode.OK
 

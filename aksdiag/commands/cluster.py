@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from aksdiag import probe
 from aksdiag import settings as settings_mod
@@ -11,15 +12,18 @@ from aksdiag.errors import AksdiagError, UsageError
 from aksdiag.inputs import is_ip
 from aksdiag.plan import Plan
 
+if TYPE_CHECKING:
+    from aksdiag.sources.kubeconfig import ApiServerConfig
+
 
 def _label(target: str, settings: settings_mod.Settings) -> str:
     azure = settings.azure
     return target or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
 
 
-def _plan(command: str, target: str, settings: settings_mod.Settings, **more: object) -> Plan:
+def _plan(command: str, target: str, settings: settings_mod.Settings, **more: Any) -> Plan:
     probes = tuple(probe.for_command(command))
-    return Plan(command, target, settings, probes, label=_label(target, settings), **more)  # type: ignore[arg-type]
+    return Plan(command, target, settings, probes, label=_label(target, settings), **more)
 
 
 @builder("apiserver")
@@ -55,13 +59,13 @@ def apiserver(args: argparse.Namespace) -> Plan:
     return _plan("apiserver", name, settings)
 
 
-def _in_cluster() -> object:
+def _in_cluster() -> ApiServerConfig | None:
     from aksdiag import kubeconfig  # TODO(lead): aksdiag.sources.kubeconfig
 
     return kubeconfig.in_cluster()
 
 
-def _kubeconfig(args: argparse.Namespace) -> object:
+def _kubeconfig(args: argparse.Namespace) -> ApiServerConfig:
     from aksdiag import kubeconfig  # TODO(lead): aksdiag.sources.kubeconfig
 
     return kubeconfig.load(args.kubeconfig, args.context)

@@ -8,7 +8,7 @@ permission to ask for instead of reading a stack trace.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,7 +100,7 @@ class KubeApi:
 
     async def watch_pods(
         self, namespace: str, selector: str, resource_version: str, seconds: float
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """The watch events ({"type", "object"}) after `resource_version`, until the server ends the stream."""
         import httpx
 

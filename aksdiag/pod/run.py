@@ -152,7 +152,7 @@ async def _targets(api: KubeApi, plan: spec.PodPlan, node: str | None, all_nodes
     if not nodes:
         raise AksdiagError("the cluster has no nodes")
     if all_nodes:
-        out = []
+        out: list[PodOutcome] = []
         for n in nodes:
             why = spec.runnable(n)
             index = sum(1 for o in out if not o.skipped)

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane, Tabs
 
 from aksdiag.exitcodes import exit_code_for
@@ -145,7 +146,11 @@ class AksdiagApp(App[int]):
         self.all_final_at = None
         self._generation += 1
         generation = self._generation
-        engine = self.engine = EngineThread(self.session, lambda r: self.post_message(ProbeFinished(r, generation)))
+
+        def finished(result: ProbeResult) -> None:  # from the engine's thread: post_message is thread-safe
+            self.post_message(ProbeFinished(result, generation))
+
+        engine = self.engine = EngineThread(self.session, finished)
         for p in self.session.probes:
             self.tiles[p.id].start()
         self.run_worker(
@@ -316,6 +321,7 @@ class AksdiagApp(App[int]):
 
     def _focus_tab(self) -> None:
         tab = self.query_one(TabbedContent).active
+        target: Widget | None
         if tab == "overview":
             visible = [t for t in self.query(ProbeTile) if t.display]
             target = visible[0] if visible else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from aksdiag.probes.dns_chain.planning import SYSTEMD_STUB, TRANSPORTS, custom_servers, is_azure, resolver_servers
 
@@ -113,7 +114,8 @@ class Chain:
             seen.setdefault(s.endpoint, s)
         return list(seen.values())
 
-    def fields(self, server: Server) -> dict[str, str]:
+    def fields(self, server: Server) -> dict[str, Any]:
+        """The template fields of a finding about `server` (Any: they go to `Code.at(**fields)`)."""
         return {
             "server": server_name(server),
             "server_host": server.endpoint.short,

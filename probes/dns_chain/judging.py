@@ -24,8 +24,8 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
         for rule in SERVER_RULES:
             findings += [replace(f, hop=hop_of.get(server.endpoint)) for f in rule(chain, server)]
     resolver_hop = hops[0].index if hops and hops[0].kind == "resolver" else None
-    for rule in RESOLVER_RULES:
-        findings += [replace(f, hop=resolver_hop) for f in rule(chain)]
+    for resolver_rule in RESOLVER_RULES:
+        findings += [replace(f, hop=resolver_hop) for f in resolver_rule(chain)]
     hops = [_with_findings(h, findings) for h in hops]
     return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(chain))
 
@@ -68,7 +68,7 @@ def _resolver_hop(chain: Chain) -> Hop:
     path = config.path if config else chain.settings.resolv_conf
     title = _resolver_title(chain.settings)
     if config is None or config.error:
-        return Hop(1, "resolver", title, Status.SKIPPED, detail=config.error if config else "not read")
+        return Hop(1, "resolver", title, Status.SKIPPED, detail=(config.error if config else None) or "not read")
     if not config.nameservers:
         return Hop(1, "resolver", title, Status.FAIL, detail=f"{path} lists no nameserver")
     got = chain.resolver_answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import replace
+from typing import Any
 
 from aksdiag.armview import endpoint_ips, props, vnet_dns_servers
 from aksdiag.facts import AzureContext, DnsQuery, Endpoint, ResolverConfig, ResolverConfigNeed
@@ -20,7 +21,9 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
     if not name and settings.azure is None:
         raise Skip("no name to trace: pass --fqdn, or --cluster and --resource-group")
     resolver_need = ResolverConfigNeed(settings.resolv_conf)
-    first = [n for n in (resolver_need if settings.use_resolver else None, settings.azure) if n and n not in facts]
+    first: list[Hashable] = [
+        n for n in (resolver_need if settings.use_resolver else None, settings.azure) if n and n not in facts
+    ]
     if first:
         return first  # nameservers and the Azure context first: every query then goes out in one round
     name, settings = with_azure_context(name, settings, facts)
@@ -43,7 +46,7 @@ def with_azure_context(name: str, settings: Settings, facts: Facts) -> tuple[str
         return name, settings
     p = props(ctx.cluster)
     name = name or (p.get("privateFQDN") or p.get("fqdn") or "").lower()
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     servers = vnet_dns_servers(ctx.cluster, ctx.vnets)
     if not settings.servers and servers:
         changes["servers"] = tuple(Endpoint(s) for s in servers)
