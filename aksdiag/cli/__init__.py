@@ -32,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aksdiag: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `aksdiag … | head`: the reader left; say nothing more, as a shell's own tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as e:
         if debug:
             raise
