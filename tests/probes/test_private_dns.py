@@ -1,83 +1,23 @@
-"""private_dns judged from ARM bodies (the lab's worlds, built from real payloads): no network."""
+"""private_dns judged from ARM bodies (the lab's worlds, built from real payloads) through the probe's digest:
+no network."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from aksdiag.probes import private_dns
+from probeworlds import NEED, azure_context
 
-from aksdiag import armview, codes
-from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
+from aksdiag import codes
+from aksdiag.facts import AzureContext, AzureReadError
 from aksdiag.lab import armworld
 from aksdiag.model import Severity, Status
 from aksdiag.probe import Skip
 from aksdiag.settings import Settings
 
-NEED = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, "https://127.0.0.1:1")
-
 
 def context(world: str, errors: tuple[AzureReadError, ...] = (), drop: str = "") -> AzureContext:
     """The AzureContext the source would read from `world` (bodies by type, as ARM serves them)."""
-    bodies = armworld.build(world)
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for b in bodies:
-        by_type.setdefault(b["type"].lower(), []).append(b)
-    cluster = by_type["microsoft.containerservice/managedclusters"][0]
-    own_id = armview.cluster_zone_id(cluster) or ""
-    zones = by_type["microsoft.network/privatednszones"]
-    zone = next(z for z in zones if z["id"].lower() == own_id.lower())
-    endpoint = by_type["microsoft.network/privateendpoints"][0]
-
-    def under(z: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-        return [b for b in by_type.get(kind, []) if b["id"].lower().startswith(z["id"].lower() + "/")]
-
-    others = [
-        {"id": z["id"], "name": z["name"], "resource_group": z["id"].split("/")[4], "zone": z,
-         "links": under(z, "microsoft.network/privatednszones/virtualnetworklinks"),
-         "records": under(z, "microsoft.network/privatednszones/a")}
-        for z in zones if z is not zone
-    ]  # fmt: skip
-    return AzureContext(
-        need=NEED,
-        cluster=cluster,
-        vnets={v["id"].lower(): v for v in by_type["microsoft.network/virtualnetworks"]},
-        zone={
-            "id": zone["id"],
-            "name": zone["name"],
-            "resource_group": zone["id"].split("/")[4],
-            "zone": zone,
-            "links": None
-            if drop == "links"
-            else by_type.get("microsoft.network/privatednszones/virtualnetworklinks", []),
-            "records": by_type.get("microsoft.network/privatednszones/a", []),
-        },
-        endpoints=[
-            {
-                "endpoint": endpoint,
-                "nics": [
-                    n
-                    for n in by_type["microsoft.network/networkinterfaces"]
-                    if any(r["id"] == n["id"] for r in endpoint["properties"]["networkInterfaces"])
-                ],
-            }
-        ],
-        other_zones=others,
-        role_assignments=_roles(cluster, own_id, by_type.get("microsoft.authorization/roleassignments", [])),
-        zone_mode=cluster["properties"]["apiServerAccessProfile"]["privateDNSZone"],
-        errors=errors,
-    )
-
-
-def _roles(cluster: dict[str, Any], zone_id: str, assignments: list[dict[str, Any]]) -> dict[str, Any]:
-    """Assignments at each checked scope or above it (inherited), as ARM lists them for the source."""
-    byo = cluster["properties"]["apiServerAccessProfile"]["privateDNSZone"].startswith("/subscriptions/")
-    scopes = [zone_id] if byo else []
-    scopes.append(armworld.AKS_VNET)
-    return {
-        scope: [a for a in assignments if scope.lower().startswith(a["properties"]["scope"].lower())]
-        for scope in scopes
-    }
+    return azure_context(world, errors=errors, drop=drop)
 
 
 def judge(ctx: AzureContext):
