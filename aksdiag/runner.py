@@ -251,8 +251,8 @@ class Run:
                 continue
             if batch.cancelled():
                 future.cancel()
-            elif batch.exception() is not None:
-                future.set_exception(batch.exception())  # type: ignore[arg-type]
+            elif (error := batch.exception()) is not None:
+                future.set_exception(error)
                 future.exception()  # every waiter sees it; no "exception was never retrieved" for the unawaited
             else:
                 self.facts[need] = batch.result()[need]
@@ -271,6 +271,8 @@ class Run:
             findings=j.findings,
             facts=j.facts,
             reason=reason,
+            tables=j.tables,
+            gauges=j.gauges,
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aksdiag.errors import UsageError
 from aksdiag.facts import AzureContextNeed, Endpoint, KubeContextNeed
@@ -78,7 +78,7 @@ class Settings:
 def from_env(environ: dict[str, str] | None = None, /, **overrides: object) -> Settings:
     """Settings with AKSDIAG_* env applied, then explicit overrides (flags) on top."""
     env = os.environ if environ is None else environ
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     if env.get(ENV_AZURE_DNS):
         values["azure_dns"] = parse_endpoint(env[ENV_AZURE_DNS])
     if env.get(ENV_RESOLV_CONF):
@@ -94,7 +94,7 @@ def from_env(environ: dict[str, str] | None = None, /, **overrides: object) -> S
     if values["in_cluster"] and env.get("AKSDIAG_DNS_POLICY"):
         values["dns_policy"] = env["AKSDIAG_DNS_POLICY"]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def parse_timeout(

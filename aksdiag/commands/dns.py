@@ -8,7 +8,7 @@ from aksdiag import probe
 from aksdiag import settings as settings_mod
 from aksdiag.commands import builder, context
 from aksdiag.errors import UsageError
-from aksdiag.plan import Plan
+from aksdiag.plan import FactSource, Plan
 
 
 @builder("dns", "snapshot")
@@ -39,10 +39,10 @@ def dns(args: argparse.Namespace) -> Plan:
     return _plan(fqdn, settings)
 
 
-def _plan(fqdn: str, settings: settings_mod.Settings, source: object = None) -> Plan:
+def _plan(fqdn: str, settings: settings_mod.Settings, source: FactSource | None = None) -> Plan:
     azure = settings.azure
     label = fqdn or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
-    return Plan("dns", fqdn, settings, tuple(probe.for_command("dns")), label=label, source=source)  # type: ignore[arg-type]
+    return Plan("dns", fqdn, settings, tuple(probe.for_command("dns")), label=label, source=source)
 
 
 def from_snapshot(path: str) -> Plan:

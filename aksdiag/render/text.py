@@ -11,7 +11,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from aksdiag.model import Finding, ProbeResult, Report
+from aksdiag.model import Finding, Gauge, ProbeResult, Report, Table
 from aksdiag.render.style import MARK, SEVERITY_STYLE, STYLE, VERDICT_STYLE
 
 
@@ -79,46 +79,45 @@ def _probe(console: Console, probe: ProbeResult) -> None:
             _line(console, Text.assemble(" " * 20, result))
         if hop.detail:
             _indented(console, hop.detail, 20, "dim")
-    for gauge in probe.facts.get("gauges") or []:
+    for gauge in probe.gauges:
         _gauge(console, gauge)
-    for table in probe.facts.get("tables") or []:
+    for table in probe.tables:
         _table(console, table)
 
 
-def _gauge(console: Console, gauge: dict[str, object]) -> None:
+def _gauge(console: Console, gauge: Gauge) -> None:
     """A capacity bar: `title  [██████░░░░]  62%  40,000 / 64,000 ports`, red when full."""
-    value, maximum = float(gauge.get("value") or 0), float(gauge.get("maximum") or 0)  # type: ignore[arg-type]
-    share = value / maximum if maximum else 1.0
+    value, maximum, share = gauge.value, gauge.maximum, gauge.share
     cells = 30
     filled = min(cells, round(share * cells))
     style = "red" if share > 1 else "yellow" if share > 0.8 else "green"
-    _line(console, Text.assemble("  ", (str(gauge.get("title", "")), "bold")))
+    _line(console, Text.assemble("  ", (gauge.title, "bold")))
     _line(
         console,
         Text.assemble(
             "  [", ("█" * filled, style), ("░" * (cells - filled), "dim"), "]",
-            (f" {share:.0%}", style), f"  {value:,.0f} / {maximum:,.0f} {gauge.get('unit', '')}",
+            (f" {share:.0%}", style), f"  {value:,.0f} / {maximum:,.0f} {gauge.unit}",
         ),
     )  # fmt: skip
-    if gauge.get("label"):
-        _indented(console, str(gauge["label"]), 4, "dim")
+    if gauge.label:
+        _indented(console, gauge.label, 4, "dim")
 
 
-def _table(console: Console, table: dict[str, object]) -> None:
-    """A probe's table (facts["tables"]), as plain aligned columns that paste cleanly; wide ones wrap."""
+def _table(console: Console, table: Table) -> None:
+    """A probe's table, as plain aligned columns that paste cleanly; wide ones wrap."""
     from rich import box
-    from rich.table import Table
+    from rich.table import Table as Grid
 
-    rows = table.get("rows") or []
+    rows = table.rows
     console.print()
-    _line(console, Text.assemble("  ", (f"{table.get('title', '')} ({len(rows)})", "bold")))  # type: ignore[arg-type]
+    _line(console, Text.assemble("  ", (f"{table.title} ({len(rows)})", "bold")))
     if not rows:
         _indented(console, "none", 4, "dim")
         return
-    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="dim")
-    for column in table.get("columns") or []:  # type: ignore[attr-defined]
+    grid = Grid(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="dim")
+    for column in table.columns:
         grid.add_column(str(column), overflow="fold")
-    for row in rows:  # type: ignore[attr-defined]
+    for row in rows:
         grid.add_row(*(str(cell) for cell in row))
     with console.capture() as capture:
         console.print(grid)

@@ -45,4 +45,4 @@ class ProbeScreen(Screen[None]):
         self.detail.result = result
 
     def action_cancel(self) -> None:
-        self.app.cancel_probe(self.probe_id)  # type: ignore[attr-defined]
+        self.app.cancel_probe(self.probe_id)  # type: ignore[attr-defined]  # self.app is AksdiagApp; textual types it App

@@ -4,7 +4,7 @@ command (key `y` copies it), and the docs link."""
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -66,8 +66,8 @@ class FindingDetail(Static):
 class FindingsPane(Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "copy_command", "Copy fix", id="findings.copy")]
 
-    def __init__(self, view: View, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, view: View, **kwargs: Any) -> None:  # Widget's id=, classes=…
+        super().__init__(**kwargs)
         self.view = view
         self.findings: tuple[Finding, ...] = ()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -57,8 +59,8 @@ class HopEvidence(Static):
 class HopPipeline(Horizontal):
     """The hops of one probe (the DNS chain by default); a probe without hops shows why."""
 
-    def __init__(self, probe_id: str, view: View, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, probe_id: str, view: View, **kwargs: Any) -> None:  # Widget's id=, classes=…
+        super().__init__(**kwargs)
         self.probe_id = probe_id
         self.view = view
         self.result: ProbeResult | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -20,8 +22,8 @@ class WhoisBox(Vertical):
             super().__init__()
             self.ip = ip
 
-    def __init__(self, view: View, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, view: View, **kwargs: Any) -> None:  # Widget's id=, classes=…
+        super().__init__(**kwargs)
         self.view = view
 
     def compose(self) -> ComposeResult:
