@@ -188,7 +188,7 @@ def _layout_guess(ip: str, nodes: tuple[Node, ...]) -> list[tuple[str, str]]:
         if not node.internal_ip or node.max_pods is None:
             continue
         node_ip = ipaddress.ip_address(node.internal_ip)
-        inside = node_ip.version == address.version and node_ip < address <= node_ip + node.max_pods
+        inside = node_ip.version == address.version and int(node_ip) < int(address) <= int(node_ip) + node.max_pods
         if inside and (best is None or node_ip > best[0]):
             best = (node_ip, node.name, node.max_pods)
     if best is None:

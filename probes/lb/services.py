@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aksdiag.probes.lb.frontends import ID, FrontendRow, owner_uid
 
@@ -136,7 +137,7 @@ def _lb006_probe_mismatches(index: int, svc: Service, arm: AzureFacts) -> list[F
 
 
 def lb005_orphans(
-    arm: AzureFacts, rows: list[FrontendRow], by_uid: Mapping[str, Service], fields: dict[str, str]
+    arm: AzureFacts, rows: list[FrontendRow], by_uid: Mapping[str, Service], fields: Mapping[str, Any]
 ) -> list[Finding]:
     """Frontends nobody owns, and rules whose Service is gone (a rule on an orphan frontend is said with it)."""
     out = []
