@@ -127,6 +127,47 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Table:
+    """Rows a probe lays out for people (the load balancer's rules): the renderers and the TUI draw it as it is."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": list(self.columns), "rows": [list(r) for r in self.rows]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Table:
+        rows = tuple(tuple(str(c) for c in r) for r in d.get("rows") or [])
+        return cls(str(d.get("title", "")), tuple(str(c) for c in d.get("columns") or []), rows)
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """A quantity against its limit (SNAT ports needed at the peak of those available): a bar, red when over."""
+
+    title: str
+    value: float
+    maximum: float
+    unit: str = ""
+    label: str = ""
+
+    @property
+    def share(self) -> float:
+        return self.value / self.maximum if self.maximum else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "value": self.value, "maximum": self.maximum, "unit": self.unit,
+                "label": self.label}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Gauge:
+        return cls(str(d.get("title", "")), float(d.get("value") or 0), float(d.get("maximum") or 0),
+                   str(d.get("unit", "")), str(d.get("label", "")))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """What one probe saw and concluded. `reason` explains a skipped or errored probe."""
 
@@ -138,6 +179,8 @@ class ProbeResult:
     facts: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     title: str = ""
+    tables: tuple[Table, ...] = ()
+    gauges: tuple[Gauge, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -148,6 +191,10 @@ class ProbeResult:
             "hops": [h.to_dict() for h in self.hops],
             "facts": self.facts,
         }
+        if self.tables:
+            d["tables"] = [t.to_dict() for t in self.tables]
+        if self.gauges:
+            d["gauges"] = [g.to_dict() for g in self.gauges]
         if self.reason:
             d["reason"] = self.reason
         return d
@@ -205,8 +252,11 @@ class Report:
                 elapsed_ms=p.get("elapsed_ms") or 0.0,
                 hops=tuple(Hop.from_dict(h) for h in p.get("hops", [])),
                 findings=tuple(findings_by_probe.get(p["probe"], [])),
-                facts=p.get("facts", {}),
+                facts={k: v for k, v in (p.get("facts") or {}).items() if k not in ("tables", "gauges")},
                 reason=p.get("reason"),
+                # before 0.2 the tables and gauges sat in facts: a pod running an older image still reports so
+                tables=tuple(Table.from_dict(t) for t in p.get("tables") or (p.get("facts") or {}).get("tables") or []),
+                gauges=tuple(Gauge.from_dict(g) for g in p.get("gauges") or (p.get("facts") or {}).get("gauges") or []),
             )
             for p in d.get("probes", [])
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aksdiag.model import Finding, Hop
+from aksdiag.model import Finding, Gauge, Hop, Table
 from aksdiag.settings import Settings
 
 Facts = Mapping[Hashable, Any]
@@ -30,6 +30,9 @@ class Judgement:
     findings: tuple[Finding, ...] = ()
     facts: dict[str, Any] = field(default_factory=dict)
     """A JSON-ready summary of the facts behind the verdict (the report's `probes[].facts`)."""
+    tables: tuple[Table, ...] = ()
+    """What the probe lays out for people (the renderers and the TUI draw them as they are)."""
+    gauges: tuple[Gauge, ...] = ()
 
 
 @dataclass(frozen=True)

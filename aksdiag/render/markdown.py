@@ -31,17 +31,17 @@ def render(report: Report, out: TextIO) -> None:
                 w("\n")
                 for h in details:
                     w(f"- hop {h.index}: {h.detail}\n")
-        for gauge in probe.facts.get("gauges") or []:
-            w(f"\n**{gauge['title']}:** {gauge['value']:,} of {gauge['maximum']:,} {gauge.get('unit', '')}")
-            w(f" — {gauge['label']}\n" if gauge.get("label") else "\n")
-        for table in probe.facts.get("tables") or []:
-            w(f"\n**{table['title']}**\n\n")
-            if not table["rows"]:
+        for gauge in probe.gauges:
+            w(f"\n**{gauge.title}:** {gauge.value:,.0f} of {gauge.maximum:,.0f} {gauge.unit}")
+            w(f" — {gauge.label}\n" if gauge.label else "\n")
+        for table in probe.tables:
+            w(f"\n**{table.title}**\n\n")
+            if not table.rows:
                 w("none\n")
                 continue
-            w("| " + " | ".join(_cell(str(c)) for c in table["columns"]) + " |\n")
-            w("|" + "---|" * len(table["columns"]) + "\n")
-            for row in table["rows"]:
+            w("| " + " | ".join(_cell(c) for c in table.columns) + " |\n")
+            w("|" + "---|" * len(table.columns) + "\n")
+            for row in table.rows:
                 w("| " + " | ".join(_cell(str(c)) for c in row) + " |\n")
     findings = report.findings
     w(f"\n### Findings ({len(findings)})\n\n")

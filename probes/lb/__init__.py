@@ -95,9 +95,9 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
         facts={
             "outbound_type": cluster.outbound_type,
             "capacity": [asdict(c) for c in capacities],
-            "tables": tables(arm, rows, capacities, services),
-            "gauges": [outbound.gauge(c) for c in capacities],
         },
+        tables=tables(arm, rows, capacities, services),
+        gauges=tuple(outbound.gauge(c) for c in capacities),
     )
 
 

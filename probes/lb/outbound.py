@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from aksdiag.probes.lb.frontends import ID
 
 from aksdiag import codes, snat
 from aksdiag.azfacts import AzureFacts, Cluster
-from aksdiag.model import Finding, Hop, Status
+from aksdiag.model import Finding, Gauge, Hop, Status
 
 LOW_PORTS = 1024
 """What each node gets by default in a pool of up to 50: fewer is what LB002 calls low."""
@@ -158,13 +157,13 @@ def capacity_rows(c: Capacity) -> list[list[str]]:
     return rows
 
 
-def gauge(c: Capacity) -> dict[str, Any]:
+def gauge(c: Capacity) -> Gauge:
     available = c.ips * snat.PORTS_PER_IP
     needed = c.peak * (c.ports or snat.DEFAULT_ALLOCATION[-1][1])
-    return {
-        "title": f"SNAT ports at the peak ({c.lb}/{c.rule})",
-        "value": needed,
-        "maximum": available,
-        "unit": "ports",
-        "label": f"{c.peak} nodes × {c.ports:,} ports of {c.ips} IP(s) × 64,000; fits {c.max_nodes} nodes",
-    }
+    return Gauge(
+        title=f"SNAT ports at the peak ({c.lb}/{c.rule})",
+        value=needed,
+        maximum=available,
+        unit="ports",
+        label=f"{c.peak} nodes × {c.ports:,} ports of {c.ips} IP(s) × 64,000; fits {c.max_nodes} nodes",
+    )

@@ -3,8 +3,6 @@ Services and SNAT capacity, as rows of strings (the report's `facts.tables`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aksdiag.probes.lb.frontends import FrontendRow, owner_uid
 from aksdiag.probes.lb.outbound import Capacity, capacity_rows
 
@@ -12,15 +10,16 @@ from aksdiag.armview import name_of
 from aksdiag.azfacts import AzureFacts
 from aksdiag.kubefacts import Service
 from aksdiag.lbfacts import LbRule, OutboundRule
+from aksdiag.model import Table
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> dict[str, Any]:
-    return {"title": title, "columns": columns, "rows": rows}
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
+    return Table(title, tuple(columns), tuple(tuple(r) for r in rows))
 
 
 def tables(
     arm: AzureFacts, rows: list[FrontendRow], capacities: list[Capacity], services: tuple[Service, ...] | None
-) -> list[dict[str, Any]]:
+) -> tuple[Table, ...]:
     unknown = "?" if services is None else "none"
     owners = {owner_uid(f.name): f.owner for f in rows if owner_uid(f.name)}
     rules, probes, pools, outbound = [], [], [], []
@@ -50,7 +49,7 @@ def tables(
                             ", ".join(s.ingress) or "<pending>"] for s in services]))  # fmt: skip
     out.append(_table("SNAT capacity", ["outbound rule", "when", "nodes", "ports per node", "ports needed",
                                         "ports available", "fits"], [r for c in capacities for r in capacity_rows(c)]))  # fmt: skip
-    return out
+    return tuple(out)
 
 
 def _probe_cell(rule: LbRule) -> str:

@@ -185,22 +185,22 @@ def test_enter_on_a_tile_opens_the_probe_in_full_and_escape_comes_back(lab, app_
 
 
 def test_probe_tables_and_gauges_render_generically(lab, app_for) -> None:
-    """Any probe's facts["tables"] become DataTables and facts["gauges"] bars (the LB probe's rules, SNAT)."""
+    """Any probe's tables become DataTables and its gauges bars (the LB probe's rules, SNAT)."""
     from dataclasses import replace
 
+    from aksdiag.model import Gauge, Table
     from aksdiag.probe import Judgement, Probe
 
-    facts = {
-        "tables": [
-            {"title": "Load balancing rules", "columns": ["frontend", "port", "backend", "Service"],
-             "rows": [["10.224.0.100", "443/TCP", "kubernetes", "default/web"],
-                      ["10.224.0.101", "80/TCP", "kubernetes", "default/api"]]},
-            {"title": "Outbound rules", "columns": ["rule", "ports per node"], "rows": [["aksOutboundRule", "1024"]]},
-        ],
-        "gauges": [{"title": "SNAT ports at the autoscaler maximum", "value": 48128, "maximum": 64000,
-                    "unit": "ports", "label": "47 nodes × 1024 of 64,000 (1 frontend IP)"}],
-    }  # fmt: skip
-    probe = Probe("lbfacts", "Load balancers and SNAT", (), lambda n, s, f: [], lambda n, s, f: Judgement(facts=facts))
+    tables = (
+        Table("Load balancing rules", ("frontend", "port", "backend", "Service"),
+              (("10.224.0.100", "443/TCP", "kubernetes", "default/web"),
+               ("10.224.0.101", "80/TCP", "kubernetes", "default/api"))),
+        Table("Outbound rules", ("rule", "ports per node"), (("aksOutboundRule", "1024"),)),
+    )  # fmt: skip
+    gauges = (Gauge("SNAT ports at the autoscaler maximum", 48128, 64000, "ports",
+                    "47 nodes × 1024 of 64,000 (1 frontend IP)"),)  # fmt: skip
+    judgement = Judgement(tables=tables, gauges=gauges)
+    probe = Probe("lbfacts", "Load balancers and SNAT", (), lambda n, s, f: [], lambda n, s, f: judgement)
     session = lab("healthy")
     app = app_for(replace(session, probes=(*session.probes, probe)))
 
@@ -216,7 +216,7 @@ def test_probe_tables_and_gauges_render_generically(lab, app_for) -> None:
             assert tables[0].get_row_at(0) == ["10.224.0.100", "443/TCP", "kubernetes", "default/web"]
             (bar,) = detail.query(".gauge-bar").results(ProgressBar)
             assert (bar.progress, bar.total) == (48128, 64000) and bar.percentage == 48128 / 64000
-            labels = " ".join(text_of(label) for label in detail.query("Gauge Label"))
+            labels = " ".join(text_of(label) for label in detail.query("GaugeBar Label"))
             assert "48128 / 64000 ports" in labels and "47 nodes × 1024" in labels
 
     run(go())

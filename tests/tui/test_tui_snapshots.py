@@ -77,15 +77,15 @@ def test_probe_detail(lab, app_for, snap_compare) -> None:
 
 
 def test_lb_tables_and_snat_gauge(lab, app_for, snap_compare) -> None:
-    facts = {
-        "tables": [
-            {"title": "Frontends", "columns": ["name", "address", "Service"],
-             "rows": [["a1b2c3", "10.224.0.100", "default/web"], ["d4e5f6", "10.224.0.101", "—"]]},
-        ],
-        "gauges": [{"title": "SNAT ports at the autoscaler maximum", "value": 48128, "maximum": 64000,
-                    "unit": "ports", "label": "47 nodes × 1024 ports of 64,000"}],
-    }  # fmt: skip
-    probe = Probe("lb", "Load balancers and SNAT", (), lambda n, s, f: [], lambda n, s, f: Judgement(facts=facts))
+    from aksdiag.model import Gauge, Table
+
+    judgement = Judgement(
+        tables=(Table("Frontends", ("name", "address", "Service"),
+                      (("a1b2c3", "10.224.0.100", "default/web"), ("d4e5f6", "10.224.0.101", "—"))),),
+        gauges=(Gauge("SNAT ports at the autoscaler maximum", 48128, 64000, "ports",
+                      "47 nodes × 1024 ports of 64,000"),),
+    )  # fmt: skip
+    probe = Probe("lb", "Load balancers and SNAT", (), lambda n, s, f: [], lambda n, s, f: judgement)
     session = lab("healthy", PROBES)
     session = replace(session, probes=(*session.probes, probe))
 

@@ -1,5 +1,5 @@
 """Everything one probe reported, rendered generically: status and reason, its hops as a table, the tables and
-gauges it puts in `facts["tables"]` / `facts["gauges"]` (the load balancer's rules and SNAT capacity), and its
+gauges it reports (ProbeResult.tables / .gauges: the load balancer's rules and SNAT capacity), and its
 findings. A probe that appears later shows up here without a change to the TUI."""
 
 from __future__ import annotations
@@ -12,37 +12,27 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
-from aksdiag.model import ProbeResult
+from aksdiag.model import Gauge, ProbeResult
 from aksdiag.tui.view import MARK, STYLE, View, finding_line, hop_answer, plural
 
 
-def tables_of(result: ProbeResult) -> list[dict[str, Any]]:
-    tables = result.facts.get("tables") if isinstance(result.facts, dict) else None
-    return [t for t in tables or [] if isinstance(t, dict) and isinstance(t.get("columns"), list)]
-
-
-def gauges_of(result: ProbeResult) -> list[dict[str, Any]]:
-    gauges = result.facts.get("gauges") if isinstance(result.facts, dict) else None
-    return [g for g in gauges or [] if isinstance(g, dict) and isinstance(g.get("maximum"), int | float)]
-
-
-class Gauge(Static):
+class GaugeBar(Static):
     """A labelled bar: value of maximum, in unit."""
 
-    def __init__(self, gauge: dict[str, Any], view: View, **kwargs: Any) -> None:
+    def __init__(self, gauge: Gauge, view: View, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gauge = gauge
         self.view = view
 
     def compose(self) -> ComposeResult:
         g = self.gauge
-        value, maximum, unit = g.get("value", 0), g["maximum"], g.get("unit", "")
-        yield Label(Text.assemble((self.view.text(g.get("title", "")), "bold"), f"  {value:g} / {maximum:g} {unit}"))
+        value, maximum, unit = g.value, g.maximum, g.unit
+        yield Label(Text.assemble((self.view.text(g.title), "bold"), f"  {value:g} / {maximum:g} {unit}"))
         bar = ProgressBar(total=max(float(maximum), 1e-9), show_eta=False, classes="gauge-bar")
         bar.progress = min(float(value), float(maximum))
         yield bar
-        if g.get("label"):
-            yield Label(Text(self.view.text(g["label"]), style="dim"))
+        if g.label:
+            yield Label(Text(self.view.text(g.label), style="dim"))
 
 
 class ProbeDetail(VerticalScroll):
@@ -70,8 +60,8 @@ class ProbeDetail(VerticalScroll):
         yield Static(head, classes="detail-head")
         if r.reason:
             yield Static(Text(self.view.text(r.reason), style="dim"), classes="detail-reason")
-        for gauge in gauges_of(r):
-            yield Gauge(gauge, self.view, classes="gauge")
+        for gauge in r.gauges:
+            yield GaugeBar(gauge, self.view, classes="gauge")
         if r.hops:
             yield Label(Text(plural(len(r.hops), "check"), style="bold underline"), classes="section")
             table: DataTable[Text | str] = DataTable(classes="hop-table", cursor_type="row", zebra_stripes=True)
@@ -96,11 +86,11 @@ class ProbeDetail(VerticalScroll):
                     Text("\n").join(Text(f"{h.index}: {self.view.text(h.detail)}", style="dim") for h in details),
                     classes="hop-details",
                 )
-        for spec in tables_of(r):
-            yield Label(Text(self.view.text(spec.get("title", "")), style="bold underline"), classes="section")
+        for spec in r.tables:
+            yield Label(Text(self.view.text(spec.title), style="bold underline"), classes="section")
             facts_table: DataTable[str] = DataTable(classes="facts-table", cursor_type="row", zebra_stripes=True)
-            facts_table.add_columns(*(self.view.text(c) for c in spec["columns"]))
-            for row_values in spec.get("rows", []):
+            facts_table.add_columns(*(self.view.text(c) for c in spec.columns))
+            for row_values in spec.rows:
                 facts_table.add_row(*(self.view.text(v) for v in row_values))
             yield facts_table
         if r.findings:
