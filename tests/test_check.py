@@ -20,7 +20,8 @@ def test_nothing_given_every_probe_says_why_it_skipped(tmp_path: Path, capsys, m
     reasons = {p["probe"]: (p["status"], p.get("reason", "")) for p in doc["probes"]}
     assert reasons["dns_chain"] == ("skipped", "no name to trace: pass --fqdn, or --cluster and --resource-group")
     assert reasons["private_dns"][0] == "skipped" and "--cluster" in reasons["private_dns"][1]
-    assert reasons["apiserver"][0] == "skipped" and "cannot read the kubeconfig" in reasons["apiserver"][1]
+    assert reasons["apiserver"][0] == "skipped" and "no-kubeconfig" in reasons["apiserver"][1]
+    assert "az aks get-credentials" in reasons["apiserver"][1]
     assert reasons["ipplan"][0] == "skipped"
 
 

@@ -60,13 +60,13 @@ def apiserver(args: argparse.Namespace) -> Plan:
 
 
 def _in_cluster() -> ApiServerConfig | None:
-    from aksdiag import kubeconfig  # TODO(lead): aksdiag.sources.kubeconfig
+    from aksdiag.sources import kubeconfig
 
     return kubeconfig.in_cluster()
 
 
 def _kubeconfig(args: argparse.Namespace) -> ApiServerConfig:
-    from aksdiag import kubeconfig  # TODO(lead): aksdiag.sources.kubeconfig
+    from aksdiag.sources import kubeconfig
 
     return kubeconfig.load(args.kubeconfig, args.context)
 

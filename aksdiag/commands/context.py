@@ -16,7 +16,7 @@ from aksdiag.errors import AksdiagError, UsageError
 from aksdiag.facts import AzureContextNeed, KubeContextNeed
 
 if TYPE_CHECKING:
-    from aksdiag.kubeconfig import ApiServerConfig
+    from aksdiag.sources.kubeconfig import ApiServerConfig
 
 DEADLINE_RANGE = (0.5, 600.0)
 
@@ -49,7 +49,7 @@ def azure_need(args: argparse.Namespace, load_balancers: bool = False) -> AzureC
 
 def apiserver_config(args: argparse.Namespace) -> ApiServerConfig:
     """The kubeconfig's context, or the pod's service account; a missing or unreadable one is exit 3."""
-    from aksdiag import kubeconfig  # TODO(lead): aksdiag.sources.kubeconfig once it lands
+    from aksdiag.sources import kubeconfig
 
     if in_pod(args):
         found = kubeconfig.in_cluster()
