@@ -14,27 +14,8 @@ import re
 from collections.abc import Hashable
 from typing import Any
 
-from aksdiag.facts import (
-    AzureContext,
-    AzureContextNeed,
-    AzureReadError,
-    Clock,
-    ClockNeed,
-    DnsAnswer,
-    DnsQuery,
-    DnsResult,
-    Endpoint,
-    HttpNeed,
-    HttpResult,
-    KubeContextNeed,
-    Outcome,
-    ResolverConfig,
-    ResolverConfigNeed,
-    TcpConnect,
-    TcpConnectNeed,
-    TlsNeed,
-    TlsPeer,
-)
+from aksdiag import facts as vocabulary
+from aksdiag.facts import Outcome
 from aksdiag.settings import Settings
 
 SCHEMA = "aksdiag.snapshot/v1"
@@ -60,13 +41,11 @@ def load(doc: dict[str, Any]) -> tuple[str, str, Settings, dict[Hashable, Any]]:
 # ---------------------------------------------------------------- codec: tagged dataclasses
 
 _KINDS: dict[str, type] = {
-    c.__name__: c
-    for c in (
-        AzureContext, AzureContextNeed, AzureReadError, DnsAnswer, DnsQuery, DnsResult, Endpoint, ResolverConfig,
-        ResolverConfigNeed, KubeContextNeed, ClockNeed, Clock, TcpConnectNeed, TcpConnect, TlsNeed, TlsPeer,
-        HttpNeed, HttpResult,
-    )
-}  # fmt: skip
+    name: kind
+    for name, kind in vars(vocabulary).items()
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind) and kind.__module__ == vocabulary.__name__
+}
+"""Every need and fact of aksdiag.facts: a new kind of fact is saved and read back with nothing to add here."""
 
 
 def _encode(value: Any) -> Any:
