@@ -2,7 +2,8 @@
 
 socketserver's serve_forever looks for a shutdown request only between polls, every 0.5 s by default: a test
 that starts and stops a fake server paid that half second at every close. Polling every POLL_S makes close()
-return within a few milliseconds, for a handful of idle wake-ups a second.
+return within a few milliseconds, for a handful of idle wake-ups a second. The listen backlog is raised too (see
+_Server): bursts of concurrent connections no longer wait out a SYN retransmission.
 """
 
 from __future__ import annotations
@@ -15,14 +16,20 @@ POLL_S = 0.01
 """How often the serving thread looks for a shutdown request: what close() waits at most."""
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    """socketserver's default backlog of 5 overflows when an SDK opens a dozen connections at once: the kernel
+    drops the extra SYNs and the client resends them after its 1 s retransmission timeout — a second per burst."""
+
+
 class HttpsServer:
     """Serves `handler` over TLS (`context`) on 127.0.0.1:`port` (0: any) in a daemon thread."""
 
     def __init__(
         self, handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext, port: int = 0, name: str = "aksdiag-lab"
     ) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), handler)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port: int = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,), name=name, daemon=True)
