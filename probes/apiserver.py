@@ -56,7 +56,7 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
             return [need]
         return [need, *(DnsQuery(s, name, "A", "udp") for s in _nameservers(config))]
     needs: list[Hashable] = [ClockNeed()]  # the certificate's dates are judged against the run's clock
-    sni = "" if is_ip(name) else name
+    sni = _sni(name, settings)
     for address in addresses:
         for port in _ports(settings, facts):
             needs.append(TcpConnectNeed(address, port))
@@ -67,6 +67,15 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
             if _has_credentials(settings):
                 needs.append(HttpNeed(address, main_port, sni or address, path, authenticated=True))
     return needs
+
+
+def _sni(name: str, settings: Settings) -> str:
+    """The name sent as SNI, which the certificate must name: the kubeconfig's tls-server-name when it sets one
+    (as kubectl verifies it), else the name used (none for an address)."""
+    config = settings.apiserver
+    if config is not None and config.tls_server_name:
+        return config.tls_server_name
+    return "" if is_ip(name) else name
 
 
 def _tls_need(address: str, port: int, sni: str, settings: Settings) -> TlsNeed:
@@ -138,7 +147,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     hops: list[Hop] = []
     findings: list[Finding] = []
     hops.append(_dns_hop(name, settings, facts, addresses, findings))
-    sni = "" if is_ip(name) else name
+    sni = _sni(name, settings)
     for address in addresses:
         for port in _ports(settings, facts):
             tcp: TcpConnect = facts[TcpConnectNeed(address, port)]
@@ -163,7 +172,9 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
             )
             continue
         tls: TlsPeer = facts[need]
-        hops.append(_tls_hop(len(hops) + 1, name, address, main_port, tls, need, facts.get(ClockNeed()), findings))
+        hops.append(
+            _tls_hop(len(hops) + 1, sni or name, address, main_port, tls, need, facts.get(ClockNeed()), findings)
+        )
         for path in HEALTH_PATHS:
             anonymous = facts[HttpNeed(address, main_port, sni or address, path)]
             authed = facts.get(HttpNeed(address, main_port, sni or address, path, authenticated=True))

@@ -214,6 +214,26 @@ def test_tls_server_name_is_the_name_sent_and_verified(tmp_path: Path, pki: Pki)
         assert health(plain, api.port).outcome == "tls-error"
 
 
+def test_aksdiag_apiserver_judges_the_certificate_by_tls_server_name(tmp_path: Path, pki: Pki, capsys) -> None:
+    """Healthy with tls-server-name: no finding, credentials accepted. Without it the same certificate does not
+    name the address dialled: API003, and the credentials are not sent over an unverified connection."""
+    from aksdiag.cli import main
+
+    cert, key = pki.issue("apiserver", [INTERNAL], [])
+    with FakeApiServer(cert, key) as api:
+        cluster = {"server": f"https://127.0.0.1:{api.port}", "certificate-authority-data": b64(pki.ca_pem)}
+        runs = {}
+        for label, extra in (("named", {"tls-server-name": INTERNAL}), ("plain", {})):
+            path = single(tmp_path / label, {**cluster, **extra}, {"token": api.token})
+            rc = main(["apiserver", "--kubeconfig", str(path), "--timeout", "2", "--output", "json"])
+            runs[label] = (rc, json.loads(capsys.readouterr().out))
+    (rc, doc), (plain_rc, plain) = runs["named"], runs["plain"]
+    assert (rc, [f["id"] for f in doc["findings"]]) == (0, []), doc["findings"]
+    assert "HTTP 200 (with credentials)" in doc["probes"][0]["hops"][3]["detail"]
+    assert (plain_rc, [f["id"] for f in plain["findings"]]) == (1, ["API003"])
+    assert "127.0.0.1" in plain["findings"][0]["detail"] and INTERNAL in plain["findings"][0]["detail"]
+
+
 class ConnectProxy:
     """An HTTP CONNECT proxy on loopback that records the targets it tunnels to (loopback targets only)."""
 
