@@ -64,9 +64,9 @@ class DemoLab:
         if not self.world or self.arm is None or self.kube is None or self.kubeconfig is None:
             servers = tuple(Endpoint(self.shown[role]) for role in self.dns.scenario.custom)
             return self.dns.settings(**base, servers=servers)
-        from aksdiag.sources import kubeconfig
         from aksdiag.facts import AzureContextNeed, KubeContextNeed
         from aksdiag.lab import armworld
+        from aksdiag.sources import kubeconfig
 
         azure = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, self.arm.endpoint,
                                  load_balancers=True)  # fmt: skip

@@ -303,7 +303,8 @@ def test_loopback_guard_and_address_map() -> None:
     guard = Settings(loopback_only=True)
     assert route.refused("10.1.0.4", guard) and route.refused("168.63.129.16", guard)
     assert route.refused("127.0.0.1", guard) is None and route.refused("::1", guard) is None
-    mapped = from_env({"AKSDIAG_LOOPBACK_ONLY": "1", "AKSDIAG_ADDRESS_MAP": "10.1.0.4=127.0.0.1:5301,10.1.0.5=127.0.0.1#5302"})
+    env = {"AKSDIAG_LOOPBACK_ONLY": "1", "AKSDIAG_ADDRESS_MAP": "10.1.0.4=127.0.0.1:5301,10.1.0.5=127.0.0.1#5302"}
+    mapped = from_env(env)
     assert mapped.loopback_only and route.destination(Endpoint("10.1.0.4"), mapped) == Endpoint("127.0.0.1", 5301)
     assert route.destination(Endpoint("10.1.0.5"), mapped) == Endpoint("127.0.0.1", 5302)
     assert route.destination(Endpoint("10.1.0.6"), mapped) == Endpoint("10.1.0.6")
