@@ -1,7 +1,7 @@
 """apiserver judged from facts built by hand: no socket, no TLS server, no fake ARM.
 
 A world answers every need the probe plans with a healthy fact; a test breaks one answer and checks that exactly
-the one code follows. The end-to-end runs against real TLS servers live in tests/test_apiserver.py.
+the one code follows. The end-to-end runs against real TLS servers live in tests/test_apiserver_e2e.py.
 """
 
 from __future__ import annotations
