@@ -136,12 +136,12 @@ def _start_cluster(lab: DemoLab, world: str, bodies: list[dict[str, Any]], direc
 
 def _shown_addresses(dns: lab_world.World, custom: tuple[str, ...]) -> dict[str, str]:
     """Role → the address the world knows it by: Azure DNS, the VNet's custom servers, other hub servers after."""
+    roles = [*dict.fromkeys(["custom", *dns.scenario.custom, *dns.scenario.resolver])]
+    roles = [r for r in roles if r in dns.endpoints and r != "azure"]
+    spare = (a for a in (f"10.1.0.{n}" for n in range(5, 250)) if a not in custom)
     shown = {"azure": AZURE_DNS.host} if "azure" in dns.endpoints else {}
-    others = [r for r in dict.fromkeys([*dns.scenario.custom, *dns.scenario.resolver]) if r != "azure"]
-    ordered = ["custom", *(r for r in others if r != "custom")] if "custom" in dns.endpoints else others
-    spare = (f"10.1.0.{n}" for n in range(5, 250))
-    for i, role in enumerate(r for r in ordered if r in dns.endpoints):
-        shown[role] = custom[i] if i < len(custom) else next(a for a in spare if a not in custom)
+    for i, role in enumerate(roles):
+        shown[role] = custom[i] if i < len(custom) else next(spare)
     return shown
 
 
