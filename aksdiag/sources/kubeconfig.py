@@ -279,7 +279,16 @@ def _official() -> types.SimpleNamespace:
     global _modules
     with _lock:
         if _modules is None:
-            _modules = _import_real() if "kubernetes" in sys.modules else _import_private()
+            if "kubernetes" in sys.modules:
+                _modules = _import_real()
+            else:
+                try:
+                    _modules = _import_private()
+                except AksdiagError:
+                    raise
+                except Exception:  # a kubernetes release whose loader imports more: slower, still right
+                    sys.modules.pop(_PRIVATE, None)
+                    _modules = _import_real()
         return _modules
 
 
