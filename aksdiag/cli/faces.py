@@ -25,9 +25,24 @@ def show(plan: Plan, output: str, out: TextIO | None = None) -> ExitCode:
 
 def tui(args: argparse.Namespace) -> ExitCode:
     from aksdiag import commands
+
+    return _in_tui(commands.plan("tui", args))
+
+
+def _in_tui(plan: Plan) -> ExitCode:
+    """Run the plan in the TUI. An exec credential plugin (kubelogin) that may prompt runs once first, with the
+    terminal (most cache what they get); while the TUI holds the terminal, plugins run without it."""
+    from aksdiag.sources import kubeexec
     from aksdiag.tui import app
 
-    return ExitCode(app.run(commands.plan("tui", args)))
+    config = plan.settings.apiserver
+    if config is not None and config.exec_command:
+        kubeexec.with_credentials(config)  # what it could not get, the probes report with the reason
+    kubeexec.terminal_taken()
+    try:
+        return ExitCode(app.run(plan))
+    finally:
+        kubeexec.terminal_taken(False)
 
 
 def snapshot(args: argparse.Namespace) -> ExitCode:
@@ -80,9 +95,7 @@ def demo(args: argparse.Namespace) -> ExitCode:
     with demo_lab.start(scenario, world) as lab:
         plan = demo_plan.plan(lab)
         if tui:
-            from aksdiag.tui import app
-
-            return ExitCode(app.run(plan))
+            return _in_tui(plan)
         if not world:
             print(f"aksdiag demo: running `aksdiag {' '.join(lab.dns.dns_args())}`", file=sys.stderr)
         return show(plan, args.output)

@@ -127,7 +127,19 @@ def _answer(stdout: str, api_version: str, name: str) -> tuple[ExecCredential | 
     return None, f"exec plugin {name} printed an ExecCredential with neither a token nor a client certificate"
 
 
+_terminal_taken = False
+"""Set while a full-screen face (the TUI) owns the terminal: no plugin may have it then."""
+
+
+def terminal_taken(taken: bool = True) -> None:
+    """The TUI holds the terminal from here on (or gives it back): exec plugins run without it."""
+    global _terminal_taken
+    _terminal_taken = taken
+
+
 def _stdin_is_terminal() -> bool:
+    if _terminal_taken:
+        return False
     try:
         return sys.stdin is not None and sys.stdin.isatty()
     except (ValueError, OSError):  # closed or detached

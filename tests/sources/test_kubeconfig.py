@@ -408,6 +408,21 @@ def test_interactive_plugin_gets_the_terminal(tmp_path: Path) -> None:
     assert "enter the code ABC" in proc.stderr, "the prompt reaches the user's terminal"
 
 
+def test_while_the_tui_holds_the_terminal_no_plugin_gets_it(tmp_path: Path) -> None:
+    """The same pseudo-terminal, but the TUI has taken it (kubeexec.terminal_taken): the plugin runs without it."""
+    script = plugin(tmp_path, "kubelogin", "open('tty', 'w').write(str(os.isatty(0)))\n" + DEVICE_CODE)
+    path = single(tmp_path / "kc", {"server": "https://h"}, exec_user(script))
+    code = ("from aksdiag.sources import kubeexec; from aksdiag.sources.kubeconfig import load, exec_token; "
+            f"kubeexec.terminal_taken(); print(exec_token(load({str(path)!r})))")  # fmt: skip
+    main, secondary = os.openpty()
+    os.write(main, b"done\n")
+    proc = subprocess.run([sys.executable, "-c", code], stdin=secondary, capture_output=True, text=True, timeout=60)
+    os.close(main)
+    os.close(secondary)
+    assert (tmp_path / "tty").read_text() == "False", "the plugin was handed the TUI's terminal"
+    assert "it had no terminal" in proc.stdout, proc.stdout
+
+
 def test_exec_plugin_failures_are_reasons(tmp_path: Path) -> None:
     def why(body: str, **extra: Any) -> str | None:
         script = plugin(tmp_path, "p", body)
