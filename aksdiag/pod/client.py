@@ -1,7 +1,7 @@
 """The few API server calls `aksdiag pod` makes — nodes, pod create/list/watch/log/delete — over httpx.
 
-Same transport as aksdiag.sources.kube (the kubeconfig's CA and credentials, no official client: it costs two
-seconds to import). A refusal becomes an ApiError that names the verb and the resource, so the user learns which
+Same transport as aksdiag.sources.kube (httpx with the kubeconfig's CA and credentials; the official client's
+API half takes about half a second to import). A refusal becomes an ApiError that names the verb and the resource, so the user learns which
 permission to ask for instead of reading a stack trace.
 """
 
