@@ -1,8 +1,13 @@
-"""Pure helpers over ARM resource bodies (dicts as Azure returns them): ids, address spaces, links. No I/O."""
+"""Pure helpers over ARM resource ids and bodies (dicts as Azure returns them). No I/O.
+
+Two kinds: id strings (`parse_id`, `name_of`, `same_id`, `vnet_of_subnet`), which probes use on the ids the typed
+facts carry; and body readers (`props`, `ref_id`, `as_int`, `cluster_zone_id`, `node_subnet_ids`), for the
+digesters (aksdiag.azfacts, lbfacts, kubefacts) and for the Azure source deciding what to read next. Probes read
+typed facts, never bodies.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,27 +42,6 @@ def props(body: Mapping[str, Any] | None) -> dict[str, Any]:
     return (body or {}).get("properties") or {}
 
 
-def owning_vnet(ip: str, vnets: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The VNet among `vnets` whose address space holds `ip`."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    for body in vnets.values():
-        for prefix in props(body).get("addressSpace", {}).get("addressPrefixes", []):
-            if address in ipaddress.ip_network(prefix, strict=False):
-                return body
-    return None
-
-
-def peering_between(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
-    """A's peering whose remote VNet is B."""
-    for peering in props(a).get("virtualNetworkPeerings", []):
-        if same_id(props(peering).get("remoteVirtualNetwork", {}).get("id"), b.get("id")):
-            return peering
-    return None
-
-
 def cluster_zone_id(cluster: dict[str, Any]) -> str | None:
     """The cluster's private zone: a custom zone's id, or the system zone AKS keeps in the node resource group."""
     p = props(cluster)
@@ -75,52 +59,9 @@ def cluster_zone_id(cluster: dict[str, Any]) -> str | None:
     return f"/subscriptions/{subscription}/resourceGroups/{node_rg}/providers/Microsoft.Network/privateDnsZones/{zone}"
 
 
-def endpoint_ips(endpoints: list[dict[str, Any]]) -> list[str]:
-    """Private IPs of the API server: its private endpoint's NICs, or its internal load balancer's frontends."""
-    ips = []
-    for e in endpoints:
-        for frontend in props(e.get("endpoint")).get("frontendIPConfigurations", []):
-            ip = props(frontend).get("privateIPAddress")
-            if ip:
-                ips.append(ip)
-        for nic in e.get("nics", []):
-            for config in props(nic).get("ipConfigurations", []):
-                ip = props(config).get("privateIPAddress")
-                if ip:
-                    ips.append(ip)
-    return ips
-
-
-def subnet(vnets: dict[str, dict[str, Any]], subnet_id: str) -> dict[str, Any] | None:
-    """A subnet body out of its VNet's body."""
-    vnet = vnets.get(vnet_of_subnet(subnet_id).lower())
-    for sub in props(vnet).get("subnets", []):
-        if same_id(sub.get("id"), subnet_id):
-            return dict(sub)
-    return None
-
-
-def vnet_prefixes(vnets: dict[str, dict[str, Any]]) -> list[str]:
-    """Every address space read: what the VirtualNetwork service tag covers from the cluster's point of view."""
-    return [p for v in vnets.values() for p in props(v).get("addressSpace", {}).get("addressPrefixes", [])]
-
-
 def node_subnet_ids(cluster: dict[str, Any] | None) -> list[str]:
     """The subnets of the cluster's node pools (BYO VNet), in pool order."""
     return [pool["vnetSubnetID"] for pool in props(cluster).get("agentPoolProfiles", []) if pool.get("vnetSubnetID")]
-
-
-def cluster_vnet_ids(cluster: dict[str, Any] | None) -> list[str]:
-    """The lower-cased ids of the VNets the cluster's node pools sit in."""
-    return sorted({vnet_of_subnet(s).lower() for s in node_subnet_ids(cluster)})
-
-
-def vnet_dns_servers(cluster: dict[str, Any] | None, vnets: dict[str, dict[str, Any]]) -> list[str]:
-    """The DNS servers of the cluster's VNets (dhcpOptions.dnsServers); empty means Azure DNS."""
-    servers = [
-        s for i in cluster_vnet_ids(cluster) for s in props(vnets.get(i)).get("dhcpOptions", {}).get("dnsServers") or []
-    ]
-    return list(dict.fromkeys(servers))
 
 
 def ref_id(body: Mapping[str, Any] | None) -> str:

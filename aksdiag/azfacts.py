@@ -3,54 +3,30 @@
 `AzureContext` keeps the raw bodies (snapshots save those); `digest(ctx)` turns them into frozen dataclasses,
 and each `from_arm` is the one place that knows a raw key. Probes call `digest` once and read attributes, as
 prowler's services flatten SDK objects for its checks. A key ARM left out becomes the field's empty value
-("", 0, None or ()), never an exception.
+("", 0, None or ()), never an exception. NICs, VNets and NSGs live in `aksdiag.azfacts_network` (re-exported here).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aksdiag.armview import as_int, parse_id, props, ref_id, same_id, vnet_of_subnet
+from aksdiag.armview import as_int, props, ref_id, same_id, vnet_of_subnet
+from aksdiag.azfacts_network import IpConfig, Nic, Nsg, NsgRule, Peering, Subnet, VNet
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
 from aksdiag.lbfacts import Frontend, LoadBalancer, PublicIp
+
+__all__ = [
+    "ApiEndpoint", "AzureFacts", "Cluster", "IpConfig", "Link", "Nic", "NodePool", "Nsg", "NsgRule", "Peering",
+    "RecordSet", "Subnet", "VNet", "Zone", "digest",
+]  # fmt: skip
 
 Body = Mapping[str, Any]
 
 
-# ---------------------------------------------------------------- NICs and the API server's endpoint
-
-
-@dataclass(frozen=True)
-class IpConfig:
-    name: str
-    private_ip: str = ""
-    primary: bool = False
-    subnet_id: str = ""
-
-    @classmethod
-    def from_arm(cls, body: Body) -> IpConfig:
-        p = props(body)
-        return cls(str(body.get("name") or ""), str(p.get("privateIPAddress") or ""), bool(p.get("primary")),
-                   ref_id(p.get("subnet")))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Nic:
-    id: str
-    name: str
-    vm_id: str = ""
-    """The VM (or VMSS instance) the NIC is attached to."""
-    configs: tuple[IpConfig, ...] = ()
-
-    @classmethod
-    def from_arm(cls, body: Body) -> Nic:
-        p = props(body)
-        return cls(ref_id(body), str(body.get("name") or ""), ref_id(p.get("virtualMachine")),
-                   tuple(IpConfig.from_arm(c) for c in p.get("ipConfigurations") or []))  # fmt: skip
+# ---------------------------------------------------------------- the API server's endpoint
 
 
 @dataclass(frozen=True)
@@ -83,69 +59,6 @@ class ApiEndpoint:
         return cls(ref_id(body), str(body.get("name") or "?"),
                    tuple(Frontend.from_arm(f) for f in props(body).get("frontendIPConfigurations") or []),
                    tuple(Nic.from_arm(n) for n in entry.get("nics") or []))  # fmt: skip
-
-
-# ---------------------------------------------------------------- VNets
-
-
-@dataclass(frozen=True)
-class Subnet:
-    id: str
-    name: str
-    prefix: str = ""
-
-    @classmethod
-    def from_arm(cls, body: Body) -> Subnet:
-        p = props(body)
-        prefix = p.get("addressPrefix") or (p.get("addressPrefixes") or [""])[0]
-        return cls(ref_id(body), str(body.get("name") or ""), str(prefix or ""))
-
-
-@dataclass(frozen=True)
-class Peering:
-    id: str
-    remote_vnet_id: str = ""
-    state: str | None = None
-
-    @classmethod
-    def from_arm(cls, body: Body) -> Peering:
-        p = props(body)
-        return cls(ref_id(body), ref_id(p.get("remoteVirtualNetwork")), p.get("peeringState"))
-
-
-@dataclass(frozen=True)
-class VNet:
-    id: str
-    name: str
-    resource_group: str = ""
-    prefixes: tuple[str, ...] = ()
-    dns_servers: tuple[str, ...] = ()
-    """dhcpOptions.dnsServers; empty means Azure DNS."""
-    subnets: tuple[Subnet, ...] = ()
-    peerings: tuple[Peering, ...] = ()
-
-    def holds(self, ip: str) -> bool:
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(address in ipaddress.ip_network(p, strict=False) for p in self.prefixes)
-
-    def peering_to(self, vnet_id: str) -> Peering | None:
-        return next((p for p in self.peerings if same_id(p.remote_vnet_id, vnet_id)), None)
-
-    @classmethod
-    def from_arm(cls, body: Body) -> VNet:
-        p = props(body)
-        return cls(
-            ref_id(body),
-            str(body.get("name") or ""),
-            parse_id(ref_id(body)).get("resourcegroups", ""),
-            tuple((p.get("addressSpace") or {}).get("addressPrefixes") or []),
-            tuple((p.get("dhcpOptions") or {}).get("dnsServers") or []),
-            tuple(Subnet.from_arm(s) for s in p.get("subnets") or []),
-            tuple(Peering.from_arm(s) for s in p.get("virtualNetworkPeerings") or []),
-        )
 
 
 # ---------------------------------------------------------------- private DNS zones
@@ -254,6 +167,8 @@ class Cluster:
     """A private cluster that keeps a public FQDN (enablePrivateClusterPublicFQDN)."""
     vnet_integration: bool = False
     api_subnet_id: str = ""
+    """With API Server VNet Integration, the subnet the API server's internal load balancer sits in."""
+    authorized_ip_ranges: tuple[str, ...] = ()
     principal_id: str = ""
     """The cluster identity's principal (identity.principalId)."""
     network_plugin: str = ""
@@ -262,9 +177,19 @@ class Cluster:
     pools: tuple[NodePool, ...] = ()
 
     @property
+    def api_fqdn(self) -> str:
+        """The name clients use: the private FQDN of a private cluster, else the public one (lower-cased)."""
+        return (self.private_fqdn or self.fqdn).lower()
+
+    @property
+    def node_subnet_ids(self) -> list[str]:
+        """The subnets of the node pools (BYO VNet), in pool order."""
+        return [p.vnet_subnet_id for p in self.pools if p.vnet_subnet_id]
+
+    @property
     def vnet_ids(self) -> list[str]:
         """The lower-cased ids of the VNets the node pools sit in (BYO VNet), sorted."""
-        return sorted({vnet_of_subnet(p.vnet_subnet_id).lower() for p in self.pools if p.vnet_subnet_id})
+        return sorted({vnet_of_subnet(s).lower() for s in self.node_subnet_ids})
 
     @classmethod
     def from_arm(cls, body: Body) -> Cluster:
@@ -282,6 +207,7 @@ class Cluster:
             bool(access.get("enablePrivateClusterPublicFQDN")),
             bool(access.get("enableVnetIntegration")),
             str(access.get("subnetId") or ""),
+            tuple(str(r) for r in access.get("authorizedIPRanges") or []),
             str((body.get("identity") or {}).get("principalId") or ""),
             str(network.get("networkPlugin") or ""),
             str(network.get("networkPluginMode") or ""),
@@ -305,6 +231,8 @@ class AzureFacts:
     endpoints: tuple[ApiEndpoint, ...] = ()
     load_balancers: tuple[LoadBalancer, ...] = ()
     public_ips: dict[str, PublicIp] = field(default_factory=dict)
+    nsgs: dict[str, Nsg] = field(default_factory=dict)
+    """The NSGs on the cluster's subnets by lower-cased id."""
     role_assignments: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
     """The role definition ids (the last id segment, lower-cased) held at each scope; None where unreadable."""
     zone_mode: str | None = None
@@ -318,7 +246,18 @@ class AzureFacts:
 
     @property
     def endpoint_ips(self) -> list[str]:
+        """The API server's private addresses: its private endpoints' or internal load balancer's."""
         return [ip for e in self.endpoints for ip in e.ips]
+
+    @property
+    def vnet_dns_servers(self) -> list[str]:
+        """The DNS servers of the cluster's VNets (dhcpOptions), each once; empty means Azure DNS."""
+        return list(dict.fromkeys(s for v in self.cluster_vnets for s in v.dns_servers))
+
+    @property
+    def vnet_prefixes(self) -> list[str]:
+        """Every address space read: what the VirtualNetwork service tag covers from the cluster's point of view."""
+        return [p for v in self.vnets.values() for p in v.prefixes]
 
     def subnet(self, subnet_id: str) -> Subnet | None:
         vnet = self.vnets.get(vnet_of_subnet(subnet_id).lower())
@@ -351,6 +290,7 @@ def digest(ctx: AzureContext) -> AzureFacts:
         endpoints=tuple(ApiEndpoint.from_arm(e) for e in ctx.endpoints),
         load_balancers=tuple(LoadBalancer.from_arm(b) for b in ctx.load_balancers),
         public_ips={ref_id(b).lower(): PublicIp.from_arm(b) for b in ctx.public_ips},
+        nsgs={k: Nsg.from_arm(v) for k, v in ctx.nsgs.items()},
         role_assignments={
             scope: None if found is None else tuple(_role(a) for a in found)
             for scope, found in ctx.role_assignments.items()

@@ -1,18 +1,22 @@
-"""Network security group evaluation with Azure's semantics. Pure: ARM bodies in, a decision out.
+"""Network security group evaluation with Azure's semantics. Pure: typed NSGs (or their ARM bodies) in, a decision out.
 
 Rules are taken by priority, lowest first, the first match deciding; the default rules (65000 VNet, 65001
 AzureLoadBalancer / Internet, 65500 deny all) close every list. Addresses match CIDR prefixes, `*` and the
 service tags VirtualNetwork (the address spaces given as the VNet's, peered VNets' included), AzureLoadBalancer
 (168.63.129.16) and Internet (anything outside VirtualNetwork). Inbound traffic meets the subnet's NSG first
 and then the NIC's; outbound the NIC's first; each present NSG must allow it. A rule naming application
-security groups cannot be matched from ARM bodies alone: it is skipped and reported as unknown.
+security groups cannot be matched from ARM bodies alone: it is skipped and reported as unknown. The rules are
+`aksdiag.azfacts_network.NsgRule`s; a raw body is digested first.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from aksdiag.azfacts_network import Nsg, NsgRule
 
 AZURE_LOAD_BALANCER = "168.63.129.16"
 
@@ -60,41 +64,43 @@ class Decision:
         return f"{self.nsg} {verb} it: {kind} {self.rule} (priority {self.priority})"
 
 
-def evaluate(nsg: dict[str, Any], flow: Flow, vnet_prefixes: list[str]) -> Decision:
+_DEFAULTS = {
+    "Inbound": tuple(NsgRule.from_arm(r) for r in DEFAULT_INBOUND),
+    "Outbound": tuple(NsgRule.from_arm(r) for r in DEFAULT_OUTBOUND),
+}
+NsgLike = Nsg | Mapping[str, Any]
+"""A typed NSG, or its ARM body."""
+
+
+def evaluate(nsg: NsgLike, flow: Flow, vnet_prefixes: list[str]) -> Decision:
     """The decision of one NSG for `flow`."""
-    props = nsg.get("properties") or {}
-    defaults = props.get("defaultSecurityRules") or [
-        {"name": r["name"], "properties": {k: v for k, v in r.items() if k != "name"} | {"direction": flow.direction}}
-        for r in (DEFAULT_INBOUND if flow.direction == "Inbound" else DEFAULT_OUTBOUND)
-    ]
-    rules = [(_p(r), r.get("name", "?"), False) for r in props.get("securityRules") or []]
-    rules += [(_p(r), r.get("name", "?"), True) for r in defaults]
-    rules.sort(key=lambda item: int(item[0].get("priority", 65500)))
+    if not isinstance(nsg, Nsg):
+        nsg = Nsg.from_arm(nsg)
+    defaults = nsg.default_rules or _DEFAULTS["Inbound" if flow.direction == "Inbound" else "Outbound"]
+    rules = [(r, False) for r in nsg.rules] + [(r, True) for r in defaults]
+    rules.sort(key=lambda item: item[0].priority)
     unknown: list[str] = []
     networks = [ipaddress.ip_network(p, strict=False) for p in vnet_prefixes]
-    for rule, name, is_default in rules:
-        if rule.get("direction", flow.direction).lower() != flow.direction.lower():
+    for rule, is_default in rules:
+        if rule.direction and rule.direction.lower() != flow.direction.lower():
             continue
-        if rule.get("sourceApplicationSecurityGroups") or rule.get("destinationApplicationSecurityGroups"):
-            unknown.append(name)
+        if rule.application_groups:
+            unknown.append(rule.name)
             continue
-        if not _protocol(rule.get("protocol", "*"), flow.protocol):
+        if not _protocol(rule.protocol, flow.protocol):
             continue
-        if not _addresses(rule, "source", flow.source, networks):
+        if not _addresses(rule.sources, flow.source, networks):
             continue
-        if not _addresses(rule, "destination", flow.destination, networks):
+        if not _addresses(rule.destinations, flow.destination, networks):
             continue
-        if not _ports(rule, "source", flow.source_port) or not _ports(rule, "destination", flow.destination_port):
+        if not _ports(rule.source_ports, flow.source_port) or not _ports(rule.destination_ports, flow.destination_port):
             continue
-        return Decision(
-            rule.get("access", "Deny").lower() == "allow", nsg.get("name", "?"), name,
-            int(rule.get("priority", 65500)), is_default, tuple(unknown),
-        )  # fmt: skip
-    return Decision(False, nsg.get("name", "?"), "(no rule)", 65500, True, tuple(unknown))
+        return Decision(rule.allows, nsg.name, rule.name, rule.priority, is_default, tuple(unknown))
+    return Decision(False, nsg.name, "(no rule)", 65500, True, tuple(unknown))
 
 
 def evaluate_path(
-    flow: Flow, vnet_prefixes: list[str], subnet_nsg: dict[str, Any] | None, nic_nsg: dict[str, Any] | None = None
+    flow: Flow, vnet_prefixes: list[str], subnet_nsg: NsgLike | None, nic_nsg: NsgLike | None = None
 ) -> list[Decision]:
     """Each present NSG's decision in the order Azure applies them; traffic passes only if all allow."""
     order = [subnet_nsg, nic_nsg] if flow.direction == "Inbound" else [nic_nsg, subnet_nsg]
@@ -109,18 +115,11 @@ def evaluate_path(
     return decisions
 
 
-def _p(rule: dict[str, Any]) -> dict[str, Any]:
-    return rule.get("properties") or rule
-
-
 def _protocol(rule_protocol: str, protocol: str) -> bool:
     return rule_protocol in ("*", "Any") or rule_protocol.lower() == protocol.lower()
 
 
-def _addresses(rule: dict[str, Any], side: str, ip: str, networks: list[Any]) -> bool:
-    prefixes = list(rule.get(f"{side}AddressPrefixes") or [])
-    if rule.get(f"{side}AddressPrefix"):
-        prefixes.append(rule[f"{side}AddressPrefix"])
+def _addresses(prefixes: tuple[str, ...], ip: str, networks: list[Any]) -> bool:
     return any(_address_matches(p, ip, networks) for p in prefixes)
 
 
@@ -142,10 +141,7 @@ def _address_matches(prefix: str, ip: str, networks: list[Any]) -> bool:
         return False  # another service tag (Storage, AzureCloud…): its addresses are not known here
 
 
-def _ports(rule: dict[str, Any], side: str, port: int) -> bool:
-    ranges = list(rule.get(f"{side}PortRanges") or [])
-    if rule.get(f"{side}PortRange"):
-        ranges.append(rule[f"{side}PortRange"])
+def _ports(ranges: tuple[str, ...], port: int) -> bool:
     if not ranges:
         return True
     for r in ranges:

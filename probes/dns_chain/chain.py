@@ -7,12 +7,17 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from aksdiag.probes.dns_chain.planning import SYSTEMD_STUB, TRANSPORTS, custom_servers, is_azure, resolver_servers
+from aksdiag.probes.dns_chain.planning import (
+    SYSTEMD_STUB,
+    TRANSPORTS,
+    azure_facts,
+    custom_servers,
+    is_azure,
+    resolver_servers,
+)
 
-from aksdiag.armview import vnet_dns_servers
 from aksdiag.dnsnames import aks_zone, forward_zone
 from aksdiag.facts import (
-    AzureContext,
     DnsAnswer,
     DnsQuery,
     DnsResult,
@@ -150,14 +155,13 @@ def gather(name: str, settings: Settings, facts: Facts) -> Chain:
         custom=[server(e) for e in dict.fromkeys(custom_servers(settings, config))],
         azure=server(settings.azure_dns),
         soa_zone=soa.first.zone if soa else None,
-        vnet_dns=_vnet_dns_servers(facts.get(settings.azure) if settings.azure else None),
+        vnet_dns=_vnet_dns_servers(settings, facts),
     )
 
 
-def _vnet_dns_servers(ctx: object) -> tuple[str, ...] | None:
-    if not isinstance(ctx, AzureContext) or ctx.cluster is None:
-        return None
-    return tuple(vnet_dns_servers(ctx.cluster, ctx.vnets))
+def _vnet_dns_servers(settings: Settings, facts: Facts) -> tuple[str, ...] | None:
+    arm = azure_facts(settings, facts)
+    return None if arm is None else tuple(arm.vnet_dns_servers)
 
 
 def _label(endpoint: Endpoint, settings: Settings, config: ResolverConfig | None) -> str:

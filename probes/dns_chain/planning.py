@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
 
-from aksdiag.armview import endpoint_ips, props, vnet_dns_servers
+from aksdiag.azfacts import AzureFacts, digest
 from aksdiag.facts import AzureContext, DnsQuery, Endpoint, ResolverConfig, ResolverConfigNeed
 from aksdiag.probe import Facts, Skip
 from aksdiag.settings import AZURE_DNS, Settings
@@ -41,18 +41,22 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
 def with_azure_context(name: str, settings: Settings, facts: Facts) -> tuple[str, Settings]:
     """With --cluster: the cluster's private FQDN when no name was given, its VNet's DNS servers when no
     --server was, and the private endpoint's address when no --expect was."""
-    ctx = facts.get(settings.azure) if settings.azure else None
-    if not isinstance(ctx, AzureContext) or ctx.cluster is None:
+    arm = azure_facts(settings, facts)
+    if arm is None or arm.cluster is None:
         return name, settings
-    p = props(ctx.cluster)
-    name = name or (p.get("privateFQDN") or p.get("fqdn") or "").lower()
+    name = name or arm.cluster.api_fqdn
     changes: dict[str, Any] = {}
-    servers = vnet_dns_servers(ctx.cluster, ctx.vnets)
-    if not settings.servers and servers:
-        changes["servers"] = tuple(Endpoint(s) for s in servers)
-    if not settings.expect and endpoint_ips(ctx.endpoints):
-        changes["expect"] = tuple(endpoint_ips(ctx.endpoints))
+    if not settings.servers and arm.vnet_dns_servers:
+        changes["servers"] = tuple(Endpoint(s) for s in arm.vnet_dns_servers)
+    if not settings.expect and arm.endpoint_ips:
+        changes["expect"] = tuple(arm.endpoint_ips)
     return name, replace(settings, **changes) if changes else settings
+
+
+def azure_facts(settings: Settings, facts: Facts) -> AzureFacts | None:
+    """The Azure context digested, when --cluster gave one and it was read; None otherwise."""
+    ctx = facts.get(settings.azure) if settings.azure else None
+    return digest(ctx) if isinstance(ctx, AzureContext) and ctx.cluster is not None else None
 
 
 def resolver_servers(config: ResolverConfig | None) -> list[Endpoint]:

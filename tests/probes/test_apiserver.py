@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aksdiag.probes import apiserver
 
-from aksdiag import codes, snapshot
+from aksdiag import azfacts, codes, snapshot
 from aksdiag.facts import (
     AzureContext,
     AzureContextNeed,
@@ -245,6 +245,27 @@ def test_api007_apiserver_subnet_too_small_and_not_delegated() -> None:
     assert ids(j) == ["API007"]
     detail = j.findings[0].detail
     assert "not delegated" in detail and "smaller than a /28" in detail and "fewer than the 9" in detail
+
+
+def test_the_api_server_subnet_and_its_nsg_digest_to_typed_facts() -> None:
+    arm = azfacts.digest(azure_context("nsg-blocks-4443"))
+    assert arm.cluster is not None and arm.cluster.vnet_integration
+    sub = arm.subnet(arm.cluster.api_subnet_id)
+    assert sub is not None and sub.prefix == "10.225.0.0/28"
+    assert sub.delegations == ("Microsoft.ContainerService/managedClusters",)
+    nsg = arm.nsgs[sub.nsg_id.lower()]
+    deny = next(r for r in nsg.rules if r.name == "deny-4443")
+    assert (deny.priority, deny.direction, deny.allows, deny.protocol) == (200, "Inbound", False, "Tcp")
+    assert (deny.sources, deny.destination_ports) == (("VirtualNetwork",), ("4443",))
+
+
+def test_an_nsg_that_could_not_be_read_is_skipped_not_failed() -> None:
+    world = World("", Settings(resolv_conf=RESOLV, azure=AZURE, addresses=(ADDRESS,)))
+    world.broken = {AZURE: replace(azure_context("nsg-blocks-4443"), nsgs={})}
+    j = world.judge()
+    assert ids(j) == []
+    (nsg,) = [h for h in j.hops if h.kind == "nsg"]
+    assert (nsg.name, nsg.status, nsg.detail) == ("nsg-apiserver", Status.SKIPPED, "the NSG could not be read")
 
 
 @pytest.mark.parametrize(("egress", "expected"), [("198.51.100.7", ["API008"]), ("203.0.113.9", [])])

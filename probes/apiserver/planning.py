@@ -1,0 +1,127 @@
+"""Planning: which name, addresses and ports to test, and the needs that test them (resolver first, then TCP,
+TLS and the health paths of each address)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from aksdiag.azfacts import AzureFacts, digest
+from aksdiag.facts import (
+    AzureContext,
+    ClockNeed,
+    DnsQuery,
+    DnsResult,
+    HttpNeed,
+    ResolverConfig,
+    ResolverConfigNeed,
+    TcpConnectNeed,
+    TlsNeed,
+)
+from aksdiag.inputs import is_ip
+from aksdiag.probe import Facts, Skip
+from aksdiag.settings import Settings
+
+ID = "apiserver"
+HEALTH_PATHS = ("/readyz?verbose", "/livez?verbose")
+
+
+def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
+    if settings.azure and settings.azure not in facts:
+        return [settings.azure]
+    arm = azure_facts(settings, facts)
+    name = name_to_test(name, settings, arm)
+    if not name:
+        why = settings.extra.get("kube_error")
+        raise Skip(f"no API server: {why}" if why else "no API server: pass --fqdn or --kubeconfig (or run in a pod)")
+    addresses = addresses_to_test(name, settings, facts)
+    if addresses is None:  # resolve first
+        need = ResolverConfigNeed(settings.resolv_conf)
+        config = facts.get(need)
+        if config is None:
+            return [need]
+        return [need, *(DnsQuery(s, name, "A", "udp") for s in nameservers(config))]
+    needs: list[Hashable] = [ClockNeed()]  # the certificate's dates are judged against the run's clock
+    sni = server_name(name, settings)
+    ports = ports_to_test(settings, arm)
+    for address in addresses:
+        for port in ports:
+            needs.append(TcpConnectNeed(address, port))
+        needs.append(tls_need(address, ports[0], sni, settings))
+        for path in HEALTH_PATHS:
+            needs.append(HttpNeed(address, ports[0], sni or address, path))
+            if _has_credentials(settings):
+                needs.append(HttpNeed(address, ports[0], sni or address, path, authenticated=True))
+    return needs
+
+
+def azure_facts(settings: Settings, facts: Facts) -> AzureFacts | None:
+    """The Azure context digested, when --cluster gave one and the cluster was read; None otherwise."""
+    ctx = facts.get(settings.azure) if settings.azure else None
+    return digest(ctx) if isinstance(ctx, AzureContext) and ctx.cluster is not None else None
+
+
+def name_to_test(name: str, settings: Settings, arm: AzureFacts | None) -> str:
+    """The name to test: given, the cluster's FQDN from Azure, or the kubeconfig's server host."""
+    from_azure = arm.cluster.api_fqdn if arm is not None and arm.cluster is not None else ""
+    return name or from_azure or (settings.apiserver.host if settings.apiserver else "")
+
+
+def ports_to_test(settings: Settings, arm: AzureFacts | None) -> tuple[int, ...]:
+    """--port, or 443 — and 4443 too when Azure says the API server is VNet-integrated."""
+    if settings.ports:
+        return settings.ports
+    if arm is not None and arm.cluster is not None and arm.cluster.vnet_integration:
+        return (443, 4443)
+    return (443,)
+
+
+def server_name(name: str, settings: Settings) -> str:
+    """The name sent as SNI, which the certificate must name: the kubeconfig's tls-server-name when it sets one
+    (as kubectl verifies it), else the name used (none for an address)."""
+    config = settings.apiserver
+    if config is not None and config.tls_server_name:
+        return config.tls_server_name
+    return "" if is_ip(name) else name
+
+
+def tls_need(address: str, port: int, sni: str, settings: Settings) -> TlsNeed:
+    """Verify against the kubeconfig's CA; without a kubeconfig no CA is known and the chain is not judged
+    (an AKS API server is signed by a per-cluster CA that no system store trusts)."""
+    config = settings.apiserver
+    if config is None or config.insecure:
+        return TlsNeed(address, port, sni, None, verify=False)
+    return TlsNeed(address, port, sni, config.ca_pem)
+
+
+def nameservers(config: ResolverConfig) -> list[Any]:
+    return list(config.nameservers) if not config.error else []
+
+
+def addresses_to_test(name: str, settings: Settings, facts: Facts) -> list[str] | None:
+    """The addresses to test: --address, the name itself if it is an IP, or what the resolver answered (None
+    until the resolver has been asked)."""
+    if settings.addresses:
+        return list(settings.addresses)
+    if is_ip(name):
+        return [name]
+    config = facts.get(ResolverConfigNeed(settings.resolv_conf))
+    if config is None:
+        return None
+    results = [facts.get(DnsQuery(s, name, "A", "udp")) for s in nameservers(config)]
+    if any(r is None for r in results):
+        return None
+    for result in results:
+        if isinstance(result, DnsResult) and result.first.outcome.conclusive:
+            return list(result.first.addresses)
+    return []
+
+
+def _has_credentials(settings: Settings) -> bool:
+    c = settings.apiserver
+    return bool(c and (c.token or c.client_cert_pem or c.exec_command))
+
+
+def at(address: str, port: int) -> str:
+    """address:port as a hop's server, IPv6 in brackets."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

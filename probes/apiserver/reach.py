@@ -1,0 +1,40 @@
+"""Reaching the API server: its name resolves (API009) and its ports accept TCP (API001 for 443, API002 for the
+VNet-integrated API server's 4443)."""
+
+from __future__ import annotations
+
+from aksdiag.probes.apiserver.planning import ID, at, nameservers
+
+from aksdiag import codes
+from aksdiag.facts import DnsQuery, DnsResult, ResolverConfigNeed, TcpConnect
+from aksdiag.inputs import is_ip
+from aksdiag.model import Finding, Hop, Status
+from aksdiag.probe import Facts
+from aksdiag.settings import Settings
+
+
+def name_hop(name: str, settings: Settings, facts: Facts, addresses: list[str], findings: list[Finding]) -> Hop:
+    """The first hop: where the addresses came from, or API009 when the name gave none."""
+    if settings.addresses or is_ip(name):
+        how = "given with --address" if settings.addresses else "the server is an IP address"
+        return Hop(1, "name", name, Status.OK, answers=tuple(addresses), detail=how)
+    if addresses:
+        return Hop(1, "name", name, Status.OK, answers=tuple(addresses), detail="resolved by the host resolver")
+    config = facts.get(ResolverConfigNeed(settings.resolv_conf))
+    why = config.error if config and config.error else "no nameserver gave an address"
+    results = [facts.get(DnsQuery(s, name, "A", "udp")) for s in nameservers(config)] if config else []
+    outcomes = [r.first.outcome.label for r in results if isinstance(r, DnsResult)]
+    if outcomes:
+        why = f"the resolver answered {', '.join(dict.fromkeys(outcomes))}"
+    findings.append(codes.API009.at(ID, hop=1, name=name, why=why))
+    return Hop(1, "name", name, Status.FAIL, detail=why)
+
+
+def tcp_hop(index: int, address: str, port: int, tcp: TcpConnect, findings: list[Finding]) -> Hop:
+    status = Status.OK if tcp.outcome == "open" else Status.FAIL
+    if status is Status.FAIL:
+        code = codes.API002 if port == 4443 else codes.API001
+        why = f" ({tcp.error})" if tcp.error else ""
+        findings.append(code.at(ID, hop=index, address=address, port=port, outcome=tcp.outcome, why=why))
+    return Hop(index, "tcp", f"TCP {port}", status, server=at(address, port), rcode=tcp.outcome,
+               elapsed_ms=tcp.elapsed_ms, detail=tcp.error or "")  # fmt: skip
