@@ -162,7 +162,7 @@ def test_lab_kube_command_serves_a_directory(world_dir: Path) -> None:
     import sys
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aksdiag.cli", "lab", "kube", "--world", str(world_dir)], stdout=subprocess.PIPE,
+        [sys.executable, "-m", "aksdiag", "lab", "kube", "--world", str(world_dir)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     try:
