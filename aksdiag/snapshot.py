@@ -89,11 +89,12 @@ def _settings_to_dict(settings: Settings) -> dict[str, Any]:
     d = {f.name: _encode(getattr(settings, f.name)) for f in dataclasses.fields(settings)}
     d.pop("extra", None)
     d.pop("apiserver", None)  # holds credentials: never saved
+    d.pop("arm_token", None)  # a credential: never saved
     return d
 
 
 def _settings_from_dict(d: dict[str, Any]) -> Settings:
-    names = {f.name for f in dataclasses.fields(Settings)} - {"extra", "apiserver"}
+    names = {f.name for f in dataclasses.fields(Settings)} - {"extra", "apiserver", "arm_token"}
     values = {k: _frozen(_decode(v)) for k, v in d.items() if k in names}
     for key in ("servers", "expect", "ports", "addresses"):
         values[key] = tuple(values.get(key) or ())

@@ -90,8 +90,8 @@ def _lab_kube(world: str) -> ExitCode:
         kubeconfig = api.kubeconfig(home / "kubeconfig")
         count = sum(len(v) for v in objects.objects.values())
         print(f"fake Kubernetes API server at {api.url}, serving {count} objects from {world}")
-        print(f"\n  export KUBECONFIG={kubeconfig}\n  kubectl get pods -A -o wide\n\nCtrl-C stops it.", flush=True)
         try:
+            print(f"\n  export KUBECONFIG={kubeconfig}\n  kubectl get pods -A -o wide\n\nCtrl-C stops it.", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("fake Kubernetes API server stopped", file=sys.stderr)
@@ -125,8 +125,8 @@ def _lab_arm(world: str, port: int) -> ExitCode:
                 f"  aksdiag dns --subscription {armworld.SUBSCRIPTION} --resource-group {armworld.CLUSTER_RG} "
                 f"--cluster {armworld.CLUSTER} --server <a lab DNS server> --azure-dns <the lab's Azure DNS>"
             )
-        print("\nCtrl-C stops it.", flush=True)
         try:
+            print("\nCtrl-C stops it.", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("fake ARM stopped", file=sys.stderr)
@@ -151,8 +151,8 @@ def _lab_up(name: str, backend: str) -> ExitCode:
         for role, endpoint in world.endpoints.items():
             print(f"  {role:<10} {endpoint}")
         print(f"  resolv.conf {world.resolv_conf}")
-        print(f"\ntry:\n  aksdiag {shlex.join(world.dns_args())}\n\nCtrl-C stops the lab.", flush=True)
         try:
+            print(f"\ntry:\n  aksdiag {shlex.join(world.dns_args())}\n\nCtrl-C stops the lab.", flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             print("lab stopped", file=sys.stderr)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
-from urllib.parse import urlsplit
 
 from aksdiag.errors import AksdiagError
 from aksdiag.sources.kube import _message
@@ -54,12 +53,12 @@ class KubeApi:
         self.client: Any = None
 
     async def __aenter__(self) -> KubeApi:
+        from aksdiag.sources import route
         from aksdiag.sources.kube import _client
-        from aksdiag.sources.net import _refused_off_loopback
 
         if not self.config.server.startswith("https://"):
             raise AksdiagError(f"the API server {self.config.server!r} ({self.config.source}) is not an https:// URL")
-        refused = _refused_off_loopback(urlsplit(self.config.server).hostname or "")
+        refused = route.refused_url(self.config.server)
         if refused:
             raise AksdiagError(f"the API server {self.config.server}: {refused}")
         self.client = await _client(self.config, self.timeout)

@@ -363,3 +363,23 @@ def test_healthy_world_has_no_fault(lab, app_for) -> None:
             assert isinstance(app.query_one(HopPipeline).hops, ListView)
 
     run(go())
+
+
+def test_results_streaming_in_at_once_list_each_finding_and_hop_once(lab, app_for) -> None:
+    """Two refreshes racing (results stream in while the lists are being redrawn) must not append twice."""
+    import asyncio
+
+    app = app_for(lab("no-forwarder"))
+
+    async def go() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_final(pilot, app)
+            findings = app.report.findings
+            pane, pipeline = app.query_one(FindingsPane), app.query_one(HopPipeline)
+            chain = app.results["dns_chain"]
+            await asyncio.gather(pane.show(findings), pane.show(findings), pipeline.show(chain), pipeline.show(chain))
+            await pilot.pause()
+            assert len(pane.list.children) == len(findings) > 0
+            assert len(pipeline.hops.children) == len(chain.hops) > 0
+
+    run(go())

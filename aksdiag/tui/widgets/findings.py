@@ -3,6 +3,7 @@ command (key `y` copies it), and the docs link."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, ClassVar
 
@@ -68,6 +69,7 @@ class FindingsPane(Horizontal):
 
     def __init__(self, view: View, **kwargs: Any) -> None:  # Widget's id=, classes=…
         super().__init__(**kwargs)
+        self._showing = asyncio.Lock()  # results stream in fast: one show() at a time, or two lists interleave
         self.view = view
         self.findings: tuple[Finding, ...] = ()
 
@@ -92,6 +94,10 @@ class FindingsPane(Horizontal):
     async def show(self, findings: tuple[Finding, ...]) -> None:
         """Replace the list. A finding the user is looking at (the list has focus) stays selected while it is
         there; otherwise the most severe is, as findings arrive from probes finishing in any order."""
+        async with self._showing:
+            await self._show(findings)
+
+    async def _show(self, findings: tuple[Finding, ...]) -> None:
         before = self.selected if self.list.has_focus else None
         self.findings = findings
         await self.list.clear()

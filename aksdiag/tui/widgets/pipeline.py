@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
@@ -61,6 +62,7 @@ class HopPipeline(Horizontal):
 
     def __init__(self, probe_id: str, view: View, **kwargs: Any) -> None:  # Widget's id=, classes=…
         super().__init__(**kwargs)
+        self._showing = asyncio.Lock()  # one show() at a time: two interleaved would list the hops twice
         self.probe_id = probe_id
         self.view = view
         self.result: ProbeResult | None = None
@@ -80,6 +82,10 @@ class HopPipeline(Horizontal):
         return self.query_one(".evidence", HopEvidence)
 
     async def show(self, result: ProbeResult | None, running: bool = False) -> None:
+        async with self._showing:
+            await self._show(result, running)
+
+    async def _show(self, result: ProbeResult | None, running: bool) -> None:
         self.result = result
         note = self.query_one(".note", Static)
         await self.hops.clear()
