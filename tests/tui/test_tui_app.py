@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, ListView, ProgressBar, TabbedContent
+from textual.widgets import DataTable, Input, ProgressBar, TabbedContent
 from tuihelp import run, wait_final, wait_for
 
 from aksdiag import codes
@@ -228,12 +228,19 @@ def test_r_reruns_every_probe_and_the_tiles_go_through_running_again(lab, app_fo
     async def go() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_final(pilot, app)
-            first = app.results["dns_chain"]
+            first, tile = app.results["dns_chain"], app.tiles["dns_chain"]
+            states: list[str] = []
+            set_state = tile._set_state
+
+            def recorded(state: str) -> None:
+                states.append(state)
+                set_state(state)
+
+            tile._set_state = recorded
             await pilot.press("r")
-            assert app.tiles["dns_chain"].state in ("running", "fail")
             await wait_final(pilot, app)
             assert app.results["dns_chain"] is not first
-            assert app.tiles["dns_chain"].state == "fail"
+            assert states == ["running", "fail"], "the tile goes through running again, then shows the new result"
 
     run(go())
 
@@ -360,7 +367,8 @@ def test_healthy_world_has_no_fault(lab, app_for) -> None:
             await pilot.press("3")
             assert "No fault found" in text_of(app.query_one(FindingsPane).detail)
             assert len(app.query_one(FindingsPane).list.children) == 0
-            assert isinstance(app.query_one(HopPipeline).hops, ListView)
+            shown = [(i.hop.kind, i.hop.status.value) for i in app.query_one(HopPipeline).hops.children]
+            assert shown == [("resolver", "ok"), ("custom-dns", "ok"), ("azure-dns", "ok"), ("endpoint", "ok")]
 
     run(go())
 
