@@ -22,6 +22,9 @@ from aksdiag.sources import route
 
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken
+    from azure.core.pipeline import PipelineRequest
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+    from azure.identity.aio import DefaultAzureCredential
 
     from aksdiag.settings import Settings
 
@@ -63,11 +66,11 @@ def endpoint_for(cloud: str | None = None) -> str:
     return os.environ.get(ENV_ENDPOINT) or CLOUDS.get(cloud or "AzureCloud", CLOUDS["AzureCloud"])
 
 
-def _read_only_policy():  # type: ignore[no-untyped-def]
+def _read_only_policy() -> SansIOHTTPPolicy[Any, Any]:
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class ReadOnlyPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
-        def on_request(self, request):  # type: ignore[no-untyped-def]
+    class ReadOnlyPolicy(SansIOHTTPPolicy[Any, Any]):
+        def on_request(self, request: PipelineRequest[Any]) -> None:
             method = request.http_request.method.upper()
             if method != "GET":
                 raise WriteRefused(f"refused to send {method} {request.http_request.url}: aksdiag only reads Azure")
@@ -75,7 +78,7 @@ def _read_only_policy():  # type: ignore[no-untyped-def]
     return ReadOnlyPolicy()
 
 
-def _credential(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def _credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCredential:
     """settings.arm_token, else AKSDIAG_ARM_TOKEN, else DefaultAzureCredential."""
     token = (settings.arm_token if settings else "") or os.environ.get(ENV_TOKEN)
     if token:
@@ -152,14 +155,13 @@ class _Reader:
         access = props.get("apiServerAccessProfile") or {}
         zone_id = cluster_zone_id(cluster)
         node_rg = props.get("nodeResourceGroup")
-        vnets, zone, endpoints, other_zones, roles, lbs, pips = await asyncio.gather(
+        vnets, zone, endpoints, other_zones, roles, (lbs, pips) = await asyncio.gather(
             self._vnets_and_peers(vnet_ids),
             self._zone(zone_id),
             self._endpoints(props.get("nodeResourceGroup"), bool(access.get("enableVnetIntegration"))),
             self._other_zones(props.get("privateFQDN") or "", zone_id),
             self._roles(cluster, zone_id, vnet_ids),
-            self._in_node_rg(node_rg, "lb"),
-            self._in_node_rg(node_rg, "pip"),
+            asyncio.gather(self._in_node_rg(node_rg, "lb"), self._in_node_rg(node_rg, "pip")),  # six: typed
         )
         subnet_ids = node_subnet_ids(cluster)
         if access.get("subnetId"):

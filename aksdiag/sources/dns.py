@@ -75,7 +75,7 @@ async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> 
             name = final
             continue
         if rdtype == dns.rdatatype.SOA and zone and outcome is Outcome.ANSWER:
-            addresses = ()
+            addresses = []
         return DnsAnswer(
             outcome=outcome,
             rcode=rcode,
@@ -140,7 +140,7 @@ def _walk_answer(
     return [], chain, name
 
 
-def _find(msg: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType):  # type: ignore[no-untyped-def]
+def _find(msg: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.rrset.RRset | None:
     for rrset in msg.answer:
         if rrset.name == name and rrset.rdtype == rdtype:
             return rrset
@@ -158,8 +158,9 @@ def _soa_owner(msg: dns.message.Message) -> str | None:
 def _outcome(rcode: int, addresses: list[str]) -> Outcome:
     if rcode == dns.rcode.NOERROR:
         return Outcome.ANSWER if addresses else Outcome.NODATA
-    return {
+    outcomes: dict[int, Outcome] = {
         dns.rcode.NXDOMAIN: Outcome.NXDOMAIN,
         dns.rcode.SERVFAIL: Outcome.SERVFAIL,
         dns.rcode.REFUSED: Outcome.REFUSED,
-    }.get(rcode, Outcome.ERROR)
+    }
+    return outcomes.get(rcode, Outcome.ERROR)
