@@ -194,7 +194,7 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             if not items and not _is_collection(path):
                 return 404, _error("ResourceNotFound", f"The Resource '{path}' was not found."), {}
             skip = int(query.get("$skiptoken", ["0"])[0])
-            page = {"value": items[skip : skip + PAGE_SIZE]}
+            page: dict[str, Any] = {"value": items[skip : skip + PAGE_SIZE]}
             if skip + PAGE_SIZE < len(items):
                 rest = {k: v[0] for k, v in query.items() if k != "$skiptoken"}
                 rest["$skiptoken"] = str(skip + PAGE_SIZE)

@@ -253,11 +253,11 @@ def _role(scope: str, role: str, principal: str) -> dict[str, Any]:
         principal_id=principal,
         principal_type="ServicePrincipal",
     )
-    assignment.id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/00000000-0000-0000-0000-{guid}"
-    assignment.name = assignment.id.rsplit("/", 1)[1]
-    assignment.type = "Microsoft.Authorization/roleAssignments"
-    assignment.scope = scope
-    body: dict[str, Any] = assignment.serialize(keep_readonly=True)
+    body: dict[str, Any] = dict(assignment.serialize())  # then what only Azure sets (read-only in the SDK's types)
+    body["id"] = f"{scope}/providers/Microsoft.Authorization/roleAssignments/00000000-0000-0000-0000-{guid}"
+    body["name"] = body["id"].rsplit("/", 1)[1]
+    body["type"] = "Microsoft.Authorization/roleAssignments"
+    body["properties"]["scope"] = scope
     return body
 
 

@@ -125,7 +125,7 @@ async def forward(query: dns.message.Message, upstream: Endpoint) -> dns.message
     return reply
 
 
-def _rcode(query: dns.message.Message, rcode: int) -> dns.message.Message:
+def _rcode(query: dns.message.Message, rcode: dns.rcode.Rcode) -> dns.message.Message:
     reply = dns.message.make_response(query)
     reply.set_rcode(rcode)
     return reply

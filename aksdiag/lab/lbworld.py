@@ -273,7 +273,7 @@ def _event(svc: Svc, message: str) -> dict[str, Any]:
                                               api_version="v1"),
             reason="SyncLoadBalancerFailed", message=message, type="Warning", count=7,
             source=V1EventSource(component="service-controller"),
-            first_timestamp="2026-11-23T08:00:00Z", last_timestamp="2026-11-23T08:41:00Z",
+            first_timestamp="2026-11-23T08:00:00Z", last_timestamp="2026-11-23T08:41:00Z",  # type: ignore[arg-type]  # wire form: a datetime gives +00:00
         )
     )  # fmt: skip
 
