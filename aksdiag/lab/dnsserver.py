@@ -223,7 +223,7 @@ class _Udp(asyncio.DatagramProtocol):
         self.pending: set[asyncio.Future[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # a datagram endpoint's is a DatagramTransport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         task = asyncio.ensure_future(self._answer(data, addr))
