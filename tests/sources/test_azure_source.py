@@ -99,7 +99,7 @@ def test_a_write_is_refused_before_it_leaves_the_process(serve) -> None:
     async def attempt() -> None:
         async with NetworkManagementClient(
             azure.StaticToken("t"), armworld.SUBSCRIPTION, base_url=fake.endpoint,
-            credential_scopes=[fake.endpoint + "/.default"], **azure._client_kwargs(),
+            credential_scopes=[fake.endpoint + "/.default"], **azure.client_kwargs(),
         ) as client:  # fmt: skip
             await client.virtual_networks.begin_delete(armworld.CLUSTER_RG, "vnet-aks")
 
@@ -119,6 +119,6 @@ def test_cloud_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_static_token_takes_precedence_over_default_credential(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AKSDIAG_ARM_TOKEN", "from-az-cli")
-    credential = azure._credential()
+    credential = azure.credential()
     assert isinstance(credential, azure.StaticToken)
     assert asyncio.run(credential.get_token("https://management.azure.com/.default")).token == "from-az-cli"

@@ -1,125 +1,38 @@
-"""Azure source: reads, through the real SDK clients, everything the private-DNS path of a cluster depends on.
+"""The cluster's Azure context (AzureContextNeed): everything the private-DNS path of a cluster depends on.
 
-Read-only by construction: every client carries a pipeline policy that refuses any method but GET before the
-request leaves the process. Reads are issued concurrently, level by level (the cluster, then its VNets, zone
-and endpoint, then the VNets its DNS servers live in). A 403 or 404 is recorded as a fact and the other reads
-go on; a 401 or a missing credential stops the command (exit 3) with what to do.
+Reads are issued concurrently, level by level (the cluster, then its VNets, zone and endpoint, then the VNets its
+DNS servers live in). A 403 or 404 is recorded as a fact and the other reads go on; a 401 or a missing credential
+stops the command (exit 3) with what to do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-import os
-import re
-import time
 from typing import TYPE_CHECKING, Any
 
 from aksdiag.armview import cluster_zone_id, node_subnet_ids, parse_id, vnet_of_subnet
-from aksdiag.errors import AksdiagError
-from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError, AzureVmssNics, AzureVmssNicsNeed
-from aksdiag.sources import route
+from aksdiag.facts import AzureContext, AzureContextNeed
+from aksdiag.sources.azure.clients import credential, endpoint_kwargs, guard
+from aksdiag.sources.azure.reads import Reads
 
 if TYPE_CHECKING:
-    from azure.core.credentials import AccessToken
-    from azure.core.pipeline import PipelineRequest
-    from azure.core.pipeline.policies import SansIOHTTPPolicy
-    from azure.identity.aio import DefaultAzureCredential
-
     from aksdiag.settings import Settings
-
-ENV_ENDPOINT = "AKSDIAG_ARM_ENDPOINT"
-ENV_TOKEN = "AKSDIAG_ARM_TOKEN"
-CLOUDS = {
-    "AzureCloud": "https://management.azure.com",
-    "AzureChinaCloud": "https://management.chinacloudapi.cn",
-    "AzureUSGovernment": "https://management.usgovcloudapi.net",
-}
-
-
-class WriteRefused(AksdiagError):
-    """aksdiag is read-only against Azure: a non-GET request is a bug, stopped before it is sent."""
-
-
-class StaticToken:
-    """An AsyncTokenCredential for a bearer token the user already has (az account get-access-token)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(self.token, int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        pass
-
-    async def __aenter__(self) -> StaticToken:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        pass
-
-
-def endpoint_for(cloud: str | None = None) -> str:
-    return os.environ.get(ENV_ENDPOINT) or CLOUDS.get(cloud or "AzureCloud", CLOUDS["AzureCloud"])
-
-
-def _read_only_policy() -> SansIOHTTPPolicy[Any, Any]:
-    from azure.core.pipeline.policies import SansIOHTTPPolicy
-
-    class ReadOnlyPolicy(SansIOHTTPPolicy[Any, Any]):
-        def on_request(self, request: PipelineRequest[Any]) -> None:
-            method = request.http_request.method.upper()
-            if method != "GET":
-                raise WriteRefused(f"refused to send {method} {request.http_request.url}: aksdiag only reads Azure")
-
-    return ReadOnlyPolicy()
-
-
-def _credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCredential:
-    """settings.arm_token, else AKSDIAG_ARM_TOKEN, else DefaultAzureCredential."""
-    token = (settings.arm_token if settings else "") or os.environ.get(ENV_TOKEN)
-    if token:
-        return StaticToken(token)
-    try:
-        from azure.identity.aio import DefaultAzureCredential
-    except ImportError as e:  # pragma: no cover - a broken install
-        raise AksdiagError("azure-identity is not installed", "pip install aksdiag") from e
-    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
-
-
-def _client_kwargs(settings: Settings | None = None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"per_call_policies": [_read_only_policy()], "retry_total": 3, "retry_backoff_max": 4}
-    env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
-    bundle = (settings.ca_bundle if settings else "") or env_bundle
-    if bundle:
-        kwargs["connection_verify"] = bundle
-    return kwargs
-
 
 _LATER_SDKS = ("azure.mgmt.network.aio", "azure.mgmt.privatedns.aio", "azure.mgmt.authorization.aio")
 """Imported in threads while the cluster is read: the network SDK alone takes about half a second to import."""
 
 
-def _guard(endpoint: str, settings: Settings | None = None) -> None:
-    refused = route.refused_url(endpoint, settings)
-    if refused:
-        raise AksdiagError(f"Azure Resource Manager {refused}", "point AKSDIAG_ARM_ENDPOINT at the lab")
-
-
 async def fetch(need: AzureContextNeed, settings: Settings | None = None) -> AzureContext:
     """`settings` may carry the token and CA bundle (the demo's); without them the environment's are used."""
-    _guard(need.endpoint, settings)
+    guard(need.endpoint, settings)
     later = asyncio.gather(*(asyncio.to_thread(importlib.import_module, m) for m in _LATER_SDKS))
     from azure.mgmt.containerservice.aio import ContainerServiceClient
 
-    credential = _credential(settings)
-    kw = _client_kwargs(settings)
-    kw.update(base_url=need.endpoint, credential_scopes=[need.endpoint.rstrip("/") + "/.default"])
+    cred = credential(settings)
+    kw = endpoint_kwargs(need.endpoint, settings)
     sub = need.subscription
-    async with credential, ContainerServiceClient(credential, sub, **kw) as aks:
+    async with cred, ContainerServiceClient(cred, sub, **kw) as aks:
         reader = _Reader(need)
         try:
             cluster = await reader.get(
@@ -131,22 +44,23 @@ async def fetch(need: AzureContextNeed, settings: Settings | None = None) -> Azu
         if cluster is None:
             return AzureContext(need=need, errors=tuple(reader.errors), requests=reader.requests)
         async with (
-            network.NetworkManagementClient(credential, sub, **kw) as net,
-            privatedns.PrivateDnsManagementClient(credential, sub, **kw) as dns,
-            authorization.AuthorizationManagementClient(credential, sub, **kw) as auth,
+            network.NetworkManagementClient(cred, sub, **kw) as net,
+            privatedns.PrivateDnsManagementClient(cred, sub, **kw) as dns,
+            authorization.AuthorizationManagementClient(cred, sub, **kw) as auth,
         ):
             reader.net, reader.dns, reader.auth = net, dns, auth
             return await reader.read(cluster)
 
 
-class _Reader:
+class _Reader(Reads):
+    """The context's reads, round by round; the clients are set once the cluster has been read."""
+
     def __init__(self, need: AzureContextNeed) -> None:
+        super().__init__()
         self.need = need
         self.net: Any = None
         self.dns: Any = None
         self.auth: Any = None
-        self.errors: list[AzureReadError] = []
-        self.requests = 0
 
     async def read(self, cluster: dict[str, Any]) -> AzureContext:
         need = self.need
@@ -183,34 +97,6 @@ class _Reader:
             requests=self.requests,
         )
 
-    async def get(self, scope: str, call: Any, action: str) -> dict[str, Any] | None:
-        from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
-
-        self.requests += 1
-        try:
-            result = await call
-        except ClientAuthenticationError as e:
-            raise AksdiagError(
-                f"Azure refused the credentials ({_short(e)})",
-                "run `az login`, set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or AKSDIAG_ARM_TOKEN",
-            ) from None
-        except HttpResponseError as e:
-            self.errors.append(_read_error(scope, e, action))
-            return None
-        return _body(result) if result is not None else None
-
-    async def _list(self, scope: str, pager: Any, action: str) -> list[dict[str, Any]] | None:
-        from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
-
-        self.requests += 1
-        try:
-            return [_body(item) async for item in pager]
-        except ClientAuthenticationError as e:
-            raise AksdiagError(f"Azure refused the credentials ({_short(e)})", "run `az login`") from None
-        except HttpResponseError as e:
-            self.errors.append(_read_error(scope, e, action))
-            return None
-
     async def _vnets_and_peers(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The cluster's VNets, then the VNets they peer with (where a custom DNS server may live)."""
         vnets = await self._vnets(ids)
@@ -243,12 +129,12 @@ class _Reader:
         rg, name = p["resourcegroups"], p["privatednszones"]
         zone, links, records = await asyncio.gather(
             self.get(zone_id, self.dns.private_zones.get(rg, name), "Microsoft.Network/privateDnsZones/read"),
-            self._list(
+            self.list_all(
                 zone_id + "/virtualNetworkLinks",
                 self.dns.virtual_network_links.list(rg, name),
                 "Microsoft.Network/privateDnsZones/virtualNetworkLinks/read",
             ),
-            self._list(
+            self.list_all(
                 zone_id + "/A",
                 self.dns.record_sets.list_by_type(rg, name, "A"),
                 "Microsoft.Network/privateDnsZones/A/read",
@@ -269,7 +155,7 @@ class _Reader:
 
         async def one(scope: str) -> tuple[str, list[dict[str, Any]] | None]:
             pager = self.auth.role_assignments.list_for_scope(scope, filter=f"assignedTo('{principal}')")
-            return scope, await self._list(scope, pager, "Microsoft.Authorization/roleAssignments/read")
+            return scope, await self.list_all(scope, pager, "Microsoft.Authorization/roleAssignments/read")
 
         return dict(await asyncio.gather(*(one(s) for s in scopes)))
 
@@ -280,10 +166,10 @@ class _Reader:
         scope = f"/subscriptions/{self.need.subscription}/resourceGroups/{node_rg}/providers/Microsoft.Network"
         if kind == "lb":
             pager = self.net.load_balancers.list(node_rg)
-            found = await self._list(scope + "/loadBalancers", pager, "Microsoft.Network/loadBalancers/read")
+            found = await self.list_all(scope + "/loadBalancers", pager, "Microsoft.Network/loadBalancers/read")
         else:
             pager = self.net.public_ip_addresses.list(node_rg)
-            found = await self._list(scope + "/publicIPAddresses", pager, "Microsoft.Network/publicIPAddresses/read")
+            found = await self.list_all(scope + "/publicIPAddresses", pager, "Microsoft.Network/publicIPAddresses/read")
         return found or []
 
     async def _nsgs(self, vnets: dict[str, dict[str, Any]], subnet_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -312,7 +198,7 @@ class _Reader:
         """Every other private zone of the subscription that could hold the FQDN (it may shadow the cluster's)."""
         if not fqdn:
             return []
-        found = await self._list(
+        found = await self.list_all(
             f"/subscriptions/{self.need.subscription}/providers/Microsoft.Network/privateDnsZones",
             self.dns.private_zones.list(),
             "Microsoft.Network/privateDnsZones/read",
@@ -341,7 +227,7 @@ class _Reader:
             )
             return [{"endpoint": lb, "nics": []}] if lb else []
         scope = f"/subscriptions/{self.need.subscription}/resourceGroups/{node_rg}"
-        found = await self._list(
+        found = await self.list_all(
             scope + "/providers/Microsoft.Network/privateEndpoints",
             self.net.private_endpoints.list(node_rg),
             "Microsoft.Network/privateEndpoints/read",
@@ -364,14 +250,6 @@ class _Reader:
         return list(await asyncio.gather(*(with_nic(e) for e in endpoints)))
 
 
-def _body(model: Any) -> dict[str, Any]:
-    """The REST body of an SDK model: newer SDKs' models are their wire dict; older (msrest) ones serialize."""
-    if hasattr(model, "serialize"):
-        body: dict[str, Any] = model.serialize(keep_readonly=True)
-        return body
-    return dict(model.as_dict())
-
-
 def _principal(cluster: dict[str, Any]) -> str | None:
     """The object id AKS acts as: the system-assigned identity, or the single user-assigned one."""
     identity = cluster.get("identity") or {}
@@ -385,45 +263,3 @@ def _is_apiserver_endpoint(endpoint: dict[str, Any]) -> bool:
     connections = endpoint.get("properties", {}).get("privateLinkServiceConnections", [])
     groups = {g for c in connections for g in c.get("properties", {}).get("groupIds", [])}
     return "management" in groups or endpoint.get("name") == "kube-apiserver"
-
-
-_ACTION = re.compile(r"perform action '([^']+)' over scope '([^']+)'")
-
-
-def _read_error(scope: str, error: Any, action: str) -> AzureReadError:
-    message = _short(error)
-    found = _ACTION.search(message)
-    return AzureReadError(
-        scope=found.group(2) if found else scope,
-        status=int(getattr(error, "status_code", 0) or 0),
-        code=getattr(getattr(error, "error", None), "code", None) or type(error).__name__,
-        message=message,
-        action=found.group(1) if found else action,
-    )
-
-
-def _short(error: Any) -> str:
-    text = getattr(getattr(error, "error", None), "message", None) or str(error)
-    return text.splitlines()[0][:800]
-
-
-async def fetch_vmss_nics(need: AzureVmssNicsNeed, settings: Settings | None = None) -> AzureVmssNics:
-    """The NICs of a VMSS, each with its IP configurations (read-only, like every read here)."""
-    _guard(need.endpoint, settings)
-    from azure.mgmt.network.aio import NetworkManagementClient
-
-    credential = _credential(settings)
-    kw = _client_kwargs(settings)
-    kw.update(base_url=need.endpoint, credential_scopes=[need.endpoint.rstrip("/") + "/.default"])
-    scope = (
-        f"/subscriptions/{need.subscription}/resourceGroups/{need.resource_group}/providers/Microsoft.Compute"
-        f"/virtualMachineScaleSets/{need.vmss}/networkInterfaces"
-    )
-    async with credential, NetworkManagementClient(credential, need.subscription, **kw) as net:
-        reader = _Reader(AzureContextNeed(need.subscription, need.resource_group, need.vmss, need.endpoint))
-        reader.net = net
-        pager = net.network_interfaces.list_virtual_machine_scale_set_network_interfaces(need.resource_group, need.vmss)
-        nics = await reader._list(scope, pager, "Microsoft.Compute/virtualMachineScaleSets/networkInterfaces/read")
-    if nics is None:
-        return AzureVmssNics(error=reader.errors[0] if reader.errors else None)
-    return AzureVmssNics(tuple(nics))

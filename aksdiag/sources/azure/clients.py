@@ -1,0 +1,105 @@
+"""The SDK clients' common parts: the credential, the read-only pipeline policy, the client keywords, the endpoint.
+
+Read-only by construction: every client carries a pipeline policy that refuses any method but GET before the
+request leaves the process.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from aksdiag.errors import AksdiagError
+from aksdiag.sources import route
+
+if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
+    from azure.core.pipeline import PipelineRequest
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+    from azure.identity.aio import DefaultAzureCredential
+
+    from aksdiag.settings import Settings
+
+ENV_ENDPOINT = "AKSDIAG_ARM_ENDPOINT"
+ENV_TOKEN = "AKSDIAG_ARM_TOKEN"
+CLOUDS = {
+    "AzureCloud": "https://management.azure.com",
+    "AzureChinaCloud": "https://management.chinacloudapi.cn",
+    "AzureUSGovernment": "https://management.usgovcloudapi.net",
+}
+
+
+class WriteRefused(AksdiagError):
+    """aksdiag is read-only against Azure: a non-GET request is a bug, stopped before it is sent."""
+
+
+class StaticToken:
+    """An AsyncTokenCredential for a bearer token the user already has (az account get-access-token)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        pass
+
+    async def __aenter__(self) -> StaticToken:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        pass
+
+
+def endpoint_for(cloud: str | None = None) -> str:
+    return os.environ.get(ENV_ENDPOINT) or CLOUDS.get(cloud or "AzureCloud", CLOUDS["AzureCloud"])
+
+
+def read_only_policy() -> SansIOHTTPPolicy[Any, Any]:
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class ReadOnlyPolicy(SansIOHTTPPolicy[Any, Any]):
+        def on_request(self, request: PipelineRequest[Any]) -> None:
+            method = request.http_request.method.upper()
+            if method != "GET":
+                raise WriteRefused(f"refused to send {method} {request.http_request.url}: aksdiag only reads Azure")
+
+    return ReadOnlyPolicy()
+
+
+def credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCredential:
+    """settings.arm_token, else AKSDIAG_ARM_TOKEN, else DefaultAzureCredential."""
+    token = (settings.arm_token if settings else "") or os.environ.get(ENV_TOKEN)
+    if token:
+        return StaticToken(token)
+    try:
+        from azure.identity.aio import DefaultAzureCredential
+    except ImportError as e:  # pragma: no cover - a broken install
+        raise AksdiagError("azure-identity is not installed", "pip install aksdiag") from e
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+
+
+def client_kwargs(settings: Settings | None = None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"per_call_policies": [read_only_policy()], "retry_total": 3, "retry_backoff_max": 4}
+    env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
+    bundle = (settings.ca_bundle if settings else "") or env_bundle
+    if bundle:
+        kwargs["connection_verify"] = bundle
+    return kwargs
+
+
+def endpoint_kwargs(endpoint: str, settings: Settings | None = None) -> dict[str, Any]:
+    """client_kwargs, aimed at one ARM endpoint (its base URL and its token scope)."""
+    kw = client_kwargs(settings)
+    kw.update(base_url=endpoint, credential_scopes=[endpoint.rstrip("/") + "/.default"])
+    return kw
+
+
+def guard(endpoint: str, settings: Settings | None = None) -> None:
+    refused = route.refused_url(endpoint, settings)
+    if refused:
+        raise AksdiagError(f"Azure Resource Manager {refused}", "point AKSDIAG_ARM_ENDPOINT at the lab")
