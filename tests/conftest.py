@@ -15,6 +15,14 @@ from pathlib import Path
 
 import pytest
 
+# pytest-xdist runs the suite in several workers: each names lab ports from its own slice of the lab's band, so two
+# workers never pick the same port before either binds it (set before the lab's first free_port, inherited by the
+# aksdiag subprocesses the tests start).
+if os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    os.environ["AKSDIAG_LAB_PORTS"] = (
+        f"{int(os.environ['PYTEST_XDIST_WORKER'][2:])}/{int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))}"
+    )
+
 from aksdiag.lab import world as lab_world
 from aksdiag.lab.dnsserver import free_port
 from aksdiag.lab.scenarios import Scenario

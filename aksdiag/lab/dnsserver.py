@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import random
 import socket
 import struct
@@ -280,13 +281,27 @@ def lab_port_band(first: int, last: int) -> tuple[int, int]:
     return 20000, 30000
 
 
+def port_slice(band: tuple[int, int], spec: str) -> tuple[int, int]:
+    """Slice K of N of the band (AKSDIAG_LAB_PORTS=K/N): processes that run labs side by side — the test suite's
+    workers — each pick from their own slice, so two never name the same port before either binds it."""
+    try:
+        k, n = (int(v) for v in spec.split("/"))
+    except ValueError:
+        return band
+    if not 0 <= k < n:
+        return band
+    low, high = band
+    width = (high - low) // n
+    return low + k * width, low + (k + 1) * width
+
+
 @functools.cache
 def _lab_port_range() -> tuple[int, int]:
     try:
         first, last = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
     except (OSError, ValueError):
         first, last = 32768, 60999
-    return lab_port_band(first, last)
+    return port_slice(lab_port_band(first, last), os.environ.get("AKSDIAG_LAB_PORTS", ""))
 
 
 def free_port(host: str = "127.0.0.1") -> int:

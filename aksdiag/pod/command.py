@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         if args.args and args.args != ["--"]:
             raise UsageError("--cleanup takes no command")
         return cleanup(_config(args), args.namespace, err)
-    inner, inner_output = spec.inner_args(args.args)
+    inner, inner_output = inner_args(args.args)
     output = args.output or inner_output or "text"
     image = args.image or os.environ.get(spec.ENV_IMAGE)
     if not image:
@@ -71,6 +71,43 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     for o in failed:
         say(err, f"{o.node}: could not run: {o.error}")
     return exit_code_for(report)  # the `pod` probe is an error when a pod could not run: exit 3 unless broken
+
+
+def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
+    """The pod's aksdiag arguments (checked here, so a typo fails before a pod exists) and any --output in them.
+
+    The pod always prints JSON (`--output json` is appended); an --output among ARGS is what the user wants to
+    see, so it is taken out and returned to become the local output format.
+    """
+    from aksdiag.cli import build_parser
+    from aksdiag.render import FORMATS
+
+    args = raw[1:] if raw[:1] == ["--"] else list(raw)
+    if not args:
+        raise UsageError("no command to run in the pod", "e.g. `aksdiag pod -- dns aks-x.<guid>.privatelink…`")
+    if args[0] in spec.NOT_IN_A_POD or args[0].startswith("-"):
+        raise UsageError(f"`aksdiag {args[0]}` cannot run in the pod", "run a probe: dns, apiserver, whois, check…")
+    kept, output, i = [], None, 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("--output", "-o") and i + 1 < len(args):
+            output, i = args[i + 1], i + 2
+            continue
+        if arg.startswith("--output="):
+            output = arg.split("=", 1)[1]
+        else:
+            kept.append(arg)
+        i += 1
+    kept += ["--output", "json"]
+    try:
+        build_parser().parse_args(kept)
+    except UsageError as e:
+        raise UsageError(f"in the pod's command `aksdiag {' '.join(args)}`: {e.message}", e.hint) from None
+    except SystemExit:
+        raise UsageError(f"`aksdiag {' '.join(args)}` is not a command to run in the pod") from None
+    if output is not None and output not in FORMATS:
+        raise UsageError(f"--output {output!r} is not one of {', '.join(FORMATS)}")
+    return tuple(kept), output
 
 
 def _hint(outcome: PodOutcome, plan: spec.PodPlan) -> str:

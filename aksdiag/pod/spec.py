@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aksdiag import __version__
-from aksdiag.errors import UsageError
-from aksdiag.render import FORMATS
 
 APP = "aksdiag"
 CONTAINER = "aksdiag"
@@ -64,42 +62,6 @@ class PodPlan:
 
 def new_run_id() -> str:
     return secrets.token_hex(3)
-
-
-def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
-    """The pod's aksdiag arguments (checked here, so a typo fails before a pod exists) and any --output in them.
-
-    The pod always prints JSON (`--output json` is appended); an --output among ARGS is what the user wants to
-    see, so it is taken out and returned to become the local output format.
-    """
-    from aksdiag.cli import build_parser
-
-    args = raw[1:] if raw[:1] == ["--"] else list(raw)
-    if not args:
-        raise UsageError("no command to run in the pod", "e.g. `aksdiag pod -- dns aks-x.<guid>.privatelink…`")
-    if args[0] in NOT_IN_A_POD or args[0].startswith("-"):
-        raise UsageError(f"`aksdiag {args[0]}` cannot run in the pod", "run a probe: dns, apiserver, whois, check…")
-    kept, output, i = [], None, 0
-    while i < len(args):
-        arg = args[i]
-        if arg in ("--output", "-o") and i + 1 < len(args):
-            output, i = args[i + 1], i + 2
-            continue
-        if arg.startswith("--output="):
-            output = arg.split("=", 1)[1]
-        else:
-            kept.append(arg)
-        i += 1
-    kept += ["--output", "json"]
-    try:
-        build_parser().parse_args(kept)
-    except UsageError as e:
-        raise UsageError(f"in the pod's command `aksdiag {' '.join(args)}`: {e.message}", e.hint) from None
-    except SystemExit:
-        raise UsageError(f"`aksdiag {' '.join(args)}` is not a command to run in the pod") from None
-    if output is not None and output not in FORMATS:
-        raise UsageError(f"--output {output!r} is not one of {', '.join(FORMATS)}")
-    return tuple(kept), output
 
 
 def parse_pod_timeout(text: str | None) -> float:

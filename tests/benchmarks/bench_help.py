@@ -29,8 +29,8 @@ def main() -> None:
     print(f"{'command':<40} {'median':>8} {'min':>8} {'max':>8}   (ms, {runs} runs)")
     for label, args in (
         ("python -c pass (interpreter floor)", [sys.executable, "-c", "pass"]),
-        ("aksdiag --help", [sys.executable, "-m", "aksdiag.cli", "--help"]),
-        ("aksdiag dns --help", [sys.executable, "-m", "aksdiag.cli", "dns", "--help"]),
+        ("aksdiag --help", [sys.executable, "-m", "aksdiag", "--help"]),
+        ("aksdiag dns --help", [sys.executable, "-m", "aksdiag", "dns", "--help"]),
     ):
         t = baseline if label.startswith("python") else wall_ms(args, runs)
         print(f"{label:<40} {statistics.median(t):>8.1f} {min(t):>8.1f} {max(t):>8.1f}")

@@ -77,7 +77,7 @@ def main() -> None:
         kubeconfig = str(api.kubeconfig(Path(tmp) / "kubeconfig"))
         for label, ip in (("assigned pod IP", assigned), ("unassigned, in a node's range", in_range),
                           ("foreign IP", "192.0.2.10")):  # fmt: skip
-            wall, rss, out = measure([sys.executable, "-m", "aksdiag.cli", "whois", ip, "--kubeconfig", kubeconfig,
+            wall, rss, out = measure([sys.executable, "-m", "aksdiag", "whois", ip, "--kubeconfig", kubeconfig,
                                       "--output", "json"])  # fmt: skip
             found = [line.strip() for line in out.splitlines() if '"id": "IP' in line]
             print(f"aksdiag whois {ip:<16} ({label:<29}) {wall * 1000:7.0f} ms  peak {rss:6.1f} MB  {found}")

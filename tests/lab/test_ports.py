@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from pathlib import Path
 
@@ -33,3 +34,15 @@ def test_free_port_is_outside_this_machines_ephemeral_range_and_bindable() -> No
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket() as t:
             u.bind(("127.0.0.1", port))
             t.bind(("127.0.0.1", port))
+
+
+def test_each_worker_names_ports_from_its_own_slice_of_the_band() -> None:
+    """AKSDIAG_LAB_PORTS=K/N (tests/conftest.py sets it per pytest-xdist worker): disjoint slices, all in the band."""
+    from aksdiag.lab.dnsserver import port_slice
+
+    band = (20768, 32768)
+    slices = [port_slice(band, f"{k}/3") for k in range(3)]
+    assert slices[0][0] == band[0] and all(a[1] <= b[0] for a, b in itertools.pairwise(slices))
+    assert all(band[0] <= low < high <= band[1] for low, high in slices)
+    for spec in ("", "x", "3/3", "-1/2", "1/0"):
+        assert port_slice(band, spec) == band, spec
