@@ -87,6 +87,4 @@ def limits(args: argparse.Namespace) -> dict[str, object]:
         deadline = settings_mod.parse_timeout(args.deadline, low, high, flag="--deadline")
     elif timeout is not None:
         deadline = max(settings_mod.Settings.deadline, timeout)
-    if deadline is not None and timeout is not None and timeout > deadline:
-        raise UsageError(f"--timeout {timeout:g} is longer than --deadline {deadline:g}", "one question must fit the run")
     return {"timeout": timeout, "deadline": deadline, "output": flag(args, "output")}
