@@ -2,11 +2,9 @@
 else from the network SDK's own models (subnets, NSG, load balancers, private endpoint, NICs).
 
 The SDK's models are built with their flattened keywords (Subnet(address_prefix=…)), which the SDK accepts at run
-time (the lab's tests show it) but its typed overloads don't declare (they name only properties=): hence the
-mypy comment below.
+time (the lab's tests show it) but its typed overloads don't declare (they name only properties=): hence pyproject's call-overload override
+for aksdiag.lab.armworld.*.
 """
-
-# mypy: disable-error-code="call-overload"
 
 from __future__ import annotations
 
