@@ -2,7 +2,9 @@
 
 Exit codes by the one policy (exitcodes.exit_code_for): 1 when any pod's report has an error finding (the report is
 there: something is broken), else 3 when a pod could not run (the `pod` probe is then an error: aksdiag could not
-look there), else 0. `--cleanup` deletes what earlier runs left behind.
+look there), else 0. A pod that could not be deleted is exit 3 naming it (pod.run.LeftBehind); SIGTERM or SIGHUP
+deletes the run's pods, then exits 128 + the signal, as Ctrl-C exits 130. `--cleanup` deletes what earlier runs left
+behind (exit 3 when it cannot).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from typing import Any, TextIO
 
@@ -48,7 +51,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     from aksdiag.pod import run as pod_run
     from aksdiag.render import render
 
-    outcomes = pod_run.execute(_config(args), plan, args.node, args.all_nodes, err)
+    try:
+        outcomes = pod_run.execute(_config(args), plan, args.node, args.all_nodes, err)
+    except pod_run.Terminated as e:
+        say(err, f"terminated by {signal.Signals(e.signum).name}")
+        raise SystemExit(128 + e.signum) from None
     if not args.all_nodes:
         outcome = outcomes[0]
         if not outcome.ran:
@@ -133,7 +140,7 @@ def _config(args: argparse.Namespace) -> Any:
 def cleanup(config: Any, namespace: str | None, err: TextIO) -> ExitCode:
     """Delete every pod labelled managed-by=aksdiag: in all namespaces, or in one when listing all is refused."""
     from aksdiag.pod.client import ApiError, KubeApi
-    from aksdiag.pod.run import delete_pods
+    from aksdiag.pod.run import LeftBehind, delete_pods
 
     selector = f"{spec.MANAGED_BY}={spec.APP}"
 
@@ -160,6 +167,8 @@ def cleanup(config: Any, namespace: str | None, err: TextIO) -> ExitCode:
             err,
             f"deleting {meta.get('namespace')}/{meta['name']} (run {(meta.get('labels') or {}).get(spec.RUN_LABEL)})",
         )
-    for ns, names in by_namespace.items():
-        delete_pods(config, ns, names, err)
+    left = {ns: delete_pods(config, ns, names, err) for ns, names in by_namespace.items()}
+    for ns, names in left.items():
+        if names:
+            raise LeftBehind(ns, names)
     return ExitCode.OK

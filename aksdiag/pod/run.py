@@ -1,5 +1,6 @@
 """One `aksdiag pod` run: pick the nodes, create the pods, wait for them by watch, read their reports, and always
-delete them — on success, failure, timeout, a refused request and Ctrl-C.
+delete them — on success, failure, timeout, a refused request, Ctrl-C, SIGTERM and SIGHUP (what CI systems and
+`timeout` send). A delete that fails is not a quiet success: the run ends with exit 3 naming the pods left.
 
 Waiting is list-then-watch, as informers do: one list of the run's pods (by its run-id label) gives the state and a
 resourceVersion, one watch from there streams every change of every pod of the run (Kubernetes does the fan-out;
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import time
-from contextlib import aclosing
+from collections.abc import Iterator
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -65,20 +68,90 @@ def say(err: TextIO, text: str) -> None:
     print(f"aksdiag pod: {text}", file=err, flush=True)
 
 
+TERMINATING = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end a run as Ctrl-C does: its pods are deleted first (SIGINT is Python's KeyboardInterrupt)."""
+
+
+class Terminated(BaseException):
+    """A SIGTERM or SIGHUP ended the run; the process exits 128 + `signum`, as a shell reports a killed command.
+
+    A BaseException, as KeyboardInterrupt is, so no `except Exception` on the way swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class LeftBehind(AksdiagError):
+    """Pods of the run could not be deleted: exit 3, naming them and how to remove them."""
+
+    def __init__(self, namespace: str, names: list[str]) -> None:
+        listed = " ".join(names)
+        super().__init__(
+            f"could not delete {len(names)} pod{'s' if len(names) != 1 else ''} of this run in namespace "
+            f"{namespace}: {', '.join(names)}",
+            f"remove {'them' if len(names) != 1 else 'it'} with `aksdiag pod --cleanup --namespace {namespace}` "
+            f"or `kubectl delete pod -n {namespace} {listed}`",
+        )
+        self.namespace, self.names = namespace, names
+
+
+class _Signals:
+    """While active, SIGTERM and SIGHUP raise Terminated; once `hold()` is called (the deletes are running) they
+    are only noted, so nothing cuts the deletes short, and `release()` raises the first one noted."""
+
+    def __init__(self) -> None:
+        self.raising = True
+        self.held: list[int] = []
+
+    def handler(self, signum: int, frame: object) -> None:
+        if self.raising:
+            self.raising = False  # one Terminated per run: a second signal while it unwinds waits for the deletes
+            raise Terminated(signum)
+        self.held.append(signum)
+
+    def hold(self) -> None:
+        self.raising = False
+
+    def release(self) -> None:
+        if self.held:
+            raise Terminated(self.held[0])
+
+
+@contextmanager
+def terminating_signals() -> Iterator[_Signals]:
+    """SIGTERM and SIGHUP end the block as Ctrl-C does (Terminated), until `hold()`."""
+    signals = _Signals()
+    previous = {s: signal.signal(s, signals.handler) for s in TERMINATING}
+    try:
+        yield signals
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
 def execute(
     config: Any, plan: spec.PodPlan, node: str | None, all_nodes: bool, err: TextIO = sys.stderr
 ) -> list[PodOutcome]:
-    """Run the plan's pods and return what became of each; the pods are deleted before this returns or raises."""
+    """Run the plan's pods and return what became of each; the pods are deleted before this returns or raises.
+
+    Raises Terminated on SIGTERM/SIGHUP (after the deletes), LeftBehind when a delete failed."""
     planned: list[str] = []
-    try:
-        return asyncio.run(_run(config, plan, node, all_nodes, planned, err))
-    finally:
-        if planned:
-            delete_pods(config, plan.namespace, planned, err)
+    with terminating_signals() as signals:
+        try:
+            outcomes = asyncio.run(_run(config, plan, node, all_nodes, planned, err))
+        finally:
+            signals.hold()
+            left = delete_pods(config, plan.namespace, planned, err) if planned else []
+            signals.release()
+    if left:
+        raise LeftBehind(plan.namespace, left)
+    return outcomes
 
 
-def delete_pods(config: Any, namespace: str, names: list[str], err: TextIO) -> None:
-    """Delete the named pods (already gone is fine); on failure say how to clean up later, never raise."""
+def delete_pods(config: Any, namespace: str, names: list[str], err: TextIO) -> list[str]:
+    """Delete the named pods (already gone is fine) and return the names that could not be deleted, each said on
+    `err` with why; never raises (but Ctrl-C)."""
 
     async def delete_all() -> list[bool | BaseException]:
         async with KubeApi(config) as api:
@@ -96,7 +169,8 @@ def delete_pods(config: Any, namespace: str, names: list[str], err: TextIO) -> N
     if deleted:
         say(err, f"deleted {deleted} pod{'s' if deleted != 1 else ''} in namespace {namespace}")
     for name, why in failed:
-        say(err, f"could not delete {namespace}/{name}: {why}; `aksdiag pod --cleanup` removes it later")
+        say(err, f"could not delete {namespace}/{name}: {why}")
+    return [name for name, _ in failed]
 
 
 async def _run(
