@@ -6,8 +6,9 @@ Every address aksdiag may send to is a setting here, so tests and the lab can po
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aksdiag.errors import UsageError
 from aksdiag.facts import AzureContextNeed, Endpoint, KubeContextNeed
@@ -15,6 +16,8 @@ from aksdiag.facts import AzureContextNeed, Endpoint, KubeContextNeed
 if TYPE_CHECKING:
     from aksdiag.sources.kubeconfig import ApiServerConfig
 from aksdiag.inputs import parse_endpoint
+
+T = TypeVar("T")
 
 AZURE_DNS = Endpoint("168.63.129.16", 53)
 """The Azure-provided resolver (the platform's virtual public IP), reachable only from inside an Azure VNet."""
@@ -76,25 +79,38 @@ class Settings:
 
 
 def from_env(environ: dict[str, str] | None = None, /, **overrides: object) -> Settings:
-    """Settings with AKSDIAG_* env applied, then explicit overrides (flags) on top."""
+    """Settings with AKSDIAG_* env applied, then explicit overrides (flags) on top.
+
+    A flag beats its env var: an env var whose setting a flag gives is not even parsed. A bad env var is a usage
+    error that names the env var."""
     env = os.environ if environ is None else environ
+    given = {k for k, v in overrides.items() if v is not None}
     values: dict[str, Any] = {}
-    if env.get(ENV_AZURE_DNS):
-        values["azure_dns"] = parse_endpoint(env[ENV_AZURE_DNS])
-    if env.get(ENV_RESOLV_CONF):
-        values["resolv_conf"] = env[ENV_RESOLV_CONF]
-    if env.get(ENV_RESOLVED_UPSTREAMS):
-        values["resolved_upstreams"] = env[ENV_RESOLVED_UPSTREAMS]
-    if env.get(ENV_TIMEOUT):
-        values["timeout"] = parse_timeout(env[ENV_TIMEOUT])
-    if env.get(ENV_ADDRESS_MAP):
-        values["address_map"] = parse_address_map(env[ENV_ADDRESS_MAP])
+    parsers: dict[str, tuple[str, Callable[[str], Any]]] = {
+        "azure_dns": (ENV_AZURE_DNS, parse_endpoint),
+        "resolv_conf": (ENV_RESOLV_CONF, str),
+        "resolved_upstreams": (ENV_RESOLVED_UPSTREAMS, str),
+        "timeout": (ENV_TIMEOUT, lambda text: parse_timeout(text, flag=ENV_TIMEOUT)),
+        "address_map": (ENV_ADDRESS_MAP, parse_address_map),
+    }
+    for key, (name, parse) in parsers.items():
+        if key not in given and env.get(name):
+            values[key] = env_value(name, env[name], parse)
     values["loopback_only"] = env.get(ENV_LOOPBACK_ONLY) == "1"
     values["in_cluster"] = bool(env.get("KUBERNETES_SERVICE_HOST"))
     if values["in_cluster"] and env.get("AKSDIAG_DNS_POLICY"):
         values["dns_policy"] = env["AKSDIAG_DNS_POLICY"]
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**values)
+
+
+def env_value(name: str, text: str, parse: Callable[[str], T]) -> T:
+    """parse(text) of env var `name`; its usage error names the env var (not a flag the user did not type)."""
+    try:
+        return parse(text)
+    except UsageError as e:
+        message = e.message if e.message.startswith(name) else f"{name}={text!r}: {e.message}"
+        raise UsageError(message, e.hint) from None
 
 
 def parse_timeout(

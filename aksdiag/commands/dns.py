@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from aksdiag import probe
 from aksdiag import settings as settings_mod
@@ -23,8 +24,8 @@ def dns(args: argparse.Namespace) -> Plan:
     fqdn = parse_fqdn(args.fqdn) if args.fqdn is not None else ""
     if not 1 <= args.count <= 1000:
         raise UsageError(f"--count {args.count} is out of range", "use 1 to 1000")
-    if args.slow_ms is not None and args.slow_ms <= 0:
-        raise UsageError("--slow-ms must be a positive number of milliseconds")
+    if args.slow_ms is not None and not 0 < args.slow_ms < math.inf:
+        raise UsageError(f"--slow-ms {args.slow_ms:g} is not a positive number of milliseconds")
     settings = settings_mod.from_env(
         servers=tuple(dict.fromkeys(parse_endpoint(s) for s in args.server)),
         expect=tuple(dict.fromkeys(parse_ip(e, "address for --expect") for e in args.expect)),
@@ -53,9 +54,12 @@ def from_snapshot(path: str) -> Plan:
 
     try:
         with open(path, encoding="utf-8") as f:
-            _command, target, settings, facts = snapshot.load(json.load(f))
+            document = json.load(f)
+        if not isinstance(document, dict):
+            raise ValueError(f"a JSON {type(document).__name__}, not an object")
+        _command, target, settings, facts = snapshot.load(document)
     except OSError as e:
         raise UsageError(f"cannot read the snapshot {path}: {e.strerror or e}") from None
-    except (ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise UsageError(f"{path} is not an aksdiag snapshot ({e})") from None
     return _plan(target, settings, runner.from_snapshot(facts))

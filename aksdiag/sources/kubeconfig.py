@@ -85,7 +85,7 @@ def load(path: str | None = None, context: str | None = None) -> ApiServerConfig
         raise UsageError(f"{shown} has no current-context", "pass --context")
     try:
         return _config(official, merged, name, shown)
-    except (error, KeyError, TypeError, AttributeError) as e:  # the loader's checks; entries of the wrong shape
+    except (error, KeyError, TypeError, AttributeError, ValueError) as e:  # the loader's checks; wrong shapes
         raise AksdiagError(f"{shown} is not a valid kubeconfig: {e}", FIX) from None
 
 
@@ -141,6 +141,8 @@ def _read(merger: Any, file: Path, error: type[Exception]) -> None:
         raise AksdiagError(f"cannot read the kubeconfig {file}: {e.strerror or e}", FIX) from None
     except yaml.YAMLError as e:
         raise AksdiagError(f"the kubeconfig {file} is not valid YAML ({str(e).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise AksdiagError(f"the kubeconfig {file} is not text (not UTF-8)", FIX) from None
     except (error, AttributeError, TypeError, KeyError):  # empty, not a mapping, entries without names
         raise AksdiagError(f"the kubeconfig {file} is empty or not a kubeconfig", FIX) from None
 
@@ -151,17 +153,29 @@ def _config(official: Any, merged: Any, name: str, shown: str) -> ApiServerConfi
     if entry is None:
         known = ", ".join(str(c["name"]) for c in contexts.value) or "none"
         raise UsageError(f"{shown} has no context named {name!r}", f"known: {known}")
-    ctx = entry["context"]
+    ctx = _mapping(entry, "context", f"{shown}: context {name!r}")
+    if not isinstance(ctx.safe_get("cluster"), str):
+        raise AksdiagError(f"{shown}: context {name!r} names no cluster (its cluster: is not a name)", FIX)
     cluster_entry = merged["clusters"].get_with_name(ctx["cluster"], safe=True)
     if cluster_entry is None:
         raise AksdiagError(f"{shown}: context {name!r} names the cluster {ctx['cluster']!r}, which is not there", FIX)
-    cluster = cluster_entry["cluster"]
+    cluster = _mapping(cluster_entry, "cluster", f"{shown}: cluster {ctx['cluster']!r}")
     user_name = ctx.safe_get("user")
+    if user_name is not None and not isinstance(user_name, str):
+        raise AksdiagError(f"{shown}: context {name!r} has a user: that is not a name", FIX)
     user_entry = merged["users"].get_with_name(user_name, safe=True) if user_name else None
-    user = user_entry["user"] if user_entry is not None and user_entry.safe_get("user") else None
-    server = str(cluster.safe_get("server") or "").rstrip("/")
-    if not server:
-        raise AksdiagError(f"{shown}: the cluster {ctx['cluster']!r} has no server", FIX)
+    user = (
+        _mapping(user_entry, "user", f"{shown}: user {user_name!r}")
+        if user_entry is not None and user_entry.safe_get("user")
+        else None
+    )
+    server = _server(cluster.safe_get("server"), shown, ctx["cluster"])
+    insecure = cluster.safe_get("insecure-skip-tls-verify")
+    if insecure is not None and not isinstance(insecure, bool):
+        raise AksdiagError(f"{shown}: insecure-skip-tls-verify is {insecure!r}, not true or false", FIX)
+    for key in ("tls-server-name", "proxy-url"):
+        if cluster.safe_get(key) is not None and not isinstance(cluster.safe_get(key), str):
+            raise AksdiagError(f"{shown}: the cluster {ctx['cluster']!r} has a {key} that is not a string", FIX)
     where = _base(cluster_entry.path)
     user_where = _base(user_entry.path) if user_entry is not None else where
     data = official.kube_config.FileOrData
@@ -173,11 +187,37 @@ def _config(official: Any, merged: Any, name: str, shown: str) -> ApiServerConfi
         token=_token(data, user, user_where),
         client_cert_pem=_pem(data(user, "client-certificate", file_base_path=user_where), "client-certificate"),
         client_key_pem=_pem(data(user, "client-key", file_base_path=user_where), "client-key"),
-        insecure=bool(cluster.safe_get("insecure-skip-tls-verify")),
+        insecure=bool(insecure),
         tls_server_name=cluster.safe_get("tls-server-name") or None,
         proxy_url=_proxy(cluster.safe_get("proxy-url"), shown),
         **exec_fields,
     )
+
+
+def _mapping(parent: Any, key: str, where: str) -> Any:
+    """parent[key] when it is a mapping (a ConfigNode); anything else is a kubeconfig of the wrong shape."""
+    value = parent.safe_get(key)
+    if not isinstance(value, dict):
+        kind = "missing" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
+        raise AksdiagError(f"{where}: its {key}: is {kind}, not a mapping", FIX)
+    return parent[key]
+
+
+def _server(value: Any, shown: str, cluster: str) -> str:
+    """The cluster's server as an http(s) URL with a host and a valid port (kubectl refuses the same)."""
+    if not value:
+        raise AksdiagError(f"{shown}: the cluster {cluster!r} has no server", FIX)
+    server = str(value).rstrip("/")
+    try:
+        parts = urlsplit(server)
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError as e:
+        raise AksdiagError(
+            f"{shown}: the cluster {cluster!r} has a server {server!r} that is not a URL ({e})", FIX
+        ) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise AksdiagError(f"{shown}: the cluster {cluster!r} has a server {server!r} that is not an https:// URL", FIX)
+    return server
 
 
 def _base(path: str | None) -> str:
@@ -224,7 +264,10 @@ def _exec(official: Any, user: Any, cluster: Any, where: str, context: str) -> d
     spec = user.safe_get("exec")
     if not spec:
         return {}
-    node = user["exec"]
+    node = _mapping(user, "exec", f"context {context!r}: user")
+    env = spec.get("env") or []
+    if not isinstance(env, list) or not all(isinstance(e, dict) and "name" in e and "value" in e for e in env):
+        raise AksdiagError(f"context {context!r}: exec env is not a list of name/value pairs", FIX)
     provider = official.exec_provider.ExecProvider(node, where, cluster)
     mode = node.safe_get("interactiveMode") or "IfAvailable"
     if mode not in INTERACTIVE_MODES:
