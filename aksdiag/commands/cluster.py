@@ -34,7 +34,7 @@ def apiserver(args: argparse.Namespace) -> Plan:
     config = None
     if args.kubeconfig or args.context or not (args.fqdn or azure):
         config = None if (args.fqdn or args.kubeconfig) else _in_cluster()
-        config = config or _kubeconfig(args)
+        config = context.trusted(config or _kubeconfig(args))
     if args.fqdn:
         name = args.fqdn if is_ip(args.fqdn) else parse_fqdn(args.fqdn)
     elif config is None:
@@ -46,7 +46,9 @@ def apiserver(args: argparse.Namespace) -> Plan:
     for port in args.port:
         if not 1 <= port <= 65535:
             raise UsageError(f"--port {port} is not a port number from 1 to 65535")
-    ports = tuple(dict.fromkeys(args.port)) or ((config.port,) if config and config.port != 443 and not args.fqdn else ())
+    ports = tuple(dict.fromkeys(args.port)) or (
+        (config.port,) if config and config.port != 443 and not args.fqdn else ()
+    )
     settings = settings_mod.from_env(
         apiserver=config,
         azure=azure,

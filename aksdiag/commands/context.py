@@ -54,8 +54,23 @@ def apiserver_config(args: argparse.Namespace) -> ApiServerConfig:
     if in_pod(args):
         found = kubeconfig.in_cluster()
         if found is not None:
-            return found
-    return kubeconfig.load(flag(args, "kubeconfig"), flag(args, "context"))
+            return trusted(found)
+    return trusted(kubeconfig.load(flag(args, "kubeconfig"), flag(args, "context")))
+
+
+def trusted(config: ApiServerConfig) -> ApiServerConfig:
+    """The config, once its CA is a PEM certificate a TLS context loads (else exit 3 naming it, not a TLS error)."""
+    if config.ca_pem:
+        import ssl
+
+        try:
+            ssl.create_default_context(cadata=config.ca_pem)
+        except (ssl.SSLError, ValueError):
+            raise AksdiagError(
+                f"{config.source}: the certificate-authority holds no PEM certificate that loads",
+                "fix certificate-authority(-data) in the kubeconfig, or run `az aks get-credentials` again",
+            ) from None
+    return config
 
 
 def optional_kube(args: argparse.Namespace) -> tuple[ApiServerConfig | None, KubeContextNeed | None, str]:

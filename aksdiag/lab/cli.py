@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     if args.lab_command == "up":
         return _lab_up(args.scenario, args.backend)
     if args.lab_command == "arm":
+        if not 0 <= args.port <= 65535:
+            raise UsageError(f"--port {args.port} is not a port number from 0 (any free one) to 65535")
         return _lab_arm(args.world, args.port)
     if args.lab_command == "kube":
         return _lab_kube(args.world)

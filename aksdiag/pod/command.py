@@ -106,8 +106,11 @@ def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
             kept.append(arg)
         i += 1
     kept += ["--output", "json"]
+    from aksdiag.commands import validate
+
     try:
-        build_parser().parse_args(kept)
+        parsed = build_parser().parse_args(kept)
+        validate.flags(parsed.command, parsed)  # the command's own checks, before a pod exists
     except UsageError as e:
         raise UsageError(f"in the pod's command `aksdiag {' '.join(args)}`: {e.message}", e.hint) from None
     except SystemExit:
