@@ -54,10 +54,13 @@ class KubeApi:
 
     async def __aenter__(self) -> KubeApi:
         from aksdiag.sources import route
-        from aksdiag.sources.kube import _client
+        from aksdiag.sources.kube import _client, cleartext_credentials
 
         if not self.config.server.startswith("https://"):
             raise AksdiagError(f"the API server {self.config.server!r} ({self.config.source}) is not an https:// URL")
+        cleartext = cleartext_credentials(self.config)
+        if cleartext:
+            raise AksdiagError(cleartext)
         refused = route.refused_url(self.config.server)
         if refused:
             raise AksdiagError(f"the API server {self.config.server}: {refused}")

@@ -5,17 +5,19 @@ aksdiag.sources.kubeconfig, on the official client's loader. Why not the officia
 importing it (its API client, pydantic, the dynamic client) takes about half a second, half the budget of a whole
 `aksdiag whois` on a 5,000-node cluster. The official client and kubectl remain the independent clients the fake
 API server is tested with. Selectors run on the server; a 403 or 404 is a fact; a missing kubeconfig stops the
-command (exit 3).
+command (exit 3). Credentials go only over verified TLS (cleartext_credentials): else the lists are not read, and
+say why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from aksdiag.facts import KubeContextNeed, KubeList, KubeListNeed
+from aksdiag.facts import KubeContextNeed, KubeList, KubeListNeed, ReadFailure
 from aksdiag.sources import route
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 PAGE = 2000
 """Items per list request: fewer round trips on big clusters, still bounded memory per response."""
+EXEC_TIMEOUT = 20.0
+"""An exec plugin's own bound (kubectl has none); what is left of the run's deadline, when that is less."""
 PATHS = {
     "pods": "/api/v1/pods",
     "nodes": "/api/v1/nodes",
@@ -39,11 +43,17 @@ def config_for(context: KubeContextNeed) -> Any:
     return found or kubeconfig.load(context.kubeconfig, context.context)
 
 
-async def fetch(needs: list[Hashable], timeout: float = 30.0, settings: Settings | None = None) -> dict[Hashable, Any]:
-    """`settings` route the requests (address map, loopback guard: aksdiag.sources.route)."""
+async def fetch(
+    needs: list[Hashable], timeout: float = 30.0, settings: Settings | None = None, deadline: float | None = None
+) -> dict[Hashable, Any]:
+    """`settings` route the requests (address map, loopback guard: aksdiag.sources.route); `deadline`
+    (time.monotonic()) bounds the exec plugin and every read (`timeout` when it is not given)."""
+    if deadline is not None:
+        timeout = max(0.05, deadline - time.monotonic())
     lists = [n for n in needs if isinstance(n, KubeListNeed)]
     for ctx in {n.context for n in lists}:
-        refused = route.refused_url(route.url(config_for(ctx).server, settings), settings)
+        config = config_for(ctx)
+        refused = route.refused_url(route.url(config.server, settings), settings) or cleartext_credentials(config)
         if refused:
             return {n: KubeList(status=0, error=refused) for n in lists}
     clients = {ctx: await _client(config_for(ctx), timeout) for ctx in {n.context for n in lists}}
@@ -71,6 +81,25 @@ def _route_client(client: Any, settings: Settings | None) -> None:
     client.event_hooks = {**client.event_hooks, "request": [*client.event_hooks.get("request", []), sni]}
 
 
+def cleartext_credentials(config: Any) -> str | None:
+    """Why the kubeconfig's credentials may not be sent to its server, or None: a bearer token or client
+    certificate (or the exec plugin that would give one) leaves aksdiag only over TLS verified against the
+    cluster's CA, never to an http:// server or one the kubeconfig says not to verify (insecure-skip-tls-verify)."""
+    if not (config.token or config.client_cert_pem or config.exec_command):
+        return None
+    if not str(config.server).lower().startswith("https://"):
+        return (
+            f"the kubeconfig's credentials are not sent to {config.server}: it is not an https:// server, so the "
+            f"token would cross the network in cleartext ({config.source}: use the cluster's https:// address)"
+        )
+    if config.insecure:
+        return (
+            f"the kubeconfig's credentials are not sent to {config.server}: it says insecure-skip-tls-verify, so "
+            f"anyone in the path could take them ({config.source}: give the cluster's certificate-authority-data)"
+        )
+    return None
+
+
 async def _client(config: Any, timeout: float) -> Any:
     """An httpx client speaking to the API server as the kubeconfig's user: its CA and tls-server-name, its
     proxy-url, and its token or client certificate (an exec plugin's answer included). A plugin that gives no
@@ -81,8 +110,11 @@ async def _client(config: Any, timeout: float) -> Any:
     from aksdiag.sources.kubeconfig import with_credentials
     from aksdiag.sources.net import _refused_proxy, client_tls_context
 
+    cleartext = cleartext_credentials(config)
+    if cleartext:
+        raise AksdiagError(cleartext)
     if config.exec_command and not (config.token or config.client_cert_pem):
-        config, why = await asyncio.to_thread(with_credentials, config)
+        config, why = await asyncio.to_thread(with_credentials, config, min(EXEC_TIMEOUT, timeout))
         if why:
             raise AksdiagError(
                 why, "`kubectl get nodes` runs the same plugin; `az aks get-credentials` refreshes the kubeconfig"
@@ -115,19 +147,51 @@ async def _list(client: Any, need: KubeListNeed) -> KubeList:
         params["fieldSelector"] = need.field_selector
     if need.label_selector:
         params["labelSelector"] = need.label_selector
+    seen: set[str] = set()
     try:
         while True:
             response = await client.get(PATHS[need.resource], params=params)
             if response.status_code != 200:
-                return KubeList(status=response.status_code, error=_message(response))
+                kind = ReadFailure.of_status(response.status_code)
+                return KubeList(status=response.status_code, error=_message(response), failure=kind.value)
             page = response.json()
+            if not isinstance(page, dict) or not isinstance(page.get("items") or [], list):
+                return _garbage(response.status_code, f"the list is not a Kubernetes list ({type(page).__name__})")
             items += page.get("items") or []
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return KubeList(tuple(items))
+            if token in seen:
+                return _garbage(200, f"the continue token repeats after {len(seen) + 1} pages: a paging loop")
+            seen.add(token)
             params["continue"] = token
+    except ValueError as e:  # the body is not JSON
+        return _garbage(200, f"the answer is not JSON: {e}")
     except httpx.HTTPError as e:
-        return KubeList(status=0, error=f"cannot reach the API server: {type(e).__name__}: {e}")
+        kind = classify(e)
+        return KubeList(status=0, error=f"the API server: {kind.label}: {type(e).__name__}: {e}", failure=kind.value)
+
+
+def _garbage(status: int, why: str) -> KubeList:
+    return KubeList(status=status or 200, error=why, failure=ReadFailure.GARBAGE.value)
+
+
+def classify(error: Exception) -> ReadFailure:
+    """An httpx failure without a response: TLS, a timeout, a refused or closed connection, or a broken answer."""
+    import httpx
+
+    chain: list[BaseException] = []
+    e: BaseException | None = error
+    while e is not None and len(chain) < 10:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    if any(isinstance(x, ssl.SSLError) for x in chain) or "SSL" in str(error) or "certificate" in str(error):
+        return ReadFailure.TLS
+    if isinstance(error, httpx.TimeoutException):
+        return ReadFailure.TIMEOUT
+    if isinstance(error, httpx.DecodingError | httpx.TooManyRedirects):
+        return ReadFailure.GARBAGE
+    return ReadFailure.UNREACHABLE  # refused, reset, closed before an answer, no route
 
 
 def _message(response: Any) -> str:

@@ -4,6 +4,11 @@ The plugin gets KUBERNETES_EXEC_INFO and, per the kubeconfig's interactiveMode, 
 none, IfAvailable gives it stdin (and stderr for its prompts, as kubelogin's device code prints) when stdin is
 a terminal, Always refuses to run without one. It answers an ExecCredential with a token or a client
 certificate and key. Every failure is a one-line reason, never an exception: the caller reports it.
+
+A plugin's output never reaches a reason, a report or a log: plugins print refresh tokens, client secrets and
+device codes on stderr, and a malformed answer on stdout may be a credential. Without a terminal its stderr goes to
+/dev/null; a reason says what happened (the exit code, "printed no ExecCredential", the time limit) and how to see
+the plugin's own words (run it by hand).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
 
 INTERACTIVE_TIMEOUT = 300.0
 """A person completing a login in a browser (device code) gets this long."""
+BY_HAND = "its output is not copied here, as plugins print secrets: `kubectl get nodes` runs it and shows what it says"
 LOG_IN_FIRST = "log in first without a prompt, e.g. `kubelogin convert-kubeconfig -l azurecli` after `az login`"
 
 
@@ -67,7 +73,7 @@ def exec_credential(
             list(config.exec_command), cwd=config.exec_cwd, text=True, timeout=limit, check=False,
             env={**os.environ, **config.exec_env, "KUBERNETES_EXEC_INFO": json.dumps(info)},
             stdin=None if interactive else subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=None if interactive else subprocess.PIPE,
+            stderr=None if interactive else subprocess.DEVNULL,
         )  # fmt: skip
     except FileNotFoundError:
         hint = _one_line(config.exec_install_hint)
@@ -77,8 +83,7 @@ def exec_credential(
     except OSError as e:
         return None, f"exec plugin {config.exec_command[0]} cannot run: {e.strerror or e}"
     if proc.returncode != 0:
-        said = _one_line(proc.stderr or "")
-        return None, f"exec plugin {name} exited {proc.returncode}" + (f": {said}" if said else "") + no_terminal
+        return None, f"exec plugin {name} exited {proc.returncode} ({BY_HAND}){no_terminal}"
     return _answer(proc.stdout, config.exec_api_version, name)
 
 

@@ -154,3 +154,151 @@ def test_cleanup_that_cannot_delete_is_exit_3(cluster: Cluster, capsys) -> None:
     cluster.api.world.denied = set()
     assert main(["pod", "--kubeconfig", cluster.kubeconfig, "--cleanup"]) == 0
     assert cluster.pods() == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Credentials: only over TLS verified against the cluster's CA; a plugin's output is never copied
+# ---------------------------------------------------------------------------------------------------------------
+
+SECRET = "s3cr3t-Bearer-0123456789"
+
+
+class _Recorder:
+    """A loopback HTTP(S) server that answers every GET with an empty Kubernetes list and records each request's
+    path and Authorization header: what a leak would carry."""
+
+    def __init__(self, tls_dir: Path | None = None) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                seen.append((self.path, self.headers.get("Authorization")))
+                body = json.dumps({"kind": "List", "items": [], "metadata": {}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.scheme = "http"
+        if tls_dir is not None:
+            from aksdiag.lab.pki import Pki, server_context
+
+            cert, key = Pki(tls_dir).issue("apiserver", ["localhost"], ["127.0.0.1"])
+            self.server.socket = server_context(cert, key).wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
+        self.url = f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _kubeconfig(path: Path, cluster: dict, user: dict) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": cluster}], "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+    }))  # fmt: skip
+    return path
+
+
+def _aksdiag(*args: str, timeout: float = BOUND) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "aksdiag", *args], capture_output=True, text=True, timeout=timeout)
+    assert time.monotonic() - started < timeout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def _plugin(tmp_path: Path, body: str) -> dict:
+    script = tmp_path / "leaky-plugin"
+    script.write_text(f"#!{sys.executable}\nimport sys\n{body}\n")
+    script.chmod(0o755)
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script),
+                     "interactiveMode": "Never"}}  # fmt: skip
+
+
+USERS = {
+    "token": {"token": SECRET},
+    "exec-token": None,  # an exec plugin answering SECRET as its token (built per test: it needs a path)
+}
+SERVERS = {
+    "http": lambda tmp: _Recorder(),
+    "https-insecure-skip-tls-verify": lambda tmp: _Recorder(tmp / "pki"),
+}
+COMMANDS = {
+    "whois": ["whois", "10.240.0.9"],
+    "apiserver": ["apiserver"],
+    "check": ["check"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=list(COMMANDS))
+@pytest.mark.parametrize("server", SERVERS, ids=list(SERVERS))
+@pytest.mark.parametrize("user", USERS, ids=list(USERS))
+def test_credentials_never_go_over_cleartext_or_unverified_tls(
+    tmp_path: Path, command: str, server: str, user: str
+) -> None:
+    recorder = SERVERS[server](tmp_path)
+    try:
+        cluster = {"server": recorder.url}
+        if recorder.scheme == "https":
+            cluster["insecure-skip-tls-verify"] = True
+        credentials = USERS[user] or _plugin(tmp_path, (
+            "import json; print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1', 'kind': "
+            f"'ExecCredential', 'status': {{'token': {SECRET!r}}}}}))"
+        ))  # fmt: skip
+        kc = _kubeconfig(tmp_path / "kubeconfig", cluster, credentials)
+        proc = _aksdiag(*COMMANDS[command], "--kubeconfig", str(kc), "--timeout", "1", "--output", "json")
+    finally:
+        recorder.close()
+    assert all(SECRET not in (auth or "") for _, auth in recorder.seen), recorder.seen
+    assert SECRET not in proc.stdout + proc.stderr
+    if command == "whois":  # it needs the cluster: it could not look, and says why
+        assert proc.returncode == 3, proc.stderr
+        assert "credentials are not sent to" in proc.stdout, proc.stdout
+
+
+EXEC_LEAKS = {
+    "stderr, exit 1": (f"sys.stderr.write('refresh_token={SECRET}\\n'); sys.exit(1)", "exited 1"),
+    "stderr and stdout, exit 0, not JSON": (
+        f"sys.stderr.write('client_secret={SECRET}\\n'); print('token: {SECRET}')",
+        "printed no ExecCredential",
+    ),
+    "a token in the wrong apiVersion": (
+        "import json; print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', 'kind': "
+        f"'ExecCredential', 'status': {{'token': {SECRET!r}}}}}))",
+        "answered apiVersion",
+    ),
+    "stdout a partial ExecCredential": (
+        f'print(\'{{"kind": "ExecCredential", "status": {{"token": "{SECRET}"\')',
+        "printed no ExecCredential",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", EXEC_LEAKS, ids=list(EXEC_LEAKS))
+def test_an_exec_plugins_output_never_reaches_the_report(tmp_path: Path, case: str) -> None:
+    body, said = EXEC_LEAKS[case]
+    with FakeKubeApi(KubeWorld(), tmp_path / "pki") as api:
+        import base64
+
+        cluster = {"server": api.url, "certificate-authority-data": base64.b64encode(api.pki.ca_pem.encode()).decode()}
+        kc = _kubeconfig(tmp_path / "kubeconfig", cluster, _plugin(tmp_path, body))
+        proc = _aksdiag("whois", "10.240.0.9", "--kubeconfig", str(kc), "--timeout", "1", "--output", "json")
+        assert SECRET not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+        assert said in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+        assert proc.returncode == 3
+        assert not [r for r in api.requests if r], "no request went out without the credential"
