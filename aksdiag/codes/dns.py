@@ -259,3 +259,42 @@ DNS020 = Code(
     ),
     docs=_DNS_TROUBLESHOOT_DOCS,
 )
+
+DNS021 = Code(
+    id="DNS021",
+    severity=Severity.ERROR,
+    title="CNAME chain loops or runs past the depth resolvers follow",
+    summary=(
+        "The name is a CNAME whose chain never reaches an address: it comes back to a name already in it (a loop), "
+        "or it is longer than the 11 CNAMEs a resolver follows (BIND's max-query-restarts), so clients get SERVFAIL or no address. "
+        "Usually a hand-made record in a copy of the zone, or two zones whose aliases point at each other."
+    ),
+    fix="Fix the CNAME records so the chain ends in an A record within a few hops (a private endpoint needs none).",
+    detail="{server} answered {name} with {what}: {chain} ({why}).",
+    remediation=(
+        "Fix the CNAME records of {chain_start} on the zone that holds them ({zone} on {server_host}, or the zone "
+        "it forwards to): each name must end in an A record within 11 CNAMEs, without coming back to itself; for a "
+        "private endpoint, replace the hand-made records with a conditional forwarder for {zone} → {forward_to}."
+    ),
+    docs=_DNS_TROUBLESHOOT_DOCS,
+)
+
+DNS022 = Code(
+    id="DNS022",
+    severity=Severity.ERROR,
+    title="DNS server answered an error rcode",
+    summary=(
+        "A DNS server answered the query with an error other than NXDOMAIN, SERVFAIL or REFUSED: FORMERR (it could "
+        "not parse the query), NOTIMP (it does not implement it), NOTAUTH, YXDOMAIN, an update-only rcode, or one no "
+        "standard assigns. A resolver gets no address from it: it is not a working recursive DNS server for this "
+        "client (an appliance, a proxy, or a server that mishandles plain queries)."
+    ),
+    fix="Point clients at a recursive DNS server that resolves the name, or fix the server that answers this rcode.",
+    detail="{server} answered {rcode} for {name} over {transports}: {why}.",
+    remediation=(
+        "{server_host} answers {rcode} instead of resolving {name}: check that it is a recursive DNS server "
+        "(not an authoritative-only server, a DHCP appliance or a proxy) and its logs for the reason; until fixed, "
+        "remove it from the DNS server list."
+    ),
+    docs=_DNS_TROUBLESHOOT_DOCS,
+)

@@ -66,6 +66,7 @@ def authoritative_answer(query: dns.message.Message, zone: Zone) -> dns.message.
     name = question.name.to_text(omit_final_dot=True).lower()
     rdtype = question.rdtype
     soa = dns.rrset.from_text(zone.origin + ".", TTL, "IN", "SOA", SOA_TEXT)
+    followed = {name}
     for _ in range(8):
         if rdtype == dns.rdatatype.SOA and name == zone.origin:
             reply.answer.append(soa)
@@ -73,8 +74,9 @@ def authoritative_answer(query: dns.message.Message, zone: Zone) -> dns.message.
         if name in zone.cname and rdtype != dns.rdatatype.CNAME:
             target = zone.cname[name]
             reply.answer.append(dns.rrset.from_text(name + ".", TTL, "IN", "CNAME", target + "."))
-            if not zone.holds(target):
-                return reply
+            if not zone.holds(target) or target in followed:
+                return reply  # out of the zone, or a loop: as BIND, the chain so far
+            followed.add(target)
             name = target
             continue
         if rdtype == dns.rdatatype.A and zone.a.get(name):
@@ -168,6 +170,17 @@ async def servfail(query: dns.message.Message, transport: str) -> Reply:
     return _rcode(query, dns.rcode.SERVFAIL)
 
 
+def rcode(code: int) -> Handler:
+    """Answers every query with `code` (NOTIMP, FORMERR…, or one no standard assigns): a broken appliance."""
+
+    async def handle(query: dns.message.Message, transport: str) -> Reply:
+        reply = dns.message.make_response(query)
+        reply.set_rcode(dns.rcode.Rcode.make(code))
+        return reply
+
+    return handle
+
+
 async def garbage(query: dns.message.Message, transport: str) -> Reply:
     return b"\x13\x37not a dns message"
 
@@ -202,6 +215,20 @@ def truncating(handler: Handler) -> Handler:
             reply.flags |= dns.flags.TC
             return reply
         return await handler(query, transport)
+
+    return handle
+
+
+def cut_at_512(handler: Handler) -> Handler:
+    """Over UDP, sends the full answer cut at 512 bytes with TC set (a middlebox's cut, mid-record); TCP in full."""
+
+    async def handle(query: dns.message.Message, transport: str) -> Reply:
+        reply = await handler(query, transport)
+        if transport != "udp" or not isinstance(reply, dns.message.Message):
+            return reply
+        wire = bytearray(reply.to_wire())
+        wire[2] |= 0x02  # the TC bit of the header's flags
+        return bytes(wire[:512])
 
     return handle
 

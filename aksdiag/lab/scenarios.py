@@ -8,7 +8,7 @@ aksdiag must name the same findings for both. Roles: `public` stands for interne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 CLUSTER_FQDN = "aks-lab-k3x9q2.5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io"
 CLUSTER_ZONE = "5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io"
@@ -36,7 +36,8 @@ class ZoneSpec:
 @dataclass(frozen=True)
 class ServerSpec:
     """One DNS server of a world. `behaviour` other than normal/refuse is a network condition or an appliance,
-    served by Python even in a BIND world: dead (silent), slow (answers late), udp-only (no TCP listener)."""
+    served by Python even in a BIND world: dead (silent), slow (answers late), udp-only (no TCP listener),
+    truncate-udp (every UDP answer truncated, TCP in full: an appliance that forces TCP)."""
 
     role: str
     zones: tuple[ZoneSpec, ...] = ()
@@ -79,6 +80,14 @@ PRIVATE_ZONE = ZoneSpec(CLUSTER_ZONE, a={CLUSTER_FQDN: (ENDPOINT_IP,)})
 AZURE = ServerSpec("azure", zones=(PRIVATE_ZONE,), default_forward="public")
 CUSTOM = ServerSpec("custom", forwards=((FORWARD_ZONE, "azure"),), default_forward="public")
 CUSTOM_NO_FORWARDER = ServerSpec("custom", default_forward="public")
+LOOP_ALIAS = f"api-alias.{CLUSTER_ZONE}"
+LONG_CHAIN = tuple(f"hop{i}.{CLUSTER_ZONE}" for i in range(12))
+"""Twelve CNAMEs from the FQDN to the address: one more than resolvers follow."""
+
+
+def _custom_with_copy(cname: dict[str, str], a: dict[str, tuple[str, ...]] | None = None) -> ServerSpec:
+    """A custom server holding a hand-made copy of the cluster's zone (its other names go to public DNS)."""
+    return ServerSpec("custom", zones=(ZoneSpec(CLUSTER_ZONE, a=a or {}, cname=cname),), default_forward="public")
 
 
 def _scenarios() -> list[Scenario]:
@@ -200,6 +209,40 @@ def _scenarios() -> list[Scenario]:
             frozenset({"DNS017"}),
             expect=(ENDPOINT_IP,),
             python_only="BIND always serves TCP on the port it serves UDP on",
+        ),
+        Scenario(
+            "udp-truncated",
+            "the custom server truncates every UDP answer (TC set) and answers in full over TCP: resolvers cope",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, replace(CUSTOM, behaviour="truncate-udp")),
+            ("custom",),
+            frozenset(),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "cname-loop",
+            "the custom server's hand-made copy of the zone makes the FQDN a CNAME to an alias that points back",
+            CLUSTER_FQDN,
+            (PUBLIC, AZURE, _custom_with_copy({CLUSTER_FQDN: LOOP_ALIAS, LOOP_ALIAS: CLUSTER_FQDN})),
+            ("custom",),
+            frozenset({"DNS021"}),
+            expect=(ENDPOINT_IP,),
+        ),
+        Scenario(
+            "cname-too-long",
+            "the custom server's copy of the zone reaches the address through 12 CNAMEs, past what resolvers follow",
+            CLUSTER_FQDN,
+            (
+                PUBLIC,
+                AZURE,
+                _custom_with_copy(
+                    dict(zip((CLUSTER_FQDN, *LONG_CHAIN[:-1]), LONG_CHAIN, strict=True)),
+                    {LONG_CHAIN[-1]: (ENDPOINT_IP,)},
+                ),
+            ),
+            ("custom",),
+            frozenset({"DNS021"}),
+            expect=(ENDPOINT_IP,),
         ),
         Scenario(
             "mixed-resolver",

@@ -14,7 +14,7 @@ from aksdiag.lab.scenarios import SCENARIOS, Scenario, ServerSpec
 from aksdiag.settings import Settings
 
 BACKENDS = ("python", "bind")
-PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only")
+PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only", "truncate-udp")
 """Network conditions rather than DNS software: served by Python in every backend."""
 
 
@@ -124,4 +124,6 @@ def _python_server(spec: ServerSpec, endpoints: dict[str, Endpoint]) -> dnsserve
     handler = dnsserver.make_handler(zones, forwards, default)
     if spec.behaviour == "slow":
         handler = dnsserver.slow(handler, spec.delay_ms / 1000)
+    if spec.behaviour == "truncate-udp":
+        handler = dnsserver.truncating(handler)
     return dnsserver.ServerSpec(handler, tcp=spec.behaviour != "udp-only", name=spec.role)

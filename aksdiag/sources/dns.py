@@ -2,7 +2,9 @@
 
 Each sample gets the run's timeout from the moment it is sent, and samples of one query are only staggered a
 little, so a dead server costs one timeout however many hops, transports and samples ask it. CNAMEs the server
-did not follow are chased at the same server. Nothing raises: every failure becomes a DnsAnswer.
+did not follow are chased at the same server, up to the depth resolvers follow; a loop or a longer chain is an
+outcome of its own. A truncated UDP reply (TC) is one too, not an empty answer: a resolver asks again over TCP,
+and the TCP query's answer is what it uses. Nothing raises: every failure becomes a DnsAnswer.
 """
 
 from __future__ import annotations
@@ -26,7 +28,18 @@ from aksdiag.sources import route
 if TYPE_CHECKING:
     from aksdiag.settings import Settings
 
-MAX_CNAME_HOPS = 8
+MAX_CNAME_HOPS = 11
+"""CNAMEs followed before giving up: as a resolver does (BIND since 9.18.29: max-query-restarts, default 11)."""
+TRUNCATED_WHY = "TC set: the answer did not fit in a UDP reply; a resolver asks again over TCP"
+RCODE_WHY: dict[int, str] = {
+    dns.rcode.FORMERR: "the server could not parse the query",
+    dns.rcode.NOTIMP: "the server does not implement this kind of query",
+    dns.rcode.YXDOMAIN: "a DNAME rewrite made the name too long",
+    dns.rcode.NOTAUTH: "the server is not authoritative for the zone and does not resolve it for this client",
+    dns.rcode.YXRRSET: "an rcode of dynamic updates, meaningless for a query",
+    dns.rcode.NXRRSET: "an rcode of dynamic updates, meaningless for a query",
+    dns.rcode.NOTZONE: "an rcode of dynamic updates, meaningless for a query",
+}
 STAGGER_S = 0.02
 """Gap between the samples of one query with --count: enough to spread them, small against any timeout."""
 
@@ -57,7 +70,7 @@ async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> 
     name = dns.name.from_text(q.name)
     rdtype = dns.rdatatype.from_text(q.rdtype)
     chain: list[str] = []
-    seen = {name}
+    seen = [name]
     while True:
         answer = await _exchange(q, name, rdtype, deadline, settings)
         elapsed = (time.perf_counter() - started) * 1000
@@ -65,13 +78,13 @@ async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> 
             return DnsAnswer(outcome=answer[0], error=answer[1], cname_chain=tuple(chain), elapsed_ms=elapsed)
         truncated = bool(answer.flags & dns.flags.TC)
         rcode = dns.rcode.to_text(answer.rcode())
-        addresses, more_chain, final = _walk_answer(answer, name, rdtype)
-        chain.extend(more_chain)
         zone = _soa_owner(answer)
-        outcome = _outcome(answer.rcode(), addresses)
+        if truncated and q.transport == "udp":
+            return DnsAnswer(Outcome.TRUNCATED, rcode, (), tuple(chain), elapsed, TRUNCATED_WHY, True, zone)
+        addresses, final, broken = _walk_answer(answer, name, rdtype, seen, chain)
+        outcome = broken or _outcome(answer.rcode(), addresses)
         needs_chase = outcome is Outcome.NODATA and final != name and rdtype != dns.rdatatype.CNAME
-        if needs_chase and final not in seen and len(chain) < MAX_CNAME_HOPS:
-            seen.add(final)
+        if needs_chase:
             name = final
             continue
         if rdtype == dns.rdatatype.SOA and zone and outcome is Outcome.ANSWER:
@@ -82,9 +95,23 @@ async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> 
             addresses=tuple(addresses),
             cname_chain=tuple(chain),
             elapsed_ms=elapsed,
+            error=_why(outcome, answer.rcode(), chain),
             truncated=truncated,
             zone=zone,
         )
+
+
+def _why(outcome: Outcome, rcode: int, chain: list[str]) -> str | None:
+    """The reason shown with an outcome that is not an answer a resolver can use."""
+    if outcome is Outcome.CNAME_LOOP:
+        return f"the chain comes back to {chain[-1]}"
+    if outcome is Outcome.CNAME_TOO_LONG:
+        return f"no address after {MAX_CNAME_HOPS} CNAMEs, where resolvers give up"
+    if outcome is Outcome.RCODE:
+        text = dns.rcode.to_text(rcode)
+        meaning = RCODE_WHY.get(rcode, "an rcode no standard assigns")
+        return f"{text}: {meaning}" if not text.isdigit() else f"rcode {text}: {meaning}"
+    return None
 
 
 async def _exchange(
@@ -102,7 +129,12 @@ async def _exchange(
     try:
         if q.transport == "tcp":
             return await dns.asyncquery.tcp(request, host, port=port, timeout=remaining)
-        return await dns.asyncquery.udp(request, host, port=port, timeout=remaining)
+        return await dns.asyncquery.udp(request, host, port=port, timeout=remaining, raise_on_truncation=True)
+    except dns.message.Truncated as e:  # TC set, even when the records were cut mid-way: still "truncated"
+        reply = e.message()
+        if reply is not None and request.is_response(reply):
+            return reply
+        return Outcome.ERROR, "malformed reply: TC set, but it does not answer the query"
     except dns.exception.Timeout:
         return Outcome.TIMEOUT, f"no answer within {remaining:.1f} s over {q.transport.upper()}"
     except dns.query.BadResponse:
@@ -122,22 +154,31 @@ async def _exchange(
 
 
 def _walk_answer(
-    msg: dns.message.Message, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
-) -> tuple[list[str], list[str], dns.name.Name]:
-    """Follow CNAMEs from qname inside the answer section; return addresses, the chain and the final name."""
+    msg: dns.message.Message,
+    qname: dns.name.Name,
+    rdtype: dns.rdatatype.RdataType,
+    seen: list[dns.name.Name],
+    chain: list[str],
+) -> tuple[list[str], dns.name.Name, Outcome | None]:
+    """Follow CNAMEs from qname inside the answer section, extending `seen` (every name of the chain, the asked
+    one first) and `chain` (the targets); return the addresses, the final name, and a loop or a chain past
+    MAX_CNAME_HOPS when that is how it ended."""
     name = qname
-    chain: list[str] = []
-    for _ in range(MAX_CNAME_HOPS + 1):
+    while True:
         rrset = _find(msg, name, rdtype)
         if rrset is not None:
-            return [r.to_text() for r in rrset], chain, name
+            return [r.to_text() for r in rrset], name, None
         cname = _find(msg, name, dns.rdatatype.CNAME)
         if cname is None or rdtype == dns.rdatatype.CNAME:
-            break
+            return [], name, None
         target = cname[0].target
         chain.append(target.to_text(omit_final_dot=True))
+        if target in seen:
+            return [], target, Outcome.CNAME_LOOP
+        if len(chain) > MAX_CNAME_HOPS:
+            return [], target, Outcome.CNAME_TOO_LONG
+        seen.append(target)
         name = target
-    return [], chain, name
 
 
 def _find(msg: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> dns.rrset.RRset | None:
@@ -163,4 +204,4 @@ def _outcome(rcode: int, addresses: list[str]) -> Outcome:
         dns.rcode.SERVFAIL: Outcome.SERVFAIL,
         dns.rcode.REFUSED: Outcome.REFUSED,
     }
-    return outcomes.get(rcode, Outcome.ERROR)
+    return outcomes.get(rcode, Outcome.RCODE)

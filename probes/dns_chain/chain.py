@@ -49,7 +49,10 @@ class Server:
 
     @property
     def best(self) -> DnsAnswer:
-        """What a client gets: UDP's answer, or TCP's when UDP gave nothing usable."""
+        """What a client gets: UDP's answer, or TCP's when UDP gave nothing usable (a truncated UDP reply is
+        asked again over TCP, so TCP's reply is the answer whenever there is one)."""
+        if self.udp and self.udp.first.outcome is Outcome.TRUNCATED and self.tcp and self.tcp.first.outcome.responded:
+            return self.tcp.first
         for result in self.results:
             if result.first.outcome.conclusive:
                 return result.first
@@ -57,6 +60,15 @@ class Server:
             if result.first.outcome.responded:
                 return result.first
         return self.results[0].first if self.results else DnsAnswer(Outcome.ERROR, error="not queried")
+
+    @property
+    def resolver_view(self) -> DnsAnswer:
+        """What a stub resolver gets from this server: the UDP reply, or the TCP one it retries with on TC."""
+        if self.udp is None:
+            return self.best
+        if self.udp.first.outcome is Outcome.TRUNCATED and self.tcp is not None:
+            return self.tcp.first
+        return self.udp.first
 
     @property
     def responded(self) -> bool:
@@ -104,12 +116,12 @@ class Chain:
     def resolver_answer(self) -> tuple[Server, DnsAnswer] | None:
         """What the host resolver returns: the first nameserver, in order, that gives a conclusive answer."""
         for server in self.resolver:
-            answer = server.udp.first if server.udp else server.best
+            answer = server.resolver_view
             if answer.outcome.conclusive:
                 return server, answer
         if self.resolver:
             last = self.resolver[-1]
-            return last, (last.udp.first if last.udp else last.best)
+            return last, last.resolver_view
         return None
 
     def servers(self) -> list[Server]:
@@ -190,7 +202,7 @@ def say(answer: DnsAnswer) -> str:
             text += f" ({answer.error})"
     if answer.elapsed_ms is not None and answer.outcome.responded:
         text += f" in {answer.elapsed_ms:.0f} ms"
-    if answer.truncated:
+    if answer.truncated and answer.outcome is not Outcome.TRUNCATED:
         text += ", truncated"
     return text
 

@@ -56,6 +56,43 @@ def _dns020_refused(chain: Chain, server: Server) -> list[Finding]:
     return [codes.DNS020.at(ID, **chain.fields(server), transports=" and ".join(refused), evidence=_evidence(server))]
 
 
+def _dns021_cname_chain(chain: Chain, server: Server) -> list[Finding]:
+    answer = server.best
+    if answer.outcome not in (Outcome.CNAME_LOOP, Outcome.CNAME_TOO_LONG):
+        return []
+    loop = answer.outcome is Outcome.CNAME_LOOP
+    names = (chain.name, *answer.cname_chain)
+    shown = names if len(names) <= 6 else (*names[:3], "…", *names[-2:])
+    return [
+        codes.DNS021.at(
+            ID,
+            **chain.fields(server),
+            what="a CNAME loop" if loop else "a CNAME chain past the depth limit",
+            chain=" → ".join(shown),
+            why=answer.error or answer.outcome.label,
+            chain_start=chain.name,
+            evidence=_evidence(server),
+        )
+    ]
+
+
+def _dns022_error_rcode(chain: Chain, server: Server) -> list[Finding]:
+    answer = server.best
+    odd = server.transports_with(Outcome.RCODE)
+    if answer.outcome is not Outcome.RCODE or not odd:
+        return []
+    return [
+        codes.DNS022.at(
+            ID,
+            **chain.fields(server),
+            rcode=answer.rcode or "an error rcode",
+            transports=" and ".join(odd),
+            why=answer.error or answer.outcome.label,
+            evidence=_evidence(server),
+        )
+    ]
+
+
 def _dns017_one_transport(chain: Chain, server: Server) -> list[Finding]:
     if server.udp is None or server.tcp is None or not server.responded:
         return []
@@ -231,6 +268,8 @@ SERVER_RULES = (
     _dns010_azure_unreachable,
     _dns006_servfail,
     _dns020_refused,
+    _dns021_cname_chain,
+    _dns022_error_rcode,
     _dns017_one_transport,
     _dns001_no_forwarder,
     _dns002_azure_no_record,

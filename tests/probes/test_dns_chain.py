@@ -263,6 +263,13 @@ BROKEN: dict[str, tuple[Any, list[str]]] = {
     "DNS018": (lambda: world(resolver=(CUSTOM, AZURE)), ["DNS018"]),
     # the custom server does not recurse for this client
     "DNS020": (lambda: world(custom=refused()), ["DNS020"]),
+    # the custom server's copy of the zone makes the name a CNAME loop (not DNS001: it answers, badly)
+    "DNS021": (
+        lambda: world(custom=DnsAnswer(Outcome.CNAME_LOOP, "NOERROR", cname_chain=("alias.x", NAME), error="loop")),
+        ["DNS021"],
+    ),
+    # an appliance answers NOTIMP (not DNS005: it did answer; not DNS001: it never said the name is missing)
+    "DNS022": (lambda: world(custom=DnsAnswer(Outcome.RCODE, "NOTIMP", error="NOTIMP: not implemented")), ["DNS022"]),
 }
 
 

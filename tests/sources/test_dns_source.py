@@ -141,8 +141,9 @@ def test_dangling_cname_ends_in_nxdomain_with_the_chain(servers: LabServers) -> 
 
 def test_cname_loop_across_zones_ends(servers: LabServers) -> None:
     a = ask(servers.add(ServerSpec(authoritative(ZONE, OTHER))), "loop.lab.example", timeout=2.0)
-    assert a.outcome is Outcome.NODATA and a.addresses == ()
+    assert a.outcome is Outcome.CNAME_LOOP and a.addresses == (), "a loop is named as such, not an empty answer"
     assert a.cname_chain == ("loop.other.example", "loop.lab.example"), "stops when the chain comes back"
+    assert a.error and "loop.lab.example" in a.error
 
 
 def test_cname_chase_shares_the_query_deadline(servers: LabServers) -> None:
@@ -197,7 +198,8 @@ def test_hostile_answers_are_errors_with_a_reason(
 def test_truncated_udp_answer_is_flagged(servers: LabServers) -> None:
     server = servers.add(ServerSpec(lab.truncating(authoritative(ZONE))))
     udp = ask(server, "api.lab.example")
-    assert udp.truncated and udp.outcome is Outcome.NODATA and udp.addresses == ()
+    assert udp.truncated and udp.outcome is Outcome.TRUNCATED and udp.addresses == ()
+    assert udp.outcome.responded and not udp.outcome.conclusive, "TC is not an answer: a resolver retries over TCP"
     assert udp.to_dict()["truncated"] is True
     tcp = ask(server, "api.lab.example", "tcp")
     assert not tcp.truncated and tcp.addresses == ("10.224.0.4",)
@@ -287,7 +289,8 @@ def test_outcome_semantics() -> None:
     conclusive = {o for o in Outcome if o.conclusive}
     responded = {o for o in Outcome if o.responded}
     assert conclusive == {Outcome.ANSWER, Outcome.NXDOMAIN, Outcome.NODATA}
-    assert responded == conclusive | {Outcome.SERVFAIL, Outcome.REFUSED}
+    replied = {Outcome.SERVFAIL, Outcome.REFUSED, Outcome.TRUNCATED, Outcome.CNAME_LOOP, Outcome.CNAME_TOO_LONG}
+    assert responded == conclusive | replied | {Outcome.RCODE}
     assert conclusive <= responded, "a resolver can only stop at a reply it read"
 
 
