@@ -38,13 +38,6 @@ class Outcome(str, Enum):
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"
     ERROR = "error"
-    TRUNCATED = "truncated"
-    """A UDP reply with TC set: not an answer; a resolver asks again over TCP, and that reply is what it uses."""
-    CNAME_LOOP = "cname-loop"
-    CNAME_TOO_LONG = "cname-too-long"
-    """The CNAME chain did not reach an address within the depth limit resolvers follow."""
-    RCODE = "rcode"
-    """Another error rcode (FORMERR, NOTIMP, YXDOMAIN, NOTAUTH, an unassigned one): the `error` says which."""
 
     @property
     def conclusive(self) -> bool:
@@ -67,10 +60,6 @@ class Outcome(str, Enum):
             "timeout": "no answer (timed out)",
             "unreachable": "no answer (unreachable)",
             "error": "a broken answer",
-            "truncated": "a truncated answer",
-            "cname-loop": "a CNAME loop",
-            "cname-too-long": "a CNAME chain past the depth limit",
-            "rcode": "an error rcode",
         }[self.value]
 
 
@@ -154,6 +143,42 @@ class ResolverConfig:
     """For a systemd-resolved stub (127.0.0.53): the real upstream servers, when they could be read."""
 
 
+class ReadFailure(str, Enum):
+    """Why a read of ARM or the Kubernetes API failed: the one classification every source uses. Only FORBIDDEN
+    is a finding about the reader's role; the others mean the probe could not look (its status is `error`)."""
+
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not-found"
+    THROTTLED = "throttled"
+    SERVER = "server"
+    GARBAGE = "garbage"
+
+    @classmethod
+    def of_status(cls, status: int) -> ReadFailure:
+        """An HTTP status that is not a success; 0 (no response at all) is UNREACHABLE."""
+        known = {0: cls.UNREACHABLE, 401: cls.UNAUTHORIZED, 403: cls.FORBIDDEN, 404: cls.NOT_FOUND, 408: cls.TIMEOUT,
+                 429: cls.THROTTLED}  # fmt: skip
+        return known.get(status) or (cls.SERVER if status >= 500 else cls.GARBAGE)
+
+    @property
+    def label(self) -> str:
+        return {
+            "unreachable": "unreachable",
+            "timeout": "no answer in time",
+            "tls": "TLS failed",
+            "unauthorized": "credentials refused (401)",
+            "forbidden": "forbidden (403)",
+            "not-found": "not found (404)",
+            "throttled": "throttled (429)",
+            "server": "server error (5xx)",
+            "garbage": "an unreadable answer",
+        }[self.value]
+
+
 def is_public_address(address: str) -> bool:
     """True for an internet-routable address (not private, loopback, link-local, shared or reserved)."""
     try:
@@ -190,10 +215,26 @@ class AzureReadError:
     code: str
     message: str
     action: str = ""
+    failure: str = ""
+    """A ReadFailure value; empty in facts built before it existed (then the status says)."""
+
+    @property
+    def kind(self) -> ReadFailure:
+        return ReadFailure(self.failure) if self.failure else ReadFailure.of_status(self.status)
+
+    @property
+    def refusal(self) -> bool:
+        """403 or 404: Azure answered, and what it said is a finding (a role, a resource); anything else means
+        the read could not be made, and the probe could not look."""
+        return self.kind in (ReadFailure.FORBIDDEN, ReadFailure.NOT_FOUND)
+
+    @property
+    def reason(self) -> str:
+        return f"reading {self.scope}: {self.kind.label}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "status": self.status, "code": self.code, "message": self.message,
-                "action": self.action}  # fmt: skip
+                "action": self.action, "failure": self.kind.value}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -314,6 +355,22 @@ class KubeList:
     status: int = 200
     error: str | None = None
     """403 (RBAC), 404 (no such resource, e.g. the NodeNetworkConfig CRD is absent), or a connection error."""
+    failure: str = ""
+    """A ReadFailure value when the list failed (empty: the status says, 0 being unreachable)."""
+
+    @property
+    def kind(self) -> ReadFailure | None:
+        if not self.error:
+            return None
+        return ReadFailure(self.failure) if self.failure else ReadFailure.of_status(self.status)
+
+    @property
+    def forbidden(self) -> bool:
+        return self.kind is ReadFailure.FORBIDDEN
+
+    def reason(self, resource: str) -> str:
+        """`pods: unreachable: …`, for a probe's `error` reason."""
+        return f"listing {resource}: {self.kind.label if self.kind else 'ok'}: {self.error}"
 
 
 @dataclass(frozen=True)

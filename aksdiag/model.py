@@ -224,6 +224,20 @@ class Report:
             return Verdict.DEGRADED
         return Verdict.OK
 
+    @property
+    def could_not_run(self) -> int:
+        """How many probes could not look (status `error`): with no error finding, the run is no all-clear."""
+        return sum(p.status is Status.ERROR for p in self.probes)
+
+    @property
+    def headline(self) -> tuple[str, str]:
+        """(what a face shows as the verdict, the VERDICT_STYLE key): `INCOMPLETE` for an `ok` verdict with
+        probes that could not run, so no header says OK over errors. The JSON `verdict` is unchanged."""
+        verdict = self.verdict.value
+        if self.verdict is Verdict.OK and self.could_not_run:
+            return "INCOMPLETE", Verdict.DEGRADED.value
+        return verdict.upper(), verdict
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,

@@ -24,6 +24,11 @@ class Skip(Exception):
     """Raised by `plan` when the probe cannot run here; the message is the reason shown to the user."""
 
 
+class CouldNotLook(Exception):
+    """Raised by `plan` when a read it depends on failed (unreachable, 5xx, garbage… not a refusal): the probe
+    is `error` with this message, and the run's exit code says so (3)."""
+
+
 @dataclass(frozen=True)
 class Judgement:
     hops: tuple[Hop, ...] = ()
@@ -33,6 +38,9 @@ class Judgement:
     tables: tuple[Table, ...] = ()
     """What the probe lays out for people (the renderers and the TUI draw them as they are)."""
     gauges: tuple[Gauge, ...] = ()
+    unread: tuple[str, ...] = ()
+    """What the probe could not look at (a read that failed, not a refusal), one reason each: the probe is then
+    `error` with them (`fail` if an error finding stands), so a partial look is never an all-clear."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from aksdiag.facts import (
 )
 from aksdiag.model import ProbeResult, Report, Severity, Status
 from aksdiag.plan import FactSource, Plan
-from aksdiag.probe import Judgement, Probe, Skip
+from aksdiag.probe import CouldNotLook, Judgement, Probe, Skip
 from aksdiag.settings import Settings
 
 MAX_ROUNDS = 6
@@ -84,16 +84,16 @@ async def fetch(needs: Iterable[Hashable], settings: Settings, deadline: float) 
     if kube_needs:
         from aksdiag.sources import kube
 
-        jobs.append(kube.fetch(kube_needs, left, settings))
+        jobs.append(kube.fetch(kube_needs, left, settings, deadline))
     for need in needs:
         if isinstance(need, AzureContextNeed):
             from aksdiag.sources import azure
 
-            jobs.append(_one(need, azure.fetch(need, settings)))
+            jobs.append(_one(need, azure.fetch(need, settings, deadline)))
         elif isinstance(need, AzureVmssNicsNeed):
             from aksdiag.sources import azure
 
-            jobs.append(_one(need, azure.fetch_vmss_nics(need, settings)))
+            jobs.append(_one(need, azure.fetch_vmss_nics(need, settings, deadline)))
     try:
         found = await asyncio.wait_for(asyncio.gather(*jobs), left + GRACE_S)
     except asyncio.TimeoutError:
@@ -207,6 +207,8 @@ class Run:
                 needs = probe.plan(target, settings, self.facts)
             except Skip as e:
                 return self._result(probe, Status.SKIPPED, reason=str(e))
+            except CouldNotLook as e:
+                return self._result(probe, Status.ERROR, reason=str(e))
             except Exception as e:  # a broken probe must not stop the others
                 return self._result(probe, Status.ERROR, reason=f"{type(e).__name__}: {e}")
             missing = [n for n in dict.fromkeys(needs) if n not in self.facts]
@@ -225,7 +227,8 @@ class Run:
             judgement = probe.judge(target, settings, self.facts)
         except Exception as e:
             return self._result(probe, Status.ERROR, reason=f"{type(e).__name__}: {e}")
-        return self._result(probe, _status(judgement), judgement=judgement)
+        reason = "; ".join(judgement.unread) or None
+        return self._result(probe, _status(judgement), reason=reason, judgement=judgement)
 
     async def _read(self, needs: list[Hashable]) -> None:
         """Fetch what no probe has asked for yet, a batch per kind of need; await what another probe's batch is
@@ -280,6 +283,8 @@ def _status(judgement: Judgement) -> Status:
     severities = {f.severity for f in judgement.findings}
     if Severity.ERROR in severities:
         return Status.FAIL
+    if judgement.unread:
+        return Status.ERROR  # it could not look: its silence is no all-clear
     if Severity.WARNING in severities:
         return Status.WARN
     return Status.OK

@@ -82,8 +82,9 @@ def needs(cluster: Cluster) -> dict[str, Need]:
 def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.azure is not None
     arm = digest(facts[settings.azure])
+    unread = tuple(e.reason for e in arm.errors if not e.refusal)  # could not look there: the probe is `error`
     if arm.cluster is None:
-        return Judgement()
+        return Judgement(unread=unread)  # a refusal is AZ001/AZ002 (private_dns); a failed read is our error
     hops: list[Hop] = []
     findings: list[Finding] = []
     planned = needs(arm.cluster)
@@ -107,6 +108,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
         hops=tuple(hops),
         findings=tuple(findings),
         facts={"subnets": {k: v.addresses for k, v in planned.items()}},
+        unread=unread,
     )
 
 

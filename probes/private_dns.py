@@ -33,8 +33,9 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.azure is not None
     arm = digest(facts[settings.azure])
     findings = _read_errors(arm)
+    unread = tuple(e.reason for e in arm.errors if not e.refusal)  # could not look there: the probe is `error`
     if arm.cluster is None:
-        return Judgement(findings=tuple(findings), facts=_facts(arm))
+        return Judgement(findings=tuple(findings), facts=_facts(arm), unread=unread)
     cluster, cluster_vnets = arm.cluster, arm.cluster_vnets
     resolvers = _resolving_vnets(arm, cluster_vnets)
     findings += _dns011_not_linked(arm.zone, resolvers)
@@ -44,7 +45,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     findings += _dns016_zone_name(arm.zone_mode, cluster)
     findings += _dns019_shadowed(arm, cluster, resolvers)
     hops = _hops(arm, cluster, cluster_vnets, resolvers, findings)
-    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(arm))
+    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(arm), unread=unread)
 
 
 Resolvers = list[tuple[str, "VNet | None"]]
@@ -71,6 +72,8 @@ def _resolving_vnets(arm: AzureFacts, cluster_vnets: list[VNet]) -> Resolvers:
 def _read_errors(arm: AzureFacts) -> list[Finding]:
     findings = []
     for e in arm.errors:
+        if not e.refusal:
+            continue  # not a finding about a role or a resource: `unread`, the probe's error
         if e.status == 404:
             findings.append(codes.AZ002.at(ID, code=e.code, scope=e.scope, evidence=e.to_dict()))
         else:

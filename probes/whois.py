@@ -61,9 +61,15 @@ def judge(ip: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.kube is not None
     lists: dict[str, KubeList] = {k: facts[n] for k, n in _needs(ip, settings.kube).items()}
     findings: list[Finding] = []
+    unread: list[str] = []  # lists that failed other than by RBAC: whois could not look there
     for resource, result in lists.items():
-        if result.error and not (resource == "nodenetworkconfigs" and result.status == 404):
+        if not result.error or (resource == "nodenetworkconfigs" and result.status == 404):
+            continue  # read, or no NodeNetworkConfig CRD (not dynamic pod IP allocation)
+        if result.forbidden:
             findings.append(codes.IP005.at(ID, resource=resource, status=result.status or "", error=result.error))
+        else:
+            unread.append(result.reason(resource))
+    blind = bool(unread) or bool(lists["pods"].error)
     nodes = kubefacts.nodes(lists["nodes"])
     nncs = kubefacts.node_network_configs(lists["nodenetworkconfigs"])
     owners: list[tuple[str, str]] = []  # (kind, description)
@@ -105,17 +111,27 @@ def judge(ip: str, settings: Settings, facts: Facts) -> Judgement:
     node_owners = [o for o in owners if o[0] == "node"]
     if len(real) > 1 and not (len(node_owners) == 1 and all(o[0] in ("node", "hostNetwork pod") for o in real)):
         findings.append(codes.IP002.at(ID, ip=ip, owners=", ".join(d for _, d in owners)))
-    if not owners and ranges and not lists["pods"].error:
+    if not owners and ranges and not blind:
         node_name, how = ranges[0]
         findings.append(codes.IP001.at(ID, ip=ip, node=node_name, range=how))
-    if not owners and not ranges and not lists["pods"].error:
+    if not owners and not ranges and not blind:
         findings.append(codes.IP003.at(ID, ip=ip, plugin=plugin))
     if not hops:
-        hops.append(Hop(1, "none", ip, Status.SKIPPED, detail=f"nothing in the cluster holds it ({plugin})"))
+        seen = "nothing in the cluster holds it" if not blind else "no owner found in what could be read"
+        hops.append(Hop(1, "none", ip, Status.SKIPPED, detail=f"{seen} ({plugin})"))
     if any(f.severity.value == "error" for f in findings):
         hops = [replace(h, status=Status.FAIL) for h in hops]
     return Judgement(hops=tuple(hops), findings=tuple(findings), facts={"ip": ip, "plugin": plugin,
-                                                                       "owners": [d for _, d in owners]})  # fmt: skip
+                                                                       "owners": [d for _, d in owners]},
+                     unread=tuple(unread) + _arm_unread(settings, facts))  # fmt: skip
+
+
+def _arm_unread(settings: Settings, facts: Facts) -> tuple[str, ...]:
+    """ARM reads (the context, the scale sets' NICs) that failed other than by a refusal."""
+    ctx = facts.get(settings.azure) if settings.azure else None
+    errors = list(ctx.errors) if isinstance(ctx, AzureContext) else []
+    errors += [f.error for n, f in facts.items() if isinstance(n, AzureVmssNicsNeed) and f.error]
+    return tuple(e.reason for e in errors if not e.refusal)
 
 
 def _azure_owners(ip: str, arm: AzureFacts) -> list[tuple[str, str, str]]:

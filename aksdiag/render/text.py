@@ -30,13 +30,15 @@ def console_for(out: TextIO) -> Console:
 def render(report: Report, out: TextIO) -> None:
     console = console_for(out)
     findings = report.findings
-    verdict = report.verdict.value
+    shown, style = report.headline
+    broke = f" · could not run: {report.could_not_run}" if report.could_not_run else ""
     _line(console, Text.assemble((f"aksdiag {report.command} ", "bold"), (report.target, "bold cyan")))
     _line(
         console,
         Text.assemble(
             "verdict ",
-            (verdict.upper(), VERDICT_STYLE[verdict]),
+            (shown, VERDICT_STYLE[style]),
+            (f"{broke}", "bold red"),
             (
                 f" · {len(findings)} finding{'s' if len(findings) != 1 else ''} · {report.elapsed_ms / 1000:.2f} s",
                 "dim",

@@ -204,13 +204,15 @@ class AksdiagApp(App[int]):
     def _show_verdict(self, report: Report) -> None:
         findings = report.findings
         running = len(self.running)
-        verdict = report.verdict
+        shown, style = report.headline
         line = Text.assemble(("verdict ", "bold"))
         if running:
-            line.append(f"so far {verdict.value.upper()}", style=VERDICT_STYLE[verdict.value])
+            line.append(f"so far {shown}", style=VERDICT_STYLE[style])
             line.append(f" · {running} running", style="cyan")
         else:
-            line.append(verdict.value.upper(), style=VERDICT_STYLE[verdict.value])
+            line.append(shown, style=VERDICT_STYLE[style])
+        if report.could_not_run:  # probes that could not look: no header says OK over them
+            line.append(f" · could not run: {report.could_not_run}", style="bold red")
         line.append(f" · {plural(len(findings), 'finding')}")
         line.append(self.view.ms(report.elapsed_ms, " · ") if not running else "", style="dim")
         self.query_one("#verdict", Static).update(line)
@@ -220,7 +222,7 @@ class AksdiagApp(App[int]):
             lines.append(Text(f"… {len(shown) - 6} more: 3 shows them all", style="dim"))
         self.query_one("#top-findings", Static).update(Text("\n").join(lines) if lines else "")
         if not running:
-            self.sub_title = f"{self.view.text(self.session.shown_target) or self.session.command} · {verdict.value.upper()}"
+            self.sub_title = f"{self.view.text(self.session.shown_target) or self.session.command} · {shown}"
 
     def _filtered(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
         needle = self.filter_text.lower()

@@ -7,6 +7,7 @@ from aksdiag.probes.apiserver.health import health_hop
 from aksdiag.probes.apiserver.planning import (
     HEALTH_PATHS,
     addresses_to_test,
+    arm_unread,
     at,
     azure_facts,
     name_to_test,
@@ -55,4 +56,5 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
             hops.append(health_hop(len(hops) + 1, address, main_port, path, anonymous, authed, findings))
     if arm is not None and arm.cluster is not None:
         hops += azure_hops(len(hops) + 1, arm, arm.cluster, settings, findings)
-    return Judgement(hops=tuple(hops), findings=tuple(findings), facts={"name": name, "addresses": addresses})
+    return Judgement(hops=tuple(hops), findings=tuple(findings), facts={"name": name, "addresses": addresses},
+                     unread=arm_unread(settings, facts))  # fmt: skip

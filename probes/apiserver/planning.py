@@ -19,7 +19,7 @@ from aksdiag.facts import (
     TlsNeed,
 )
 from aksdiag.inputs import is_ip
-from aksdiag.probe import Facts, Skip
+from aksdiag.probe import CouldNotLook, Facts, Skip
 from aksdiag.settings import Settings
 
 ID = "apiserver"
@@ -33,6 +33,9 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
     name = name_to_test(name, settings, arm)
     if not name:
         why = settings.extra.get("kube_error")
+        failed = arm_unread(settings, facts)
+        if failed:
+            raise CouldNotLook(f"the cluster's API server name could not be read from Azure: {failed[0]}")
         raise Skip(f"no API server: {why}" if why else "no API server: pass --fqdn or --kubeconfig (or run in a pod)")
     addresses = addresses_to_test(name, settings, facts)
     if addresses is None:  # resolve first
@@ -53,6 +56,12 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
             if _has_credentials(settings):
                 needs.append(HttpNeed(address, ports[0], sni or address, path, authenticated=True))
     return needs
+
+
+def arm_unread(settings: Settings, facts: Facts) -> tuple[str, ...]:
+    """The ARM reads that could not be made (not refused): what the probe could not look at."""
+    ctx = facts.get(settings.azure) if settings.azure else None
+    return tuple(e.reason for e in ctx.errors if not e.refusal) if isinstance(ctx, AzureContext) else ()
 
 
 def azure_facts(settings: Settings, facts: Facts) -> AzureFacts | None:

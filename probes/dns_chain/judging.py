@@ -27,7 +27,20 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     for resolver_rule in RESOLVER_RULES:
         findings += [replace(f, hop=resolver_hop) for f in resolver_rule(chain)]
     hops = [_with_findings(h, findings) for h in hops]
-    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(chain))
+    return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(chain), unread=_unread(chain))
+
+
+def _unread(chain: Chain) -> tuple[str, ...]:
+    """What the chain could not look at: an unreadable resolv.conf, or no DNS server answering at all."""
+    unread = []
+    config = chain.config
+    if chain.settings.use_resolver and (config is None or config.error):
+        unread.append(f"the host resolver: {(config.error if config else None) or 'not read'}")
+    servers = list(chain.servers())
+    if not any(s.responded for s in servers):
+        asked = ", ".join(str(s.endpoint) for s in servers) or "none"
+        unread.append(f"no DNS server answered ({asked}): nothing on the chain could be checked")
+    return tuple(unread)
 
 
 def _hops(chain: Chain) -> list[Hop]:

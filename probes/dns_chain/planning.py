@@ -9,7 +9,7 @@ from typing import Any
 
 from aksdiag.azfacts import AzureFacts, digest
 from aksdiag.facts import AzureContext, DnsQuery, Endpoint, ResolverConfig, ResolverConfigNeed
-from aksdiag.probe import Facts, Skip
+from aksdiag.probe import CouldNotLook, Facts, Skip
 from aksdiag.settings import AZURE_DNS, Settings
 
 ID = "dns_chain"
@@ -28,6 +28,11 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
         return first  # nameservers and the Azure context first: every query then goes out in one round
     name, settings = with_azure_context(name, settings, facts)
     if not name:
+        ctx = facts.get(settings.azure) if settings.azure else None
+        failed = [e for e in ctx.errors if not e.refusal] if isinstance(ctx, AzureContext) else []
+        if failed:  # ARM could not be read (unreachable, 5xx, 429, garbage): the chain could not be looked at
+            raise CouldNotLook(f"the cluster's private FQDN could not be read from Azure ({failed[0].reason}): "
+                               "give the FQDN to trace it anyway")  # fmt: skip
         raise Skip("the cluster's private FQDN could not be read from Azure: give the FQDN to trace it anyway")
     config = facts.get(resolver_need) if settings.use_resolver else None
     servers = resolver_servers(config) + custom_servers(settings, config) + [settings.azure_dns]

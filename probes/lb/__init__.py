@@ -19,7 +19,7 @@ from aksdiag.probes.lb.tables import tables
 
 from aksdiag import codes, kubefacts
 from aksdiag.azfacts import AzureFacts, digest
-from aksdiag.facts import AzureContextNeed, KubeContextNeed, KubeList, KubeListNeed
+from aksdiag.facts import AzureContextNeed, AzureReadError, KubeContextNeed, KubeList, KubeListNeed
 from aksdiag.lbfacts import LoadBalancer
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.probe import Facts, Judgement, Probe, Skip
@@ -50,9 +50,10 @@ def plan(target: str, settings: Settings, facts: Facts) -> list[Hashable]:
 def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
     arm = digest(facts[_azure(settings)])
     findings: list[Finding] = _read_errors(arm)
+    unread = [e.reason for e in _relevant(arm) if not e.refusal]
     if arm.cluster is None:
         hop = Hop(1, "cluster", settings.azure.cluster if settings.azure else "?", Status.SKIPPED, detail="not read")
-        return Judgement(hops=(hop,), findings=tuple(findings))
+        return Judgement(hops=(hop,), findings=tuple(findings), unread=tuple(unread))
     cluster = arm.cluster
     fields = {
         "resource_group": settings.azure.resource_group if settings.azure else "",
@@ -78,7 +79,10 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
         if listed.error:
             hops.append(Hop(len(hops) + 1, "services", "LoadBalancer Services", Status.SKIPPED,
                             detail=f"not read: {listed.status} {listed.error}"))  # fmt: skip
-            findings.append(codes.IP005.at(ID, resource="services", status=listed.status, error=listed.error))
+            if listed.forbidden:
+                findings.append(codes.IP005.at(ID, resource="services", status=listed.status, error=listed.error))
+            else:
+                unread.append(listed.reason("services"))
         else:
             services = tuple(s for s in kubefacts.services(listed) if s.load_balancer)
     by_uid = {s.compact_uid: s for s in services or ()}
@@ -98,15 +102,25 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
         },
         tables=tables(arm, rows, capacities, services),
         gauges=tuple(outbound.gauge(c) for c in capacities),
+        unread=tuple(unread),
     )
 
 
-def _read_errors(arm: AzureFacts) -> list[Finding]:
+def _relevant(arm: AzureFacts) -> list[AzureReadError]:
     """Failed reads of what this probe needs: the cluster, load balancers, public IPs."""
     out = []
     for e in arm.errors:
         scope = e.scope.lower()
         if "/loadbalancers" in scope or "/publicipaddresses" in scope or scope.endswith("/" + arm.need.cluster.lower()):
+            out.append(e)
+    return out
+
+
+def _read_errors(arm: AzureFacts) -> list[Finding]:
+    """Refused reads (403, 404) of what this probe needs; a read that could not be made is `unread` instead."""
+    out = []
+    for e in _relevant(arm):
+        if e.refusal:
             code = codes.AZ002 if e.status == 404 else codes.AZ001
             out.append(code.at(ID, status=e.status, code=e.code, scope=e.scope, message=e.message,
                                action=e.action or "read access", evidence=e.to_dict()))  # fmt: skip

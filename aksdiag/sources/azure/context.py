@@ -23,16 +23,20 @@ _LATER_SDKS = ("azure.mgmt.network.aio", "azure.mgmt.privatedns.aio", "azure.mgm
 """Imported in threads while the cluster is read: the network SDK alone takes about half a second to import."""
 
 
-async def fetch(need: AzureContextNeed, settings: Settings | None = None) -> AzureContext:
-    """`settings` may carry the token and CA bundle (the demo's); without them the environment's are used."""
+async def fetch(need: AzureContextNeed, settings: Settings | None = None, deadline: float | None = None) -> AzureContext:
+    """`settings` may carry the token and CA bundle (the demo's); without them the environment's are used.
+    `deadline` (time.monotonic()) bounds every read and retry."""
     guard(need.endpoint, settings)
     later = asyncio.gather(*(asyncio.to_thread(importlib.import_module, m) for m in _LATER_SDKS))
     from azure.mgmt.containerservice.aio import ContainerServiceClient
 
     cred = credential(settings)
-    kw = endpoint_kwargs(need.endpoint, settings)
     sub = need.subscription
-    async with cred, ContainerServiceClient(cred, sub, **kw) as aks:
+
+    def kw() -> dict[str, Any]:  # a pipeline's policies are its own: one retry policy per client
+        return endpoint_kwargs(need.endpoint, settings, deadline)
+
+    async with cred, ContainerServiceClient(cred, sub, **kw()) as aks:
         reader = _Reader(need)
         try:
             cluster = await reader.get(
@@ -44,9 +48,9 @@ async def fetch(need: AzureContextNeed, settings: Settings | None = None) -> Azu
         if cluster is None:
             return AzureContext(need=need, errors=tuple(reader.errors), requests=reader.requests)
         async with (
-            network.NetworkManagementClient(cred, sub, **kw) as net,
-            privatedns.PrivateDnsManagementClient(cred, sub, **kw) as dns,
-            authorization.AuthorizationManagementClient(cred, sub, **kw) as auth,
+            network.NetworkManagementClient(cred, sub, **kw()) as net,
+            privatedns.PrivateDnsManagementClient(cred, sub, **kw()) as dns,
+            authorization.AuthorizationManagementClient(cred, sub, **kw()) as auth,
         ):
             reader.net, reader.dns, reader.auth = net, dns, auth
             return await reader.read(cluster)

@@ -12,13 +12,15 @@ if TYPE_CHECKING:
     from aksdiag.settings import Settings
 
 
-async def fetch_vmss_nics(need: AzureVmssNicsNeed, settings: Settings | None = None) -> AzureVmssNics:
+async def fetch_vmss_nics(
+    need: AzureVmssNicsNeed, settings: Settings | None = None, deadline: float | None = None
+) -> AzureVmssNics:
     """The NICs of a VMSS, each with its IP configurations (read-only, like every read here)."""
     guard(need.endpoint, settings)
     from azure.mgmt.network.aio import NetworkManagementClient
 
     cred = credential(settings)
-    kw = endpoint_kwargs(need.endpoint, settings)
+    kw = endpoint_kwargs(need.endpoint, settings, deadline)
     scope = (
         f"/subscriptions/{need.subscription}/resourceGroups/{need.resource_group}/providers/Microsoft.Compute"
         f"/virtualMachineScaleSets/{need.vmss}/networkInterfaces"
