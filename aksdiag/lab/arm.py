@@ -3,7 +3,9 @@
 It serves a world: one JSON file per resource (its GET body, carrying its `id`). A GET of an id returns the
 body; a GET of a collection (`…/virtualNetworks`, `…/privateDnsZones/z/virtualNetworkLinks`, or a
 subscription-wide `/subscriptions/S/providers/NS/type`) lists the resources whose ids sit right under it, in
-pages with `nextLink`. `_faults.json` in the world makes paths answer 403/404/429/500 (`times` limits how often).
+pages with `nextLink`. `_faults.json` in the world makes paths answer 403/404/429/500 (`times` limits how
+often), a redirect (`location`) or a page whose nextLink is the fault's (`next_link`); `delay_s` answers late,
+`close` closes the connection unanswered, `body: garbage` answers what is not JSON.
 Any bearer token is accepted; a request without one gets 401. Anything but GET gets 405 — and is recorded, so
 a test can prove that aksdiag never tried. TLS uses a throwaway CA (aksdiag.lab.pki) written to `certdir/ca.pem`.
 """
@@ -178,6 +180,16 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             if fault:
                 status = int(fault.get("status", 500))
                 headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+                if fault.get("delay_s"):  # a slow ARM: the answer comes after this long
+                    time.sleep(float(fault["delay_s"]))
+                if fault.get("close"):  # the connection closes with no answer
+                    return 0, CLOSE, {}
+                if fault.get("body") == "garbage":  # a body that is not JSON
+                    return status if "status" in fault else 200, GARBAGE, headers
+                if "location" in fault:  # a redirect (status 301/302/307/308) to wherever the fault says
+                    return status, {}, {**headers, "Location": fault["location"]}
+                if "next_link" in fault:  # an empty page whose nextLink points wherever the fault says
+                    return 200, {"value": [], "nextLink": fault["next_link"]}, headers
                 return status, _error(fault.get("code", "Fault"), fault.get("message", "injected fault")), headers
             if path in arm.world.resources:
                 return 200, arm.world.resources[path], {}
@@ -202,7 +214,10 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             return 200, page, {}
 
         def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
+            if body is CLOSE:
+                self.close_connection = True
+                return
+            data = GARBAGE if body is GARBAGE else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -213,6 +228,12 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+CLOSE = object()
+"""A fault's answer: none, the connection closes (`close`)."""
+GARBAGE = b"<html><body>502 Bad Gateway</body></html>\x00\xff"
+"""A fault's answer body that is not JSON (`body: garbage`)."""
 
 
 def _is_collection(path: str) -> bool:

@@ -302,3 +302,91 @@ def test_an_exec_plugins_output_never_reaches_the_report(tmp_path: Path, case: s
         assert said in proc.stdout + proc.stderr, proc.stdout + proc.stderr
         assert proc.returncode == 3
         assert not [r for r in api.requests if r], "no request went out without the credential"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ARM: a redirect or a nextLink to another host is not followed, and gets no token
+# ---------------------------------------------------------------------------------------------------------------
+
+LINKS = "virtualnetworklinks"
+CLUSTER_PATH = "managedclusters/aks-lab"
+OFF_HOST = {
+    # name: (path pattern, fault given the fake ARM's port and the recorder's URL, the host named)
+    "307 to another name of the same server": (
+        CLUSTER_PATH, lambda port, rec: {"status": 307, "location": f"https://localhost:{port}/stolen"}, "localhost"
+    ),
+    "302 to plain http elsewhere": (
+        CLUSTER_PATH, lambda port, rec: {"status": 302, "location": f"{rec}/stolen"}, "http://127.0.0.1"
+    ),
+    "308 to the same host over http": (
+        CLUSTER_PATH, lambda port, rec: {"status": 308, "location": f"http://127.0.0.1:{port}/stolen"}, "http://"
+    ),
+    "nextLink to another name of the same server": (
+        LINKS, lambda port, rec: {"next_link": f"https://localhost:{port}/stolen?x=1"}, "localhost"
+    ),
+    "nextLink to plain http elsewhere": (LINKS, lambda port, rec: {"next_link": f"{rec}/stolen"}, "http://127.0.0.1"),
+    "nextLink to another port": (
+        LINKS, lambda port, rec: {"next_link": f"https://127.0.0.1:{int(port) + 1}/stolen"}, "another port"
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture
+def fake_arm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from aksdiag.lab import arm, armworld
+
+    world = arm.ArmWorld()
+    for body in armworld.build("healthy"):
+        world.add(body)
+    fake = arm.FakeArm(world, tmp_path / "tls")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+    monkeypatch.setenv("AKSDIAG_ARM_TOKEN", SECRET)
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize("case", OFF_HOST, ids=list(OFF_HOST))
+def test_arm_is_not_followed_to_another_host(fake_arm, case: str) -> None:
+    import asyncio
+
+    from aksdiag.facts import AzureContextNeed
+    from aksdiag.lab import armworld
+    from aksdiag.sources import azure
+
+    pattern, fault, named = OFF_HOST[case]
+    recorder = _Recorder()
+    try:
+        port = fake_arm.endpoint.rsplit(":", 1)[1]
+        fake_arm.world.faults = {pattern: fault(port, recorder.url)}
+        need = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, fake_arm.endpoint)
+        started = time.monotonic()
+        ctx = asyncio.run(azure.fetch(need))
+        assert time.monotonic() - started < BOUND
+    finally:
+        recorder.close()
+    assert recorder.seen == [], "nothing reached the other host"
+    assert [r.path for r in fake_arm.requests if "stolen" in r.path] == [], "the other name of the server got nothing"
+    (error,) = [e for e in ctx.errors if e.code == "OffHost"]
+    if named == "another port":
+        named = f"to https://127.0.0.1:{int(port) + 1} "
+    assert named in error.message and "no token" in error.message, error
+    assert error.scope.lower().endswith(pattern if pattern == CLUSTER_PATH else LINKS), error.scope
+    if pattern == LINKS:
+        assert ctx.cluster, "the other reads went on"
+
+
+def test_a_redirect_on_the_same_host_is_still_followed(fake_arm) -> None:
+    """The healthy world of the check: the same origin is not an alarm (no OffHost; the target's answer is read)."""
+    import asyncio
+
+    from aksdiag.facts import AzureContextNeed
+    from aksdiag.lab import armworld
+    from aksdiag.sources import azure
+
+    cluster_id = next(k for k in fake_arm.world.resources if k.endswith(CLUSTER_PATH))
+    fake_arm.world.faults = {"/moved": {"status": 307, "location": f"{fake_arm.endpoint}{cluster_id}"}}
+    need = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, fake_arm.endpoint)
+    ctx = asyncio.run(azure.fetch(need))
+    assert not [e for e in ctx.errors if e.code == "OffHost"] and ctx.cluster

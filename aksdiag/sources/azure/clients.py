@@ -83,14 +83,8 @@ def credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCr
     return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
 
-def client_kwargs(settings: Settings | None = None, deadline: float | None = None) -> dict[str, Any]:
-    """`deadline` (time.monotonic()): the run's; retries, Retry-After and reads stay inside it."""
+def client_kwargs(settings: Settings | None = None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"per_call_policies": [read_only_policy()], "retry_total": 3, "retry_backoff_max": 4}
-    if deadline is not None:
-        from aksdiag.sources.azure import retry
-
-        left = max(0.05, deadline - time.monotonic())
-        kwargs.update(retry_policy=retry.policy(deadline), connection_timeout=min(left, 30.0), read_timeout=left)
     env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
     bundle = (settings.ca_bundle if settings else "") or env_bundle
     if bundle:
@@ -98,11 +92,50 @@ def client_kwargs(settings: Settings | None = None, deadline: float | None = Non
     return kwargs
 
 
-def endpoint_kwargs(endpoint: str, settings: Settings | None = None, deadline: float | None = None) -> dict[str, Any]:
+def endpoint_kwargs(endpoint: str, settings: Settings | None = None) -> dict[str, Any]:
     """client_kwargs, aimed at one ARM endpoint (its base URL and its token scope)."""
-    kw = client_kwargs(settings, deadline)
+    kw = client_kwargs(settings)
     kw.update(base_url=endpoint, credential_scopes=[endpoint.rstrip("/") + "/.default"])
+    kw["per_retry_policies"] = [*kw.get("per_retry_policies", []), same_host_policy(endpoint)]
     return kw
+
+
+class OffHost(Exception):
+    """ARM pointed a read at another host (a redirect, a nextLink): not followed, and no token sent there.
+
+    Not an AzureError, so no retry policy tries it again; the read that met it is a failed read (reads.Reads)."""
+
+
+def same_host_policy(endpoint: str) -> SansIOHTTPPolicy[Any, Any]:
+    """Refuses, before the token is added (it sits after the retry policy, before authentication), every request
+    that would leave `endpoint`'s scheme, host and port: each hop of a redirect and each nextLink pass through it."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    expected = _origin(endpoint)
+
+    class SameHostPolicy(SansIOHTTPPolicy[Any, Any]):
+        def on_request(self, request: PipelineRequest[Any]) -> None:
+            url = str(request.http_request.url)
+            if _origin(url) != expected:
+                raise OffHost(
+                    f"refused to follow Azure Resource Manager to {_origin(url) or url[:200]} (a redirect or nextLink "
+                    f"away from {expected}): no request and no token were sent there"
+                )
+
+    return SameHostPolicy()
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL, lower-cased with the default port filled in ("" when it does not parse)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower()
+    return f"{parts.scheme.lower()}://{f'[{host}]' if ':' in host else host}:{port}" if host else ""
 
 
 def guard(endpoint: str, settings: Settings | None = None) -> None:
