@@ -83,8 +83,14 @@ def credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCr
     return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
 
-def client_kwargs(settings: Settings | None = None) -> dict[str, Any]:
+def client_kwargs(settings: Settings | None = None, deadline: float | None = None) -> dict[str, Any]:
+    """`deadline` (time.monotonic()): the run's; retries, Retry-After and reads stay inside it."""
     kwargs: dict[str, Any] = {"per_call_policies": [read_only_policy()], "retry_total": 3, "retry_backoff_max": 4}
+    if deadline is not None:
+        from aksdiag.sources.azure import retry
+
+        left = max(0.05, deadline - time.monotonic())
+        kwargs.update(retry_policy=retry.policy(deadline), connection_timeout=min(left, 30.0), read_timeout=left)
     env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
     bundle = (settings.ca_bundle if settings else "") or env_bundle
     if bundle:
@@ -92,9 +98,9 @@ def client_kwargs(settings: Settings | None = None) -> dict[str, Any]:
     return kwargs
 
 
-def endpoint_kwargs(endpoint: str, settings: Settings | None = None) -> dict[str, Any]:
+def endpoint_kwargs(endpoint: str, settings: Settings | None = None, deadline: float | None = None) -> dict[str, Any]:
     """client_kwargs, aimed at one ARM endpoint (its base URL and its token scope)."""
-    kw = client_kwargs(settings)
+    kw = client_kwargs(settings, deadline)
     kw.update(base_url=endpoint, credential_scopes=[endpoint.rstrip("/") + "/.default"])
     kw["per_retry_policies"] = [*kw.get("per_retry_policies", []), same_host_policy(endpoint)]
     return kw
