@@ -38,6 +38,13 @@ class Outcome(str, Enum):
     TIMEOUT = "timeout"
     UNREACHABLE = "unreachable"
     ERROR = "error"
+    TRUNCATED = "truncated"
+    """A UDP reply with TC set: not an answer; a resolver asks again over TCP, and that reply is what it uses."""
+    CNAME_LOOP = "cname-loop"
+    CNAME_TOO_LONG = "cname-too-long"
+    """The CNAME chain did not reach an address within the depth limit resolvers follow."""
+    RCODE = "rcode"
+    """Another error rcode (FORMERR, NOTIMP, YXDOMAIN, NOTAUTH, an unassigned one): the `error` says which."""
 
     @property
     def conclusive(self) -> bool:
@@ -60,6 +67,10 @@ class Outcome(str, Enum):
             "timeout": "no answer (timed out)",
             "unreachable": "no answer (unreachable)",
             "error": "a broken answer",
+            "truncated": "a truncated answer",
+            "cname-loop": "a CNAME loop",
+            "cname-too-long": "a CNAME chain past the depth limit",
+            "rcode": "an error rcode",
         }[self.value]
 
 
