@@ -304,6 +304,8 @@ def client_tls_context(config: ApiServerConfig, verify: bool) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if not verify:
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    else:
+        context.hostname_checks_common_name = False  # as Go's TLS (kubectl): the SANs alone name the server
     if config.client_cert_pem and config.client_key_pem:
         files = [_temp_pem(config.client_cert_pem), _temp_pem(config.client_key_pem)]
         try:

@@ -47,8 +47,12 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
             continue
         need = tls_need(address, main_port, sni, settings)
         tls: TlsPeer = facts[need]
+        authed = [facts.get(HttpNeed(address, main_port, sni or address, p, authenticated=True)) for p in HEALTH_PATHS]
+        verified = [a for a in authed if a is not None]  # what aksdiag's own verified handshakes saw of the name
         hops.append(
-            tls_hop(len(hops) + 1, sni or name, address, main_port, tls, need, facts.get(ClockNeed()), findings)
+            tls_hop(
+                len(hops) + 1, sni or name, address, main_port, tls, need, facts.get(ClockNeed()), findings, verified
+            )
         )
         for path in HEALTH_PATHS:
             anonymous = facts[HttpNeed(address, main_port, sni or address, path)]
