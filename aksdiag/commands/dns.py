@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 
 from aksdiag import probe
 from aksdiag import settings as settings_mod
 from aksdiag.commands import builder, context
 from aksdiag.errors import UsageError
+from aksdiag.facts import Endpoint
 from aksdiag.plan import FactSource, Plan
 
 
@@ -51,15 +53,75 @@ def from_snapshot(path: str) -> Plan:
     import json
 
     from aksdiag import runner, snapshot
+    from aksdiag.sources import files
 
     try:
-        with open(path, encoding="utf-8") as f:
-            document = json.load(f)
-        if not isinstance(document, dict):
-            raise ValueError(f"a JSON {type(document).__name__}, not an object")
+        document = json.loads(files.read_bytes(path))  # a FIFO or device is refused, never waited on
+        wrong = _wrong_shape(document, snapshot.SCHEMA)
+        if wrong:
+            raise ValueError(wrong)
         _command, target, settings, facts = snapshot.load(document)
+        wrong = _wrong_settings(settings) or (_wrong_target(target) if target else "")
+        if wrong:
+            raise ValueError(wrong)
     except OSError as e:
         raise UsageError(f"cannot read the snapshot {path}: {e.strerror or e}") from None
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise UsageError(f"{path} is not an aksdiag snapshot ({e})") from None
     return _plan(target, settings, runner.from_snapshot(facts))
+
+
+_JSON = {
+    dict: "an object",
+    list: "an array",
+    tuple: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
+
+
+def _wrong_shape(document: object, schema: str) -> str:
+    """Why a parsed JSON document is not a snapshot's shape ("" when its top level is right)."""
+    if not isinstance(document, dict):
+        return f"{'null' if document is None else _JSON.get(type(document), 'a value')}, not a JSON object"
+    if document.get("schema") != schema:
+        return f"not an {schema} document (schema: {document.get('schema')!r})"
+    for key, kind in (("command", str), ("target", str), ("settings", dict), ("facts", list)):
+        if key not in document:
+            return f"it has no {key!r}"
+        if not isinstance(document[key], kind):
+            return f"its {key!r} is {_JSON.get(type(document[key]), 'null')}, not {_JSON[kind]}"
+    if not all(isinstance(pair, dict) and "need" in pair and "fact" in pair for pair in document["facts"]):
+        return "its 'facts' are not all {need, fact} objects"
+    return ""
+
+
+_ITEMS: dict[str, type] = {"servers": Endpoint, "expect": str, "addresses": str, "ports": int}
+"""The item type of the settings' tuples a snapshot saves (the probes read these)."""
+
+
+def _wrong_settings(settings: settings_mod.Settings) -> str:
+    """Why a snapshot's settings do not have their fields' types ("" when the scalars are right)."""
+    for f in dataclasses.fields(settings):
+        default, value = f.default, getattr(settings, f.name)
+        if default not in (None, dataclasses.MISSING) and not isinstance(value, type(default)):
+            number = isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool)
+            if not number:
+                expected = _JSON.get(type(default), f"an {type(default).__name__}")
+                return f"its settings.{f.name} is {_JSON.get(type(value), 'null')}, not {expected}"
+        item = _ITEMS.get(f.name)
+        if item is not None and not all(isinstance(v, item) for v in value):
+            return f"its settings.{f.name} holds something that is not {_JSON.get(item, f'an {item.__name__}')}"
+    return ""
+
+
+def _wrong_target(target: str) -> str:
+    from aksdiag.inputs import parse_fqdn
+
+    try:
+        parse_fqdn(target)
+    except UsageError as e:
+        return f"its target: {e.message}"
+    return ""
