@@ -13,8 +13,15 @@ from aksdiag.model import Finding
 from aksdiag.settings import AZURE_DNS
 
 
+def _usable(answer: DnsAnswer) -> bool:
+    """A reply a resolver can act on: not silence or garbage, and not a truncated UDP reply (which it asks again
+    over TCP)."""
+    return answer.outcome.responded and answer.outcome is not Outcome.TRUNCATED
+
+
 def _dns005_no_answer(chain: Chain, server: Server) -> list[Finding]:
-    if server.responded or server is chain.azure:
+    """Nothing usable over any transport: silence, garbage, or a truncated UDP reply with TCP not answering."""
+    if server is chain.azure or any(_usable(a) for r in server.results for a in r.answers):
         return []
     why = "; ".join(f"{r.query.transport.upper()}: {r.first.error or r.first.outcome.label}" for r in server.results)
     return [
@@ -96,7 +103,7 @@ def _dns022_error_rcode(chain: Chain, server: Server) -> list[Finding]:
 def _dns017_one_transport(chain: Chain, server: Server) -> list[Finding]:
     if server.udp is None or server.tcp is None or not server.responded:
         return []
-    ok = [r for r in server.results if r.first.outcome.responded]
+    ok = [r for r in server.results if _usable(r.first)]
     bad = [r for r in server.results if not r.first.outcome.responded]
     if len(ok) != 1 or len(bad) != 1:
         return []
