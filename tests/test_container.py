@@ -117,11 +117,107 @@ def test_the_pods_resources_the_fake_api_server_serves() -> None:
 
 def runner_grants() -> set[tuple[str, str]]:
     rules = by_kind("Role", "aksdiag-runner")["rules"] + by_kind("ClusterRole", "aksdiag-runner-nodes")["rules"]
+    rules += by_kind("Role", "aksdiag-runner-host-network")["rules"]
     return {(verb, resource) for rule in rules for verb in rule["verbs"] for resource in rule["resources"]}
+
+
+def client_requests() -> set[tuple[str, str]]:
+    """(verb, resource) of every API call in aksdiag/pod/client.py: its `_call(method, path, verb, resource…)`s
+    and its watch (a streamed list)."""
+    import ast
+
+    tree = ast.parse((ROOT / "aksdiag" / "pod" / "client.py").read_text())
+    calls = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "_call":
+            verb, resource = (arg.value for arg in node.args[2:4] if isinstance(arg, ast.Constant))
+            calls.add((str(verb), str(resource)))
+    assert calls, "the client's calls were found"
+    source = (ROOT / "aksdiag" / "pod" / "client.py").read_text()
+    if '"watch": "true"' in source:
+        calls.add(("watch", "pods"))
+    return calls
 
 
 def test_runner_role_is_what_the_client_needs() -> None:
     assert runner_grants() == {
-        ("create", "pods"), ("get", "pods"), ("list", "pods"), ("watch", "pods"), ("delete", "pods"),
+        ("create", "pods"), ("list", "pods"), ("watch", "pods"), ("delete", "pods"),
         ("get", "pods/log"), ("get", "nodes"), ("list", "nodes"),
     }  # fmt: skip
+    assert runner_grants() == client_requests(), "exactly the requests `aksdiag pod` makes, no more"
+
+
+def test_host_network_runner_role_is_the_same_in_its_own_namespace() -> None:
+    host = by_kind("Role", "aksdiag-runner-host-network")
+    assert host["metadata"]["namespace"] == spec.HOST_NETWORK_NAMESPACE
+    assert host["rules"] == by_kind("Role", "aksdiag-runner")["rules"]
+
+
+def namespace_labels(name: str) -> dict[str, str]:
+    return by_kind("Namespace", name)["metadata"]["labels"]
+
+
+def test_the_pods_namespace_enforces_pod_security_restricted() -> None:
+    labels = namespace_labels(spec.DEFAULT_NAMESPACE)
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "latest"
+    assert by_kind("Role", "aksdiag-runner")["metadata"]["namespace"] == spec.DEFAULT_NAMESPACE
+
+
+def test_host_network_has_its_own_namespace_at_the_least_level_that_allows_it() -> None:
+    """hostNetwork is refused by baseline (and restricted): privileged is the least level that admits it, and it
+    is confined to a namespace of its own, which warns and audits at restricted."""
+    assert spec.HOST_NETWORK_NAMESPACE != spec.DEFAULT_NAMESPACE
+    labels = namespace_labels(spec.HOST_NETWORK_NAMESPACE)
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
+    assert spec.default_namespace(True) == spec.HOST_NETWORK_NAMESPACE
+    assert spec.default_namespace(False) == spec.DEFAULT_NAMESPACE
+    account = next(d for d in manifests() if d["kind"] == "ServiceAccount"
+                   and d["metadata"]["namespace"] == spec.HOST_NETWORK_NAMESPACE)  # fmt: skip
+    assert account["metadata"]["name"] == spec.SERVICE_ACCOUNT
+    binding = by_kind("ClusterRoleBinding", "aksdiag-reader-host-network")
+    assert binding["roleRef"]["name"] == "aksdiag-reader"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": spec.SERVICE_ACCOUNT,
+                                    "namespace": spec.HOST_NETWORK_NAMESPACE}]  # fmt: skip
+
+
+def restricted_violations(pod: dict[str, Any]) -> list[str]:
+    """What Pod Security `restricted` (v1.30) refuses in this pod; baseline's checks included."""
+    found = []
+    podspec = pod["spec"]
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if podspec.get(key):
+            found.append(key)
+    allowed = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected",
+               "secret"}  # fmt: skip
+    for volume in podspec.get("volumes", []):
+        if not set(volume) - {"name"} <= allowed:
+            found.append(f"volume {volume['name']}")
+    pod_context = podspec.get("securityContext", {})
+    for container in podspec["containers"]:
+        context = {**pod_context, **container.get("securityContext", {})}
+        if context.get("privileged"):
+            found.append("privileged")
+        if context.get("allowPrivilegeEscalation") is not False:
+            found.append("allowPrivilegeEscalation")
+        if context.get("runAsNonRoot") is not True or context.get("runAsUser") == 0:
+            found.append("runAsNonRoot")
+        if (context.get("seccompProfile") or {}).get("type") not in ("RuntimeDefault", "Localhost"):
+            found.append("seccompProfile")
+        capabilities = context.get("capabilities") or {}
+        if "ALL" not in capabilities.get("drop", []) or set(capabilities.get("add", [])) - {"NET_BIND_SERVICE"}:
+            found.append("capabilities")
+        if any(p.get("hostPort") for p in container.get("ports", [])):
+            found.append("hostPort")
+    return found
+
+
+def test_the_pod_aksdiag_creates_passes_restricted_and_only_host_network_needs_more() -> None:
+    plan = spec.PodPlan("example.azurecr.io/aksdiag:1", spec.DEFAULT_NAMESPACE, ("dns", "x.example.com"), "abc", 30)
+    assert restricted_violations(spec.pod_manifest(plan, "aks-nodepool1-0")) == []
+    (doc,) = yaml.safe_load_all((CONTAINER / "pod.yaml").read_text())
+    assert restricted_violations(doc) == [] and doc["metadata"]["namespace"] == spec.DEFAULT_NAMESPACE
+    host = spec.PodPlan(plan.image, spec.HOST_NETWORK_NAMESPACE, plan.args, "abc", 30, host_network=True)
+    assert restricted_violations(spec.pod_manifest(host, "aks-nodepool1-0")) == ["hostNetwork"]
+    assert restricted_violations({**doc, "spec": {**doc["spec"], "hostPID": True}}) == ["hostPID"], "the check bites"

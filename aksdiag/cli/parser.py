@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create a one-shot pod (pinned to a node; non-root, read-only, no capabilities), wait for it by "
         "watch, read its JSON report from the log, and delete it: always, also on failure, timeout and Ctrl-C. "
         "--all-nodes runs one pod per node at once and merges the reports into a node × finding matrix. The pods "
-        "use the service account of container/rbac.yaml (namespace aksdiag).\n\n"
+        "use the service account of container/rbac.yaml (namespace aksdiag, Pod Security restricted; with "
+        "--host-network, aksdiag-host-network).\n\n"
         "examples:\n"
         "  aksdiag pod --image myacr.azurecr.io/aksdiag:0.1 -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io\n"
         "  aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   # image from AKSDIAG_IMAGE\n"
@@ -185,7 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         "exit codes: 0 no error found, 1 a pod found an error, 2 bad input, 3 a pod could not run",
     )
     pod.add_argument("--image", metavar="IMG", help="the aksdiag image (default: env AKSDIAG_IMAGE)")
-    pod.add_argument("--namespace", "-n", metavar="NS", help="where the pods run (default aksdiag)")
+    pod.add_argument(
+        "--namespace",
+        "-n",
+        metavar="NS",
+        help="where the pods run (default aksdiag; aksdiag-host-network with --host-network)",
+    )
     pod_where = pod.add_mutually_exclusive_group()
     pod_where.add_argument("--node", metavar="NODE", help="the node to run on (default: the first Ready one)")
     pod_where.add_argument("--all-nodes", action="store_true", help="one pod per Ready Linux node, all at once")
@@ -323,4 +329,3 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         default="text",
         help="text for people, json for pipelines (aksdiag.report/v1), markdown for tickets",
     )
-

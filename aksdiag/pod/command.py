@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         raise UsageError("--node needs a node name")
     plan = spec.PodPlan(
         image=image,
-        namespace=args.namespace or spec.DEFAULT_NAMESPACE,
+        namespace=args.namespace or spec.default_namespace(args.host_network),
         args=inner,
         run_id=spec.new_run_id(),
         timeout=spec.parse_pod_timeout(args.timeout),
@@ -156,7 +156,14 @@ def cleanup(config: Any, namespace: str | None, err: TextIO) -> ExitCode:
             except ApiError as e:
                 if e.status != 403:
                     raise
-                return (await api.pods(spec.DEFAULT_NAMESPACE, selector))[0]
+            found = []  # listing all namespaces is refused: aksdiag's own two, each as far as it may be listed
+            for ns in (spec.DEFAULT_NAMESPACE, spec.HOST_NETWORK_NAMESPACE):
+                try:
+                    found += (await api.pods(ns, selector))[0]
+                except ApiError as e:
+                    if e.status not in (403, 404) or ns == spec.DEFAULT_NAMESPACE:
+                        raise
+            return found
 
     pods = asyncio.run(leftovers())
     if not pods:

@@ -20,6 +20,9 @@ APP = "aksdiag"
 CONTAINER = "aksdiag"
 SERVICE_ACCOUNT = "aksdiag"
 DEFAULT_NAMESPACE = "aksdiag"
+"""Pod Security `restricted` is enforced there (container/rbac.yaml): only pods as locked down as ours run."""
+HOST_NETWORK_NAMESPACE = "aksdiag-host-network"
+"""Where `--host-network` pods run by default: hostNetwork needs Pod Security `privileged`, so it has its own."""
 DEFAULT_TIMEOUT = 120.0
 ENV_IMAGE = "AKSDIAG_IMAGE"
 ENV_DNS_POLICY = "AKSDIAG_DNS_POLICY"
@@ -58,6 +61,10 @@ class PodPlan:
 
     def pod_name(self, index: int | None = None) -> str:
         return f"aksdiag-{self.run_id}" if index is None else f"aksdiag-{self.run_id}-{index}"
+
+
+def default_namespace(host_network: bool) -> str:
+    return HOST_NETWORK_NAMESPACE if host_network else DEFAULT_NAMESPACE
 
 
 def new_run_id() -> str:
