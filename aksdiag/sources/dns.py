@@ -101,7 +101,7 @@ async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> 
         )
 
 
-def _why(outcome: Outcome, rcode: int, chain: list[str]) -> str | None:
+def _why(outcome: Outcome, rcode: dns.rcode.Rcode, chain: list[str]) -> str | None:
     """The reason shown with an outcome that is not an answer a resolver can use."""
     if outcome is Outcome.CNAME_LOOP:
         return f"the chain comes back to {chain[-1]}"

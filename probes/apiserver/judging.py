@@ -47,8 +47,11 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
             continue
         need = tls_need(address, main_port, sni, settings)
         tls: TlsPeer = facts[need]
-        authed = [facts.get(HttpNeed(address, main_port, sni or address, p, authenticated=True)) for p in HEALTH_PATHS]
-        verified = [a for a in authed if a is not None]  # what aksdiag's own verified handshakes saw of the name
+        # what aksdiag's own verified handshakes (its authenticated requests) saw of the name
+        requests = [
+            facts.get(HttpNeed(address, main_port, sni or address, p, authenticated=True)) for p in HEALTH_PATHS
+        ]
+        verified = [r for r in requests if r is not None]
         hops.append(
             tls_hop(
                 len(hops) + 1, sni or name, address, main_port, tls, need, facts.get(ClockNeed()), findings, verified

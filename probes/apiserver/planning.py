@@ -10,9 +10,11 @@ from aksdiag.azfacts import AzureFacts, digest
 from aksdiag.facts import (
     AzureContext,
     ClockNeed,
+    DnsAnswer,
     DnsQuery,
     DnsResult,
     HttpNeed,
+    Outcome,
     ResolverConfig,
     ResolverConfigNeed,
     TcpConnectNeed,
@@ -43,7 +45,7 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
         config = facts.get(need)
         if config is None:
             return [need]
-        return [need, *(DnsQuery(s, name, "A", "udp") for s in nameservers(config))]
+        return [need, *stub_lookup(name, config, facts)[0]]
     needs: list[Hashable] = [ClockNeed()]  # the certificate's dates are judged against the run's clock
     sni = server_name(name, settings)
     ports = ports_to_test(settings, arm)
@@ -117,13 +119,31 @@ def addresses_to_test(name: str, settings: Settings, facts: Facts) -> list[str] 
     config = facts.get(ResolverConfigNeed(settings.resolv_conf))
     if config is None:
         return None
-    results = [facts.get(DnsQuery(s, name, "A", "udp")) for s in nameservers(config)]
-    if any(r is None for r in results):
+    missing, answers = stub_lookup(name, config, facts)
+    if missing:
         return None
-    for result in results:
-        if isinstance(result, DnsResult) and result.first.outcome.conclusive:
-            return list(result.first.addresses)
+    for answer in answers:
+        if answer.outcome.conclusive:
+            return list(answer.addresses)
     return []
+
+
+def stub_lookup(name: str, config: ResolverConfig, facts: Facts) -> tuple[list[DnsQuery], list[DnsAnswer]]:
+    """What the host's stub resolver does: ask each nameserver over UDP, and again over TCP after a truncated
+    reply (whose TCP answer is the one it uses). Returns the queries still to send, and the answers so far."""
+    missing: list[DnsQuery] = []
+    answers: list[DnsAnswer] = []
+    for server in nameservers(config):
+        query = DnsQuery(server, name, "A", "udp")
+        result = facts.get(query)
+        if isinstance(result, DnsResult) and result.first.outcome is Outcome.TRUNCATED:
+            query = DnsQuery(server, name, "A", "tcp")
+            result = facts.get(query)
+        if isinstance(result, DnsResult):
+            answers.append(result.first)
+        else:
+            missing.append(query)
+    return missing, answers
 
 
 def _has_credentials(settings: Settings) -> bool:

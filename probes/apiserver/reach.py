@@ -3,10 +3,10 @@ VNet-integrated API server's 4443)."""
 
 from __future__ import annotations
 
-from aksdiag.probes.apiserver.planning import ID, at, nameservers
+from aksdiag.probes.apiserver.planning import ID, at, stub_lookup
 
 from aksdiag import codes
-from aksdiag.facts import DnsQuery, DnsResult, ResolverConfigNeed, TcpConnect
+from aksdiag.facts import DnsAnswer, Outcome, ResolverConfigNeed, TcpConnect
 from aksdiag.inputs import is_ip
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.probe import Facts
@@ -22,12 +22,18 @@ def name_hop(name: str, settings: Settings, facts: Facts, addresses: list[str], 
         return Hop(1, "name", name, Status.OK, answers=tuple(addresses), detail="resolved by the host resolver")
     config = facts.get(ResolverConfigNeed(settings.resolv_conf))
     why = config.error if config and config.error else "no nameserver gave an address"
-    results = [facts.get(DnsQuery(s, name, "A", "udp")) for s in nameservers(config)] if config else []
-    outcomes = [r.first.outcome.label for r in results if isinstance(r, DnsResult)]
+    answers = stub_lookup(name, config, facts)[1] if config else []
+    outcomes = [_said(a) for a in answers]
     if outcomes:
         why = f"the resolver answered {', '.join(dict.fromkeys(outcomes))}"
     findings.append(codes.API009.at(ID, hop=1, name=name, why=why))
     return Hop(1, "name", name, Status.FAIL, detail=why)
+
+
+def _said(answer: DnsAnswer) -> str:
+    """An outcome as the resolver hop says it: with the reason for those whose label alone does not tell."""
+    telling = answer.outcome in (Outcome.RCODE, Outcome.CNAME_LOOP, Outcome.CNAME_TOO_LONG) and answer.error
+    return f"{answer.outcome.label} ({answer.error})" if telling else answer.outcome.label
 
 
 def tcp_hop(index: int, address: str, port: int, tcp: TcpConnect, findings: list[Finding]) -> Hop:

@@ -146,3 +146,44 @@ def test_hostile_server(case: Case, tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_every_new_dns_code_has_a_hostile_server() -> None:
     covered = set().union(*(c.codes for c in CASES))
     assert {"DNS021", "DNS022"} <= covered
+
+
+# ---------------------------------------------------------------- the apiserver probe's own lookup of the name
+
+API_NAME = "api.lab.example"
+API_ZONE = Zone("lab.example", a={API_NAME: ("127.0.0.1",)}, cname={"loop.lab.example": "loop.lab.example"})
+
+
+@pytest.mark.parametrize(
+    ("resolver", "name", "api009", "says"),
+    [
+        (lambda h: h, API_NAME, False, ""),
+        (lab.truncating, API_NAME, False, ""),  # the stub asks again over TCP, as a real one does (was API009)
+        (lambda h: lab.rcode(4), API_NAME, True, "NOTIMP: the server does not implement"),
+        (lambda h: h, "loop.lab.example", True, "a CNAME loop"),
+    ],
+    ids=["healthy", "udp-truncated", "notimp", "cname-loop"],
+)
+def test_apiserver_name_through_a_hostile_resolver(
+    resolver: Wrap, name: str, api009: bool, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aksdiag.lab.apiserver import FakeApiServer
+    from aksdiag.lab.pki import Pki
+
+    pki = Pki(tmp_path / "pki")
+    cert, key = pki.issue("apiserver", [API_NAME, "loop.lab.example"], ["127.0.0.1"])
+    with LabServers() as servers, FakeApiServer(cert, key) as api:
+        dns_server = servers.add(ServerSpec(resolver(lab.make_handler([API_ZONE], {}, None))))
+        resolv = tmp_path / "resolv.conf"
+        resolv.write_text(f"nameserver {dns_server}\n")
+        args = ["apiserver", "--fqdn", name, "--port", str(api.port), "--resolv-conf", str(resolv)]
+        rc = main([*args, "--timeout", "1", "--output", "json"])
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    found = {f["id"] for f in doc["findings"] if f["severity"] != "info"}
+    assert ("API009" in found) is api009 and err == "", doc["findings"]
+    name_hop = doc["probes"][0]["hops"][0]
+    if api009:
+        assert rc == 1 and says in name_hop["detail"], name_hop
+    else:
+        assert name_hop["answers"] == ["127.0.0.1"] and "API009" not in found
