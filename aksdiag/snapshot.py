@@ -1,16 +1,13 @@
 """Snapshots: every fact a run gathered, as JSON, so any probe can be judged again offline (`--from`).
 
 A snapshot holds the run's settings and a list of (need, fact) pairs, each tagged with its kind. Tokens are
-never in it (no fact holds one). `redact` masks subscription ids and IP addresses consistently — the same
-address always becomes the same stand-in, private stays private and public stays public — so the verdicts
-of the redacted snapshot are the verdicts of the original.
+never in it (no fact holds one). `redact` replaces every identifier the facts carry (ids, addresses, names,
+FQDNs: aksdiag.redaction) consistently, so the verdicts of the redacted snapshot are the verdicts of the original.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import re
 from collections.abc import Hashable
 from typing import Any
 
@@ -108,59 +105,9 @@ def _frozen(value: Any) -> Any:
 
 # ---------------------------------------------------------------- redaction
 
-_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_SUBSCRIPTION = re.compile(rf"(?i)(/subscriptions/)({_GUID})")
-_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-
-
-_KEEP = frozenset({"168.63.129.16", "169.254.10.10", "169.254.10.11", "127.0.0.53"})
-"""Well-known platform addresses: they identify nobody, and the verdicts depend on them."""
-
-
-class Redactor:
-    """Consistent stand-ins: private → 10.255.x.y, public → 20.255.x.y; loopback and 168.63.129.16 kept."""
-
-    def __init__(self) -> None:
-        self.subscriptions: dict[str, str] = {}
-        self.addresses: dict[str, str] = {}
-
-    def text(self, s: str) -> str:
-        s = _SUBSCRIPTION.sub(lambda m: m.group(1) + self._subscription(m.group(2)), s)
-        return _IPV4.sub(lambda m: self._address(m.group(1)), s)
-
-    def value(self, v: Any) -> Any:
-        if isinstance(v, str):
-            return self._subscription(v) if re.fullmatch(_GUID, v) and v.lower() in self.subscriptions else self.text(v)
-        if isinstance(v, list):
-            return [self.value(x) for x in v]
-        if isinstance(v, dict):
-            return {self.text(k): self.value(x) for k, x in v.items()}
-        return v
-
-    def _subscription(self, guid: str) -> str:
-        key = guid.lower()
-        if key not in self.subscriptions:
-            self.subscriptions[key] = f"00000000-0000-0000-0000-{len(self.subscriptions) + 1:012d}"
-        return self.subscriptions[key]
-
-    def _address(self, text: str) -> str:
-        try:
-            ip = ipaddress.ip_address(text)
-        except ValueError:
-            return text
-        if text in _KEEP or ip.is_loopback or ip.is_unspecified:
-            return text
-        if text not in self.addresses:
-            n = len(self.addresses) + 1
-            prefix = "20.255" if ip.is_global else "10.255"
-            self.addresses[text] = f"{prefix}.{n // 250}.{n % 250 + 1}"
-        return self.addresses[text]
-
 
 def redact(doc: dict[str, Any]) -> dict[str, Any]:
-    redactor = Redactor()
-    for pair in doc.get("facts", []):  # learn every subscription id first, so bare ids are caught too
-        for m in _SUBSCRIPTION.finditer(str(pair)):
-            redactor._subscription(m.group(2))
-    out: dict[str, Any] = redactor.value(doc)
-    return out
+    """Every identifier the facts carry, replaced consistently, the verdicts kept: aksdiag.redaction."""
+    from aksdiag import redaction
+
+    return redaction.redact(doc)

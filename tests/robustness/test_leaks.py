@@ -390,3 +390,133 @@ def test_a_redirect_on_the_same_host_is_still_followed(fake_arm) -> None:
     need = AzureContextNeed(armworld.SUBSCRIPTION, armworld.CLUSTER_RG, armworld.CLUSTER, fake_arm.endpoint)
     ctx = asyncio.run(azure.fetch(need))
     assert not [e for e in ctx.errors if e.code == "OffHost"] and ctx.cluster
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# --redact: every identifier of every fact type, the verdicts kept
+# ---------------------------------------------------------------------------------------------------------------
+
+REDACT_WORLDS = {
+    # name: (DNS scenario, cluster world, whois address)
+    "lb-pending, no forwarder": ("no-forwarder", "lb-pending", "10.224.0.4"),
+    "lb-healthy, healthy": ("healthy", "lb-healthy", "10.240.0.5"),  # a node's address
+    "lb-public-service, public leak": ("public-leak", "lb-public-service", "10.240.0.4"),
+}
+FACT_KINDS = {"DnsResult", "ResolverConfig", "AzureContext", "TcpConnect", "TlsPeer", "HttpResult", "KubeList",
+              "AzureVmssNics", "Clock"}  # fmt: skip
+"""Every kind of fact aksdiag.facts defines (test_every_fact_kind_is_covered keeps this list true)."""
+
+
+def _gathered(scenario: str, world: str, ip: str, directory: Path) -> tuple[dict, list]:
+    """A snapshot of every fact check and whois gather on a demo lab, and the plans that gathered them."""
+    from aksdiag import runner, snapshot
+    from aksdiag.commands import demo as demo_plan
+    from aksdiag.facts import AzureVmssNics, AzureVmssNicsNeed
+    from aksdiag.lab import armworld
+    from aksdiag.lab import demo as demo_lab
+    from aksdiag.lab.scenarios import SCENARIOS
+    from aksdiag.plan import Plan
+
+    with demo_lab.start(SCENARIOS[scenario], world, directory) as lab:
+        check = demo_plan.plan(lab)
+        whois = Plan.of("whois", ip, check.settings, ["whois"])
+        facts: dict = {}
+        for plan in (check, whois):
+            runner.run(plan, facts=facts)
+        doc = snapshot.dump("check", check.target, check.settings, facts)
+        # the pre-allocated pod IPs of classic Azure CNI, as the lab's ARM world serves a scale set's NICs
+        need = AzureVmssNicsNeed(armworld.SUBSCRIPTION, armworld.NODE_RG, armworld.VMSS, lab.arm.endpoint)
+        nics = AzureVmssNics(tuple(armworld.vmss_nics(2)))
+        doc["facts"].append({"need": snapshot._encode(need), "fact": snapshot._encode(nics)})
+    return doc, [check, whois]
+
+
+def test_every_fact_kind_is_covered() -> None:
+    import dataclasses
+
+    from aksdiag import facts
+
+    parts = {"Endpoint", "DnsQuery", "DnsAnswer", "AzureReadError"}  # inside facts, not facts of their own
+    defined = {name for name, kind in vars(facts).items() if dataclasses.is_dataclass(kind) and isinstance(kind, type)
+               and kind.__module__ == facts.__name__ and not name.endswith("Need") and name not in parts}  # fmt: skip
+    assert defined == FACT_KINDS
+
+
+def _verdicts(doc: dict, plans: list, whois_ip: str, shown: object = None) -> list:
+    """Judge a snapshot offline with the plans' probes: per probe its status and its findings' codes and hops.
+
+    A snapshot never holds the kubeconfig's API server settings (credentials): the live ones are given back, their
+    names shown through `shown` (the redactor) for the redacted snapshot, so the API server probe plans the same."""
+    import dataclasses
+    import json
+
+    from aksdiag import runner, snapshot
+
+    _, target, settings, facts = snapshot.load(json.loads(json.dumps(doc)))
+    api = plans[0].settings.apiserver
+    if api is not None:
+        if shown is not None:
+            api = dataclasses.replace(api, server=shown.text(api.server))  # type: ignore[attr-defined]
+        settings = dataclasses.replace(settings, apiserver=api)
+    out = []
+    for plan in plans:
+        shown = whois_ip if plan.command == "whois" else target
+        offline = dataclasses.replace(plan, target=shown, settings=settings, source=runner.from_snapshot(facts))
+        report = runner.run(offline)
+        out.append([(p.probe, p.status.value, sorted((f.id, f.hop or 0) for f in p.findings)) for p in report.probes])
+    return out
+
+
+def _identifiers(doc: dict) -> set[str]:
+    """Every identifier the original snapshot carries that must not survive redaction."""
+    import ipaddress
+    import json
+    import re
+
+    from aksdiag import redaction
+
+    text = json.dumps(doc)
+    found = {g.lower() for g in re.findall(redaction.GUID, text)} - redaction.KEPT_GUIDS
+    for candidate in re.findall(r"[0-9a-fA-F:.]{3,}", text):
+        candidate = candidate.strip(".:")
+        try:
+            ip = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        if not (ip.is_loopback or ip.is_unspecified or candidate in redaction.KEPT_ADDRESSES):
+            found.add(candidate)
+    r = redaction.Redactor()
+    r.learn(doc)
+    found |= {n for n in r.names if len(n) > 3}
+    for fqdn in re.findall(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.azmk8s\.io", text.lower()):
+        found.add(fqdn.split(".")[0])  # the cluster's own label of its public and private names
+    return found
+
+
+@pytest.mark.parametrize("case", REDACT_WORLDS, ids=list(REDACT_WORLDS))
+def test_redaction_hides_every_identifier_and_keeps_every_verdict(tmp_path: Path, case: str) -> None:
+    import json
+    import re
+
+    from aksdiag import redaction, snapshot
+
+    scenario, world, ip = REDACT_WORLDS[case]
+    doc, plans = _gathered(scenario, world, ip, tmp_path / "lab")
+    kinds = {pair["fact"]["kind"] for pair in doc["facts"]}
+    assert kinds <= FACT_KINDS and {"DnsResult", "AzureContext", "KubeList", "AzureVmssNics"} <= kinds, kinds
+    if scenario == "healthy":
+        assert kinds == FACT_KINDS, "one of each fact type (the API server answers only in the healthy world)"
+    key = b"k" * 32
+    redacted = redaction.redact(doc, key)
+    text = json.dumps(redacted).lower()
+    hidden = _identifiers(doc)
+    assert len(hidden) > 20, hidden
+    left = sorted(s for s in hidden if re.search(rf"(?<![0-9a-z]){re.escape(s.lower())}(?![0-9a-z])", text))
+    assert left == [], f"identifiers survive redaction: {left}"
+    same = redaction.Redactor(key)
+    same.learn(doc)
+    assert same.value(doc) == redacted, "the same input gives the same stand-ins"
+    before = _verdicts(doc, plans, ip)
+    assert any(findings for probes in before for _, _, findings in probes), "the worlds have findings to keep"
+    assert _verdicts(redacted, plans, same.address(ip), same) == before
+    assert snapshot.redact(doc) != redacted, "each redaction has its own key"
