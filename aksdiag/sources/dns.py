@@ -109,7 +109,11 @@ def _why(outcome: Outcome, rcode: dns.rcode.Rcode, chain: list[str]) -> str | No
         return f"no address after {MAX_CNAME_HOPS} CNAMEs, where resolvers give up"
     if outcome is Outcome.RCODE:
         text = dns.rcode.to_text(rcode)
-        meaning = RCODE_WHY.get(rcode, "an rcode no standard assigns")
+        meaning = RCODE_WHY.get(rcode) or (
+            "an rcode no standard assigns"
+            if text.isdigit()
+            else "an rcode of EDNS or TSIG, meaningless for a plain query"
+        )
         return f"{text}: {meaning}" if not text.isdigit() else f"rcode {text}: {meaning}"
     return None
 

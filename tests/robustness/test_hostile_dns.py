@@ -89,6 +89,7 @@ CASES = [
     Case("nxrrset", frozenset({"DNS022"}), "NXRRSET: an rcode of dynamic updates", custom=_rcode(8)),
     Case("rcode-12", frozenset({"DNS022"}), "rcode 12: an rcode no standard assigns", custom=_rcode(12)),
     Case("rcode-15", frozenset({"DNS022"}), "rcode 15", custom=_rcode(15)),
+    Case("badvers", frozenset({"DNS022"}), "BADVERS: an rcode of EDNS or TSIG", custom=_rcode(16)),
     Case("servfail", frozenset({"DNS006"}), "SERVFAIL", custom=_const(lab.servfail)),
     Case("refused", frozenset({"DNS020"}), "REFUSED", custom=_const(lab.refuse)),
     Case("dead", frozenset({"DNS005"}), "timed out", custom=_const(lab.dead)),
