@@ -270,7 +270,7 @@ DNS021 = Code(
         "Usually a hand-made record in a copy of the zone, or two zones whose aliases point at each other."
     ),
     fix="Fix the CNAME records so the chain ends in an A record within a few hops (a private endpoint needs none).",
-    detail="{server} answered {name} with {what}: {chain} ({why}).",
+    detail="{server} answered {name} with {what}: {chain}{why}.",
     remediation=(
         "Fix the CNAME records of {chain_start} on the zone that holds them ({zone} on {server_host}, or the zone "
         "it forwards to): each name must end in an A record within 11 CNAMEs, without coming back to itself; for a "

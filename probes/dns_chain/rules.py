@@ -76,7 +76,7 @@ def _dns021_cname_chain(chain: Chain, server: Server) -> list[Finding]:
             **chain.fields(server),
             what="a CNAME loop" if loop else "a CNAME chain past the depth limit",
             chain=" → ".join(shown),
-            why=answer.error or answer.outcome.label,
+            why="" if loop or not answer.error else f" ({answer.error})",  # a loop shows in the chain itself
             chain_start=chain.name,
             evidence=_evidence(server),
         )

@@ -188,3 +188,23 @@ def test_apiserver_name_through_a_hostile_resolver(
         assert rc == 1 and says in name_hop["detail"], name_hop
     else:
         assert name_hop["answers"] == ["127.0.0.1"] and "API009" not in found
+
+
+@pytest.mark.parametrize("case_id", ["udp-truncated-tcp-good", "cname-loop", "notimp"])
+def test_a_snapshot_of_a_hostile_server_is_judged_the_same_offline(
+    case_id: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The new outcomes survive `aksdiag snapshot` → `aksdiag dns --from`: the same codes, with nothing running."""
+    case = next(c for c in CASES if c.id == case_id)
+    with LabServers() as servers:
+        custom, azure = _world(case, servers)
+        resolv = tmp_path / "resolv.conf"
+        resolv.write_text(f"nameserver {custom}\n")
+        args = [FQDN, "--server", custom, "--azure-dns", azure, "--resolv-conf", str(resolv), "--timeout", "1"]
+        assert main(["snapshot", *args]) == 0
+    saved = tmp_path / "snapshot.json"
+    saved.write_text(capsys.readouterr().out)
+    rc = main(["dns", FQDN, "--from", str(saved), "--output", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert {f["id"] for f in doc["findings"] if f["severity"] != "info"} == case.codes
+    assert rc == case.exit
