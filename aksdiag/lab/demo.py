@@ -7,10 +7,13 @@ at the address the ARM world's VNet names (10.1.0.4), the API server's private e
 (10.224.0.4:443), and a host resolv.conf naming those. Settings.address_map sends each of them to the lab server
 that plays it and Settings.loopback_only refuses anything else, so facts and findings name the world's addresses
 while no packet leaves loopback. Everything travels in the settings: the process environment is not touched.
+The temporary directory the lab makes (certificates, kubeconfig, resolv.conf) is removed when it closes — on
+success, on error and on Ctrl-C (the face holds the lab in a `with`).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +49,8 @@ class DemoLab:
     address_map: tuple[tuple[str, str], ...] = ()
     skip: dict[str, str] = field(default_factory=dict)
     """Probes reported as skipped before they start (probe id → reason): none, the lab serves every one."""
+    owned: Path | None = None
+    """The temporary directory start() made (not a caller's workdir): removed by close()."""
 
     @property
     def target(self) -> str:
@@ -83,10 +88,15 @@ class DemoLab:
         )
 
     def close(self) -> None:
-        for server in (self.kube, self.arm):
-            if server is not None:
-                server.close()
-        self.dns.close()
+        try:
+            for server in (self.kube, self.arm):
+                if server is not None:
+                    server.close()
+            self.dns.close()
+        finally:
+            if self.owned is not None:
+                shutil.rmtree(self.owned, ignore_errors=True)
+                self.owned = None
 
     def __enter__(self) -> DemoLab:
         return self
@@ -98,7 +108,13 @@ class DemoLab:
 def start(scenario: Scenario, world: str | None = DEFAULT_WORLD, workdir: Path | None = None) -> DemoLab:
     """Start the scenario's DNS servers and, with `world`, that world's fake ARM and Kubernetes API server."""
     directory = workdir or Path(tempfile.mkdtemp(prefix="aksdiag-demo-"))
-    lab = DemoLab(lab_world.start(scenario, "python", directory / "dns"), world)
+    owned = None if workdir else directory
+    try:
+        lab = DemoLab(lab_world.start(scenario, "python", directory / "dns"), world, owned=owned)
+    except BaseException:
+        if owned is not None:
+            shutil.rmtree(owned, ignore_errors=True)
+        raise
     try:
         bodies: list[dict[str, Any]] = []
         if world:

@@ -520,3 +520,64 @@ def test_redaction_hides_every_identifier_and_keeps_every_verdict(tmp_path: Path
     assert any(findings for probes in before for _, _, findings in probes), "the worlds have findings to keep"
     assert _verdicts(redacted, plans, same.address(ip), same) == before
     assert snapshot.redact(doc) != redacted, "each redaction has its own key"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# aksdiag demo: its temporary directory (certificates, kubeconfig) is removed, however the demo ends
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _private_tmp(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    return tmp, {**os.environ, "TMPDIR": str(tmp)}
+
+
+@pytest.mark.parametrize(
+    "args", [["demo", "-o", "json"], ["demo", "--world", "none", "-o", "json"]], ids=["cluster world", "dns only"]
+)
+def test_the_demo_leaves_no_temporary_directory(tmp_path: Path, args: list[str]) -> None:
+    tmp, env = _private_tmp(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "aksdiag", *args], capture_output=True, text=True, timeout=90, env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr  # the demo's world is broken
+    assert list(tmp.iterdir()) == []
+
+
+def test_the_demo_interrupted_leaves_no_temporary_directory(tmp_path: Path) -> None:
+    tmp, env = _private_tmp(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "aksdiag", "demo", "-o", "json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        assert "lab scenario" in proc.stderr.readline()
+        deadline = time.monotonic() + BOUND
+        while not any(tmp.iterdir()) and time.monotonic() < deadline:  # the lab has made its directory
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=BOUND)
+    finally:
+        proc.kill()
+    assert proc.returncode in (130, 1), err  # 1: it finished before the signal came
+    assert "Traceback" not in err, err
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_demo_that_fails_to_start_leaves_no_temporary_directory(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    from aksdiag.lab import demo
+    from aksdiag.lab.scenarios import SCENARIOS
+
+    tmp, _ = _private_tmp(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+
+    def broken(*args: object) -> None:
+        raise OSError("the port is taken")
+
+    monkeypatch.setattr(demo, "_start_cluster", broken)
+    with pytest.raises(OSError, match="the port is taken"):
+        demo.start(SCENARIOS["healthy"], "lb-healthy")
+    assert list(tmp.iterdir()) == []
+    with demo.start(SCENARIOS["healthy"], None) as lab:
+        assert lab.owned is not None and lab.owned.parent == tmp
+    assert list(tmp.iterdir()) == []
