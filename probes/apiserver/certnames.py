@@ -1,7 +1,8 @@
 """A certificate's names against the host a client connected as, matched as TLS clients do (RFC 6125 §6.4).
 
 The rules are OpenSSL's as Python's ssl applies them (partial wildcards refused), which Go's crypto/x509 (kubectl)
-shares: a DNS name is compared without case and without a final dot; a wildcard counts only as the whole left-most
+shares: a DNS name is compared without case (a final dot counts, as in OpenSSL; aksdiag's names have none, its
+parser drops it); a wildcard counts only as the whole left-most
 label (`*.example.com`), matches exactly one label of letters, digits and hyphens, and needs two labels after it
 (`*.com` covers nothing); a name with a `*` anywhere else, or with `?` or `[…]`, is a plain string (no shell
 patterns). An IP address is matched only against the IP address SANs, compared as addresses; the subject's
@@ -23,14 +24,25 @@ def covers(dns_names: Iterable[str], ip_addresses: Iterable[str], host: str) -> 
     address = _address(host)
     if address is not None:
         return any(_address(ip) == address for ip in ip_addresses)
-    reference = _normalise(host)
+    reference = _normalise(_a_labels(host))
     if reference is None:
         return False
     return any(name_matches(pattern, reference) for pattern in dns_names)
 
 
+def _a_labels(host: str) -> str:
+    """An internationalised name as it goes on the wire (and in a certificate): its IDNA A-labels, as Python's
+    ssl sends and checks it; a name that cannot be encoded is left as it is (and matches nothing)."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def name_matches(pattern: str, host: str) -> bool:
-    """One DNS SAN against one host name (both compared lower-cased, without a final dot)."""
+    """One DNS SAN against one host name (compared lower-cased)."""
     presented, reference = _normalise(pattern), _normalise(host)
     if presented is None or reference is None:
         return False
@@ -49,9 +61,8 @@ def _valid_wildcard(pattern: str) -> bool:
 
 
 def _normalise(name: str) -> str | None:
-    """Lower-case ASCII without one final dot; None for what no DNS name can be (empty, not ASCII, `a..b`)."""
-    name = name[:-1] if name.endswith(".") else name
-    if not name or not name.isascii() or ".." in name:
+    """Lower-case ASCII; None for what no DNS name can be (empty, not ASCII, an empty label)."""
+    if not name.rstrip(".") or not name.isascii() or ".." in name or name.startswith("."):
         return None
     return name.lower()
 
