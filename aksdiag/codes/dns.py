@@ -272,9 +272,9 @@ DNS021 = Code(
     fix="Fix the CNAME records so the chain ends in an A record within a few hops (a private endpoint needs none).",
     detail="{server} answered {name} with {what}: {chain}{why}.",
     remediation=(
-        "Fix the CNAME records of {chain_start} on the zone that holds them ({zone} on {server_host}, or the zone "
-        "it forwards to): each name must end in an A record within 11 CNAMEs, without coming back to itself; for a "
-        "private endpoint, replace the hand-made records with a conditional forwarder for {zone} → {forward_to}."
+        "Fix the CNAME records of {chain_start} where they are served ({server_host}'s own copy of the zone, or the "
+        "server it forwards to): each name must end in an A record within 11 CNAMEs, without coming back to itself; "
+        "for a private endpoint, replace hand-made records with a conditional forwarder for {zone} → {forward_to}."
     ),
     docs=_DNS_TROUBLESHOOT_DOCS,
 )
