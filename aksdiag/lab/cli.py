@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from aksdiag.errors import AksdiagError, UsageError
 from aksdiag.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -49,6 +54,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     """`aksdiag lab list|up|arm|kube`."""
     from aksdiag.lab.scenarios import SCENARIOS
 
+    if args.lab_command in ("up", "arm", "kube"):
+        stop_on_signals()
     if args.lab_command == "up":
         return _lab_up(args.scenario, args.backend)
     if args.lab_command == "arm":
@@ -69,9 +76,39 @@ def run(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def stop_on_signals() -> None:
+    """From here on SIGTERM and SIGHUP end the command as Ctrl-C does (KeyboardInterrupt), so the servers stop
+    (BIND's processes too) and the temporary files go, whoever stops the lab (a terminal, `timeout`, a CI runner)."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sent in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sent, interrupt)
+
+
+def wait_for_stop() -> None:
+    """Serve until Ctrl-C, SIGTERM or SIGHUP (stop_on_signals)."""
+    import threading
+
+    threading.Event().wait()
+
+
+@contextmanager
+def _removed(directory: Path | None) -> Iterator[None]:
+    """Removes `directory` (a temporary one the command made; None: nothing) when the block ends, however."""
+    try:
+        yield
+    finally:
+        if directory is not None:
+            import shutil
+
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 def _lab_kube(world: str) -> ExitCode:
     import tempfile
-    import threading
     from pathlib import Path
 
     from aksdiag.lab import lbworld
@@ -88,13 +125,13 @@ def _lab_kube(world: str) -> ExitCode:
         except (ValueError, KeyError, OSError) as e:
             raise UsageError(f"cannot load {world}: {e}") from None
     home = Path(tempfile.mkdtemp(prefix="aksdiag-kube-"))
-    with FakeKubeApi(objects, home / "pki") as api:
+    with _removed(home), FakeKubeApi(objects, home / "pki") as api:
         kubeconfig = api.kubeconfig(home / "kubeconfig")
         count = sum(len(v) for v in objects.objects.values())
         print(f"fake Kubernetes API server at {api.url}, serving {count} objects from {world}")
         try:
             print(f"\n  export KUBECONFIG={kubeconfig}\n  kubectl get pods -A -o wide\n\nCtrl-C stops it.", flush=True)
-            threading.Event().wait()
+            wait_for_stop()
         except KeyboardInterrupt:
             print("fake Kubernetes API server stopped", file=sys.stderr)
     return ExitCode.OK
@@ -102,21 +139,28 @@ def _lab_kube(world: str) -> ExitCode:
 
 def _lab_arm(world: str, port: int) -> ExitCode:
     import tempfile
-    import threading
     from pathlib import Path
 
     from aksdiag.lab import arm, armworld
 
+    owned = None
     if world in armworld.WORLDS:
-        directory = armworld.write(world, tempfile.mkdtemp(prefix=f"aksdiag-arm-{world}-"))
+        directory = owned = armworld.write(world, tempfile.mkdtemp(prefix=f"aksdiag-arm-{world}-"))
     elif Path(world).is_dir():
         directory = Path(world)
     else:
         raise UsageError(f"{world!r} is neither an ARM world nor a directory", "`aksdiag lab list` shows the worlds")
-    try:
-        fake = arm.FakeArm(arm.ArmWorld.load(directory), directory / ".tls", port=port)
-    except OSError as e:
-        raise AksdiagError(f"the fake ARM could not start: {e}") from e
+    with _removed(owned):
+        try:
+            fake = arm.FakeArm(arm.ArmWorld.load(directory), directory / ".tls", port=port)
+        except OSError as e:
+            raise AksdiagError(f"the fake ARM could not start: {e}") from e
+        return _serve_arm(fake, directory, world)
+
+
+def _serve_arm(fake: Any, directory: Any, world: str) -> ExitCode:
+    from aksdiag.lab import armworld
+
     with fake:
         print(f"fake ARM serving {directory} at {fake.endpoint}")
         print(f"\n  export AKSDIAG_ARM_ENDPOINT={fake.endpoint}")
@@ -129,7 +173,7 @@ def _lab_arm(world: str, port: int) -> ExitCode:
             )
         try:
             print("\nCtrl-C stops it.", flush=True)
-            threading.Event().wait()
+            wait_for_stop()
         except KeyboardInterrupt:
             print("fake ARM stopped", file=sys.stderr)
     return ExitCode.OK
@@ -137,7 +181,6 @@ def _lab_arm(world: str, port: int) -> ExitCode:
 
 def _lab_up(name: str, backend: str) -> ExitCode:
     import shlex
-    import threading
 
     from aksdiag.lab import world as lab_world
     from aksdiag.lab.scenarios import SCENARIOS
@@ -155,7 +198,7 @@ def _lab_up(name: str, backend: str) -> ExitCode:
         print(f"  resolv.conf {world.resolv_conf}")
         try:
             print(f"\ntry:\n  aksdiag {shlex.join(world.dns_args())}\n\nCtrl-C stops the lab.", flush=True)
-            threading.Event().wait()
+            wait_for_stop()
         except KeyboardInterrupt:
             print("lab stopped", file=sys.stderr)
     return ExitCode.OK

@@ -80,6 +80,18 @@ class World:
         self.close()
 
 
+class _Removed:
+    """Closing it removes the temporary directory start() made (zone files, BIND's configs, resolv.conf)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path | None = None) -> World:
     """Start every server of `scenario` on loopback and write its resolv.conf; close() stops them all."""
     if isinstance(scenario, str):
@@ -90,6 +102,8 @@ def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path
     directory.mkdir(parents=True, exist_ok=True)
     endpoints = {s.role: Endpoint("127.0.0.1", dnsserver.free_port()) for s in scenario.servers}
     world = World(scenario, backend, endpoints, directory, directory / "resolv.conf")
+    if not workdir:
+        world._closers.append(_Removed(directory))  # the first closer added runs last: after every server stopped
     python = dnsserver.LabServers()
     world._closers.append(python)
     try:

@@ -581,3 +581,33 @@ def test_a_demo_that_fails_to_start_leaves_no_temporary_directory(tmp_path: Path
     with demo.start(SCENARIOS["healthy"], None) as lab:
         assert lab.owned is not None and lab.owned.parent == tmp
     assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "ready"),
+    [
+        (["lab", "up", "--scenario", "healthy"], "Ctrl-C stops the lab"),
+        (["lab", "kube", "--world", "lb-healthy"], "Ctrl-C stops it"),
+        (["lab", "arm", "--world", "healthy"], "Ctrl-C stops it"),
+    ],
+    ids=["lab up", "lab kube", "lab arm"],
+)
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_stopped_lab_leaves_no_temporary_directory(tmp_path: Path, args: list[str], ready: str, sent: int) -> None:
+    tmp, env = _private_tmp(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "aksdiag", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        while ready not in seen:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen += line
+        assert any(tmp.iterdir()), "the lab made its temporary directory"
+        proc.send_signal(sent)
+        _, err = proc.communicate(timeout=BOUND)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "stopped" in err and "Traceback" not in err, err
+    assert list(tmp.iterdir()) == []
