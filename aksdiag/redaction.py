@@ -52,127 +52,28 @@ KEPT_GUIDS = frozenset({
 KEPT_ADDRESSES = frozenset({"168.63.129.16", "169.254.169.254", "127.0.0.53"})
 """Azure's platform addresses (Azure DNS, IMDS) and systemd-resolved's stub: the verdicts depend on them."""
 
-REGIONS = frozenset(
-    [
-        "eastus",
-        "eastus2",
-        "westus",
-        "westus2",
-        "westus3",
-        "centralus",
-        "northcentralus",
-        "southcentralus",
-        "westcentralus",
-        "canadacentral",
-        "canadaeast",
-        "brazilsouth",
-        "brazilsoutheast",
-        "northeurope",
-        "westeurope",
-        "uksouth",
-        "ukwest",
-        "francecentral",
-        "francesouth",
-        "germanywestcentral",
-        "germanynorth",
-        "switzerlandnorth",
-        "switzerlandwest",
-        "norwayeast",
-        "norwaywest",
-        "swedencentral",
-        "polandcentral",
-        "italynorth",
-        "spaincentral",
-        "israelcentral",
-        "qatarcentral",
-        "uaenorth",
-        "uaecentral",
-        "southafricanorth",
-        "southafricawest",
-        "centralindia",
-        "southindia",
-        "westindia",
-        "jioindiawest",
-        "eastasia",
-        "southeastasia",
-        "japaneast",
-        "japanwest",
-        "koreacentral",
-        "koreasouth",
-        "australiaeast",
-        "australiasoutheast",
-        "australiacentral",
-        "australiacentral2",
-        "chinaeast",
-        "chinaeast2",
-        "chinanorth",
-        "chinanorth2",
-        "usgovvirginia",
-        "usgovtexas",
-        "usgovarizona",
-        "mexicocentral",
-        "newzealandnorth",
-    ]
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+REGIONS = _words(
+    "eastus eastus2 westus westus2 westus3 centralus northcentralus southcentralus westcentralus canadacentral "
+    "canadaeast brazilsouth brazilsoutheast northeurope westeurope uksouth ukwest francecentral francesouth "
+    "germanywestcentral germanynorth switzerlandnorth switzerlandwest norwayeast norwaywest swedencentral "
+    "polandcentral italynorth spaincentral israelcentral qatarcentral uaenorth uaecentral southafricanorth "
+    "southafricawest centralindia southindia westindia jioindiawest eastasia southeastasia japaneast japanwest "
+    "koreacentral koreasouth australiaeast australiasoutheast australiacentral australiacentral2 chinaeast "
+    "chinaeast2 chinanorth chinanorth2 usgovvirginia usgovtexas usgovarizona mexicocentral newzealandnorth"
 )
-VOCABULARY = REGIONS | frozenset(
-    [
-        "privatelink",
-        "hcp",
-        "azmk8s",
-        "io",
-        "com",
-        "net",
-        "org",
-        "cn",
-        "us",
-        "windows",
-        "core",
-        "azure",
-        "microsoft",
-        "microsoftonline",
-        "cloudapp",
-        "internal",
-        "local",
-        "svc",
-        "cluster",
-        "default",
-        "kubernetes",
-        "kubernetes-internal",
-        "kube-system",
-        "kube-public",
-        "kube-dns",
-        "coredns",
-        "blob",
-        "queue",
-        "table",
-        "file",
-        "vault",
-        "database",
-        "management",
-        "login",
-        "portal",
-        "www",
-        "azurecr",
-        "mcr",
-        "docker",
-        "in-addr",
-        "arpa",
-        "ip6",
-        "dns",
-        "resolv",
-        "aksoutboundrule",
-        "aksoutboundbackendpool",
-        "kubernetes-outbound",
-        "agentpool",
-        "nodepool1",
-        "system",
-        "aks",
-        "mc",
-        "kube-apiserver",
-    ]
+VOCABULARY = REGIONS | _words(
+    "privatelink hcp azmk8s io com net org cn us windows core azure microsoft microsoftonline cloudapp internal "
+    "local svc cluster default kubernetes kubernetes-internal kube-system kube-public kube-dns coredns blob queue "
+    "table file vault database management login portal www azurecr mcr docker in-addr arpa ip6 dns resolv "
+    "aksoutboundrule aksoutboundbackendpool kubernetes-outbound agentpool nodepool1 system aks mc kube-apiserver"
 )
 """Words of DNS's and Azure's public vocabulary: they identify nobody, and the verdicts depend on some."""
-TLDS = frozenset("io com net org cn us gov de uk fr jp kr in au internal local corp lan intra test example".split())  # noqa: SIM905
+TLDS = _words("io com net org cn us gov de uk fr jp kr in au internal local corp lan intra test example")
 KEPT_DOMAINS = ("kubernetes.io", "k8s.io", "azure.com", "microsoft.com", "microsoftonline.com", "windows.net")
 """Domains of annotation and label keys and of Azure's own endpoints: kept whole, with their subdomains."""
 KINDS = {
@@ -359,7 +260,7 @@ def _kept_bits(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
 
 
 def _kube_kind(obj: dict[str, Any]) -> str:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    spec: dict[str, Any] = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
     if "providerID" in spec or "podCIDR" in spec or "nodeInfo" in (obj.get("status") or {}):
         return "node"
     if "containers" in spec:
