@@ -53,6 +53,7 @@ class AksdiagApp(App[int]):
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),  # as in every CLI
         Binding("t", "toggle_theme", "Light/dark", show=False, id="app.theme"),
         Binding("escape", "escape", "Back", show=False, id="app.escape"),
         *(Binding(str(i), f"tab('{tab}')", tab, show=False, id=f"app.tab.{tab}") for i, tab in enumerate(TABS, 1)),
@@ -363,5 +364,11 @@ def make_app(
 
 
 def run(session: Plan) -> int:
-    """Run the TUI in this terminal until q; the exit code of the last report."""
-    return make_app(session).run() or 0
+    """Run the TUI in this terminal until q or Ctrl-C: the exit code of the last report. An app that ended any
+    other way (a panic: Textual has shown why) could not finish: exit 3."""
+    from aksdiag.exitcodes import ExitCode
+    from aksdiag.tui.terminal import tolerant_input
+
+    with tolerant_input():
+        code = make_app(session).run()
+    return int(ExitCode.CANNOT_RUN) if code is None else code
