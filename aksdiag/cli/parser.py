@@ -72,11 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot",
         help="save every fact `aksdiag dns` gathers as JSON, to judge offline later (--from)",
         description="Gather what `aksdiag dns` would (same flags) and print it as JSON: the DNS answers, the "
-        "resolver configuration and the ARM resources. No token is ever saved. --redact masks subscription ids "
-        "and IP addresses consistently, keeping private addresses private and public ones public.",
+        "resolver configuration and the ARM resources. No token is ever saved. --redact replaces every identifier "
+        "(GUIDs, IPv4 and IPv6 addresses, resource, node and pod names, the cluster's FQDNs) consistently, keeping "
+        "subnets, private addresses private and public ones public, so the verdicts stay the same.",
     )
     _add_dns_args(snap)
-    snap.add_argument("--redact", action="store_true", help="mask subscription ids and IP addresses consistently")
+    snap.add_argument("--redact", action="store_true", help="replace every identifier consistently (ids, names…)")
 
     api = sub.add_parser(
         "apiserver",
