@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
+NAME = "getincrementaldecoder"
 DRIVERS = ("textual.drivers.linux_driver", "textual.drivers.linux_inline_driver")
 
 
@@ -36,13 +37,13 @@ def tolerant_input() -> Iterator[None]:
             module = importlib.import_module(name)
         except ImportError:  # not on this platform
             continue
-        if hasattr(module, "getincrementaldecoder"):
+        if hasattr(module, NAME):
             modules.append(module)
-    saved = [(module, module.getincrementaldecoder) for module in modules]
+    saved = [(module, getattr(module, NAME)) for module in modules]
     for module in modules:
-        module.getincrementaldecoder = tolerant_decoder
+        setattr(module, NAME, tolerant_decoder)
     try:
         yield
     finally:
         for module, original in saved:
-            module.getincrementaldecoder = original
+            setattr(module, NAME, original)
