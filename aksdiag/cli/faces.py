@@ -92,6 +92,10 @@ def demo(args: argparse.Namespace) -> ExitCode:
 
         print(f"aksdiag demo: cluster world {world!r}: {lbworld.WORLDS[world][0]}", file=sys.stderr)
     tui = not args.no_tui and args.output == "text" and sys.stdout.isatty() and sys.stdin.isatty()
+    if not tui:  # SIGTERM/SIGHUP end a report run as Ctrl-C does: the lab stops and its temporary files go
+        from aksdiag.lab.cli import stop_on_signals
+
+        stop_on_signals()
     with demo_lab.start(scenario, world) as lab:
         plan = demo_plan.plan(lab)
         if tui:

@@ -543,7 +543,8 @@ def test_the_demo_leaves_no_temporary_directory(tmp_path: Path, args: list[str])
     assert list(tmp.iterdir()) == []
 
 
-def test_the_demo_interrupted_leaves_no_temporary_directory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_the_demo_interrupted_leaves_no_temporary_directory(tmp_path: Path, sent: int) -> None:
     tmp, env = _private_tmp(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "aksdiag", "demo", "-o", "json"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
@@ -553,7 +554,7 @@ def test_the_demo_interrupted_leaves_no_temporary_directory(tmp_path: Path) -> N
         deadline = time.monotonic() + BOUND
         while not any(tmp.iterdir()) and time.monotonic() < deadline:  # the lab has made its directory
             time.sleep(0.01)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sent)
         _, err = proc.communicate(timeout=BOUND)
     finally:
         proc.kill()
