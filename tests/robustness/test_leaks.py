@@ -612,3 +612,71 @@ def test_a_stopped_lab_leaves_no_temporary_directory(tmp_path: Path, args: list[
         proc.kill()
     assert proc.returncode == 0 and "stopped" in err and "Traceback" not in err, err
     assert list(tmp.iterdir()) == []
+
+
+CLUSTER_ID = ("/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg-contoso-aks/providers/"
+              "Microsoft.ContainerService/managedClusters/aks-contoso")  # fmt: skip
+REDACT_TEXT = {
+    # name: (text, identifiers that must go, words that must stay)
+    "IPv4 before a full stop": ("10.224.0.4 answered for it.", ["10.224.0.4"], ["answered"]),
+    "IPv4 ending a sentence": ("it answered 10.224.0.4.", ["10.224.0.4"], []),
+    "IPv4 in a URL with a port": ("https://10.224.0.4:443/readyz", ["10.224.0.4"], ["https://", ":443/readyz"]),
+    "IPv6": ("fd12:3456:789a::4 and 2603:1030:20e:3::23c", ["fd12:3456:789a::4", "2603:1030:20e:3::23c"], []),
+    "IPv4-mapped IPv6": ("::ffff:10.1.0.4", ["10.1.0.4"], ["::ffff:"]),
+    "principal, client and tenant ids": (
+        '{"principalId": "8f3e2a17-0c4b-4d5e-9a6f-1b2c3d4e5f60", "clientId": "1D3D0319-A846-49A5-A0AA-6747670DBEFB",'
+        ' "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"}',
+        ["8f3e2a17-0c4b-4d5e-9a6f-1b2c3d4e5f60", "1d3d0319-a846-49a5-a0aa-6747670dbefb",
+         "72f988bf-86f1-41af-91ab-2d7cd011db47"], ["principalId", "clientId", "tenantId"],
+    ),
+    "a uid without dashes in an LB rule": (
+        "a8f3e2a170c4b4d5e9a6f1b2c3d4e5f60-TCP-443", ["8f3e2a170c4b4d5e9a6f1b2c3d4e5f60"], ["-TCP-443"]
+    ),
+    "cluster and resource group names": (
+        f"{CLUSTER_ID} is rg-contoso-aks/aks-contoso in MC_rg-contoso-aks_aks-contoso_koreacentral",
+        ["rg-contoso-aks", "aks-contoso", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"], ["koreacentral", "MC_"],
+    ),
+    "the private FQDN": (
+        "aks-contoso-k3x9q2.5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io.",
+        ["aks-contoso-k3x9q2", "5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c"], [".privatelink.koreacentral.azmk8s.io."],
+    ),
+    "the public FQDN": ("aks-contoso-k3x9q2.hcp.koreacentral.azmk8s.io", ["aks-contoso-k3x9q2"],
+                        [".hcp.koreacentral.azmk8s.io"]),
+    "annotation keys are vocabulary": ("service.beta.kubernetes.io/azure-load-balancer-internal", [],
+                                       ["service.beta.kubernetes.io/azure-load-balancer-internal"]),
+    "platform addresses are kept": ("168.63.129.16 127.0.0.1:5301", [], ["168.63.129.16", "127.0.0.1:5301"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", REDACT_TEXT, ids=list(REDACT_TEXT))
+def test_redaction_of_each_identifier_kind(case: str) -> None:
+    import json
+
+    from aksdiag import redaction
+
+    text, gone, kept = REDACT_TEXT[case]
+    doc = {"facts": [{"id": CLUSTER_ID, "text": text}]}
+    out = json.dumps(redaction.redact(doc))
+    for identifier in gone:
+        assert identifier.lower() not in out.lower(), (identifier, out)
+    for word in kept:
+        assert word in out, (word, out)
+
+
+def test_addresses_keep_their_kind_and_their_subnets() -> None:
+    import ipaddress
+
+    from aksdiag import redaction
+
+    r = redaction.Redactor()
+    for subnet, inside, outside in [("10.224.0.0/16", "10.224.7.9", "10.225.0.1"), ("172.16.4.0/22", "172.16.5.1",
+                                    "172.16.8.1"), ("20.41.64.0/18", "20.41.65.7", "20.41.128.1"),
+                                    ("fd12:3456::/48", "fd12:3456:0:1::4", "fd12:3457::4")]:  # fmt: skip
+        net = ipaddress.ip_network(r.address(subnet))
+        assert net.prefixlen == ipaddress.ip_network(subnet).prefixlen and str(net) != subnet
+        assert ipaddress.ip_address(r.address(inside)) in net, "a subnet still holds its addresses"
+        assert ipaddress.ip_address(r.address(outside)) not in net
+        for original in (inside, outside):
+            a, b = ipaddress.ip_address(original), ipaddress.ip_address(r.address(original))
+            assert (a.is_private, a.is_global, a.is_link_local) == (b.is_private, b.is_global, b.is_link_local)
+            assert r.address(original) == r.address(original), "the same input, the same stand-in"
