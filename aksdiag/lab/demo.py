@@ -107,11 +107,19 @@ class DemoLab:
 
 def start(scenario: Scenario, world: str | None = DEFAULT_WORLD, workdir: Path | None = None) -> DemoLab:
     """Start the scenario's DNS servers and, with `world`, that world's fake ARM and Kubernetes API server."""
-    directory = workdir or Path(tempfile.mkdtemp(prefix="aksdiag-demo-"))
-    owned = None if workdir else directory
+    import signal
+
+    owned: Path | None = None
+    # Ctrl-C, SIGTERM and SIGHUP wait while the directory is made, until its name is kept: one in between would
+    # leave it behind with nothing knowing to remove it.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
     try:
+        directory = workdir or Path(tempfile.mkdtemp(prefix="aksdiag-demo-"))
+        owned = None if workdir else directory
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         lab = DemoLab(lab_world.start(scenario, "python", directory / "dns"), world, owned=owned)
     except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         if owned is not None:
             shutil.rmtree(owned, ignore_errors=True)
         raise
