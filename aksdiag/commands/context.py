@@ -43,8 +43,25 @@ def azure_need(args: argparse.Namespace, load_balancers: bool = False) -> AzureC
         raise UsageError("no subscription", "pass --subscription or set AZURE_SUBSCRIPTION_ID")
     from aksdiag.sources.azure import endpoint_for
 
-    need = AzureContextNeed(subscription, group, cluster, endpoint_for(flag(args, "cloud")))
+    need = AzureContextNeed(subscription, group, cluster, arm_endpoint(endpoint_for(flag(args, "cloud"))))
     return replace(need, load_balancers=True) if load_balancers else need
+
+
+def arm_endpoint(url: str) -> str:
+    """ARM's URL (AKSDIAG_ARM_ENDPOINT or the cloud's) when it is https:// with a host: the token goes there."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError as e:
+        raise UsageError(f"AKSDIAG_ARM_ENDPOINT={url!r} is not a URL ({e})") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError(
+            f"AKSDIAG_ARM_ENDPOINT={url!r} is not an https:// URL with a host",
+            "the ARM token is sent there: e.g. https://management.azure.com",
+        )
+    return url
 
 
 def apiserver_config(args: argparse.Namespace) -> ApiServerConfig:

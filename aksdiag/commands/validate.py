@@ -9,16 +9,42 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 from aksdiag import settings as settings_mod
 from aksdiag.commands import context
 from aksdiag.errors import UsageError
 from aksdiag.inputs import is_ip, parse_endpoint, parse_fqdn, parse_ip
 
+TEXT_FLAGS = ("fqdn", "cluster", "resource_group", "subscription", "kubeconfig", "context", "resolv_conf", "image",
+              "namespace", "node")  # fmt: skip
+"""Flags that take a name or a path: given empty (`--fqdn ''`), each would silently mean "not given"."""
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+
+
+def not_empty(args: argparse.Namespace) -> None:
+    """A name or path flag given as '' (or blanks) is a usage error, not the same as leaving it out."""
+    for name in TEXT_FLAGS:
+        if name == "fqdn" and context.flag(args, "command") in ("dns", "snapshot"):
+            continue  # dns's FQDN is positional: parse_fqdn says "the name is empty"
+        value = context.flag(args, name)
+        if isinstance(value, str) and not value.strip():
+            raise UsageError(f"--{name.replace('_', '-')} is empty", "give a value, or leave the flag out")
+
+
+def kube_names(args: argparse.Namespace) -> None:
+    """--namespace (an RFC 1123 label) and --node (an RFC 1123 subdomain), as the API server would check them."""
+    namespace, node = context.flag(args, "namespace"), context.flag(args, "node")
+    if namespace and not (len(namespace) <= 63 and _NAME.match(namespace)):
+        raise UsageError(f"--namespace {namespace!r} is not a namespace name", "lower-case letters, digits and '-'")
+    if node and not (len(node) <= 253 and all(_NAME.match(part) for part in node.split("."))):
+        raise UsageError(f"--node {node!r} is not a node name", "`kubectl get nodes` lists them")
+
 
 def flags(command: str, args: argparse.Namespace) -> None:
     """Raise the UsageError `aksdiag COMMAND` would raise for these flags (input checks only)."""
     flag = context.flag
+    not_empty(args)
     if bool(flag(args, "cluster")) != bool(flag(args, "resource_group")):
         raise UsageError("--cluster and --resource-group go together")
     if flag(args, "snapshot"):

@@ -24,6 +24,10 @@ from aksdiag.pod.run import PodOutcome, say
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> ExitCode:
     out, err = out or sys.stdout, err or sys.stderr
+    from aksdiag.commands import validate
+
+    validate.not_empty(args)
+    validate.kube_names(args)
     if args.cleanup:
         if args.args and args.args != ["--"]:
             raise UsageError("--cleanup takes no command")

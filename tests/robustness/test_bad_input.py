@@ -9,6 +9,7 @@ kubeconfig (the cases point --kubeconfig at a file that does not exist: reaching
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from pathlib import Path
@@ -139,6 +140,7 @@ def files(tmp_path: Path) -> dict[str, str]:
     return paths
 
 
+@functools.cache
 def _real_snapshot() -> str:
     """What `aksdiag snapshot` saves for a name asked of a dead loopback server."""
     import contextlib
@@ -231,6 +233,18 @@ FLAGS = [
     ("lab arm --world healthy --port x", {}, 2, "argument --port: invalid int value"),
     ("lab kube --world nope", {}, 2, "is not a directory of Kubernetes object files"),
     ("nosuch", {}, 2, "argument COMMAND: invalid choice: 'nosuch'"),
+    ("apiserver --fqdn ''", {}, 2, "--fqdn is empty"),
+    ("check --fqdn ' '", {}, 2, "--fqdn is empty"),
+    ("dns x.com --cluster '' -g b", {}, 2, "--cluster is empty"),
+    ("lb --cluster a -g ''", {}, 2, "--resource-group is empty"),
+    ("whois 10.0.0.1 --context ''", {}, 2, "--context is empty"),
+    ("whois 10.0.0.1 --kubeconfig ''", {}, 2, "--kubeconfig is empty"),
+    ("dns x.com --resolv-conf ''", {}, 2, "--resolv-conf is empty"),
+    ("dns x.com --cluster a -g b --subscription ''", {}, 2, "--subscription is empty"),
+    ("whois 10.0.0.1.5", {}, 2, "'10.0.0.1.5' is not an IP address"),
+    ("dns 'x\x00.com'", {}, 2, "is not a valid DNS label"),
+    ("dns x.com --timeout 0x10", {}, 2, "--timeout '0x10' is not a number of seconds"),
+    ("apiserver --fqdn x.com --port 99999999999999999999", {}, 2, "is not a port number from 1 to 65535"),
 ]
 
 ENV = [
@@ -243,6 +257,27 @@ ENV = [
     ("dns x.com", {"AKSDIAG_ADDRESS_MAP": "junk"}, 2, "AKSDIAG_ADDRESS_MAP='junk'"),
     ("dns x.com", {"AKSDIAG_ADDRESS_MAP": "10.0.0.4=junk"}, 2, "AKSDIAG_ADDRESS_MAP='10.0.0.4=junk'"),
     ("check --fqdn x.com", {"AKSDIAG_ADDRESS_MAP": "10.0.0.4=[::1"}, 2, "AKSDIAG_ADDRESS_MAP="),
+    ("dns x.com", {"AKSDIAG_AZURE_DNS": "[::1]:99999"}, 2, "AKSDIAG_AZURE_DNS='[::1]:99999'"),
+    ("dns x.com", {"AKSDIAG_TIMEOUT": " "}, 2, "AKSDIAG_TIMEOUT ' ' is not a number of seconds"),
+    (
+        "dns x.com --cluster a -g b --subscription s",
+        {"AKSDIAG_ARM_ENDPOINT": "nope"},
+        2,
+        "AKSDIAG_ARM_ENDPOINT='nope' is not an https:// URL with a host",
+    ),
+    (
+        "lb --cluster a -g b --subscription s",
+        {"AKSDIAG_ARM_ENDPOINT": "http://127.0.0.1:1"},
+        2,
+        "AKSDIAG_ARM_ENDPOINT='http://127.0.0.1:1' is not an https:// URL",
+    ),
+    (
+        "ipplan --cluster a -g b --subscription s",
+        {"AKSDIAG_ARM_ENDPOINT": "https://[::1"},
+        2,
+        "AKSDIAG_ARM_ENDPOINT='https://[::1' is not a URL",
+    ),
+    ("apiserver", {"KUBECONFIG": "/nonexistent/a:/nonexistent/b"}, 3, "none of the kubeconfigs in KUBECONFIG exists"),
 ]
 
 KUBE = [
@@ -339,9 +374,17 @@ POD = [
     (f"pod --image x {NO_KUBECONFIG} -- dns x.com -o yaml", {}, 2, "--output 'yaml' is not one of"),
     (f"pod --image x {NO_KUBECONFIG} --timeout abc -- dns x.com", {}, 2, "--timeout 'abc' is not a number"),
     (f"pod --image x {NO_KUBECONFIG} --timeout 0 -- dns x.com", {}, 2, "--timeout '0' is out of range"),
-    (f"pod --image x {NO_KUBECONFIG} --node '' -- dns x.com", {}, 2, "--node needs a node name"),
+    (f"pod --image x {NO_KUBECONFIG} --node '' -- dns x.com", {}, 2, "--node is empty"),
     (f"pod --image x {NO_KUBECONFIG} --dns-policy None -- dns x.com", {}, 2, "argument --dns-policy"),
     (f"pod {NO_KUBECONFIG} -- dns x.com", {"AKSDIAG_IMAGE": ""}, 2, "no image to run"),
+    (f"pod --image '' {NO_KUBECONFIG} -- dns x.com", {}, 2, "--image is empty"),
+    (f"pod --image x --namespace '' {NO_KUBECONFIG} -- dns x.com", {}, 2, "--namespace is empty"),
+    (f"pod --image x --namespace Bad_NS {NO_KUBECONFIG} -- dns x.com", {}, 2, "--namespace 'Bad_NS' is not a nam"),
+    (f"pod --image x -n {'a' * 64} {NO_KUBECONFIG} -- dns x.com", {}, 2, "is not a namespace name"),
+    (f"pod --image x --node 'bad node' {NO_KUBECONFIG} -- dns x.com", {}, 2, "--node 'bad node' is not a node nam"),
+    (f"pod --image x --cleanup {NO_KUBECONFIG} -- dns x.com", {}, 2, "--cleanup takes no command"),
+    (f"pod --image x {NO_KUBECONFIG} -- dns x.com --fqdn ''", {}, 2, "unrecognized arguments"),
+    (f"pod --image x {NO_KUBECONFIG} -- apiserver --fqdn ''", {}, 2, "--fqdn is empty"),
 ]
 
 CASES = [*FLAGS, *ENV, *KUBE, *SNAPSHOT, *POD]
@@ -390,7 +433,7 @@ def test_bad_input_is_one_clear_line(
 
 def test_the_corpus_counts() -> None:
     """The table's size per class (the issue's note quotes these)."""
-    assert (len(FLAGS), len(ENV), len(KUBE), len(SNAPSHOT), len(POD)) == (76, 9, 40, 22, 30)
+    assert (len(FLAGS), len(ENV), len(KUBE), len(SNAPSHOT), len(POD)) == (88, 15, 40, 22, 38)
 
 
 # ---------------------------------------------------------------- a flag beats its env var; good input raises no alarm
