@@ -5,7 +5,7 @@ body; a GET of a collection (`…/virtualNetworks`, `…/privateDnsZones/z/virtu
 subscription-wide `/subscriptions/S/providers/NS/type`) lists the resources whose ids sit right under it, in
 pages with `nextLink`. `_faults.json` in the world makes paths answer 403/404/429/500 (`times` limits how
 often), a redirect (`location`) or a page whose nextLink is the fault's (`next_link`); `delay_s` answers late,
-`close` closes the connection unanswered, `body: garbage` answers what is not JSON.
+`close` closes the connection unanswered, `body: garbage` answers what is not JSON, `loop` pages to itself.
 Any bearer token is accepted; a request without one gets 401. Anything but GET gets 405 — and is recorded, so
 a test can prove that aksdiag never tried. TLS uses a throwaway CA (aksdiag.lab.pki) written to `certdir/ca.pem`.
 """
@@ -180,12 +180,14 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             if fault:
                 status = int(fault.get("status", 500))
                 headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
-                if fault.get("delay_s"):  # a slow ARM: the answer comes after this long
-                    time.sleep(float(fault["delay_s"]))
+                if fault.get("delay_s") and not wait_or_hangup(self.connection, float(fault["delay_s"])):
+                    return 0, CLOSE, {}  # a slow ARM: the answer comes after this long, unless the client left
                 if fault.get("close"):  # the connection closes with no answer
                     return 0, CLOSE, {}
                 if fault.get("body") == "garbage":  # a body that is not JSON
                     return status if "status" in fault else 200, GARBAGE, headers
+                if fault.get("loop"):  # a page whose nextLink is this very page: paging that never ends
+                    return 200, {"value": [], "nextLink": f"{arm.endpoint}{self.path}"}, headers
                 if "location" in fault:  # a redirect (status 301/302/307/308) to wherever the fault says
                     return status, {}, {**headers, "Location": fault["location"]}
                 if "next_link" in fault:  # an empty page whose nextLink points wherever the fault says
@@ -228,6 +230,15 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def wait_or_hangup(connection: Any, seconds: float) -> bool:
+    """Wait `seconds` before answering, as a slow server does; False as soon as the client hangs up (its TLS
+    close_notify or FIN arrives), so the client's TLS shutdown completes instead of waiting on a sleeping server."""
+    import select
+
+    readable, _, _ = select.select([connection], [], [], seconds)
+    return not readable
 
 
 CLOSE = object()

@@ -169,7 +169,8 @@ async def _list(client: Any, need: KubeListNeed) -> KubeList:
         return _garbage(200, f"the answer is not JSON: {e}")
     except httpx.HTTPError as e:
         kind = classify(e)
-        return KubeList(status=0, error=f"the API server: {kind.label}: {type(e).__name__}: {e}", failure=kind.value)
+        said = str(e) or ("no answer before the run's deadline" if kind is ReadFailure.TIMEOUT else "no detail")
+        return KubeList(status=0, error=f"{type(e).__name__}: {said}", failure=kind.value)
 
 
 def _garbage(status: int, why: str) -> KubeList:
@@ -185,10 +186,10 @@ def classify(error: Exception) -> ReadFailure:
     while e is not None and len(chain) < 10:
         chain.append(e)
         e = e.__cause__ or e.__context__
-    if any(isinstance(x, ssl.SSLError) for x in chain) or "SSL" in str(error) or "certificate" in str(error):
-        return ReadFailure.TLS
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, httpx.TimeoutException):  # before TLS: a read timeout's context is an SSL want-read
         return ReadFailure.TIMEOUT
+    if any(isinstance(x, ssl.SSLError | ssl.CertificateError) for x in chain) or "[SSL" in str(error):
+        return ReadFailure.TLS
     if isinstance(error, httpx.DecodingError | httpx.TooManyRedirects):
         return ReadFailure.GARBAGE
     return ReadFailure.UNREACHABLE  # refused, reset, closed before an answer, no route

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import os
 import sys
 import threading
@@ -75,6 +76,7 @@ def load(path: str | None = None, context: str | None = None) -> ApiServerConfig
     files = _files(path)
     merger = official.kube_config.KubeConfigMerger("")
     for file in files:
+        _refuse_irregular(file)
         _read(merger, file, error)
     merged = merger.config
     if merged is None:
@@ -87,6 +89,17 @@ def load(path: str | None = None, context: str | None = None) -> ApiServerConfig
         return _config(official, merged, name, shown)
     except (error, KeyError, TypeError, AttributeError, ValueError) as e:  # the loader's checks; wrong shapes
         raise AksdiagError(f"{shown} is not a valid kubeconfig: {e}", FIX) from None
+
+
+def _refuse_irregular(file: Path) -> None:
+    """A FIFO, device or directory, or a file past the cap, stops here: the loader would block on or read it."""
+    from aksdiag.sources import files
+
+    try:
+        files.check_regular(str(file), 16 * 2**20)
+    except OSError as e:
+        if e.errno in (errno.EINVAL, errno.EFBIG):
+            raise AksdiagError(f"the kubeconfig {file}: {e.strerror}", FIX) from None
 
 
 def in_cluster(environ: dict[str, str] | None = None, account: Path = SERVICE_ACCOUNT) -> ApiServerConfig | None:

@@ -6,18 +6,24 @@ Besides glibc's syntax, a nameserver may carry a port (`nameserver 127.0.0.1:530
 
 from __future__ import annotations
 
+import errno
+
 from aksdiag.errors import UsageError
 from aksdiag.facts import Endpoint, ResolverConfig
 from aksdiag.inputs import parse_endpoint
+from aksdiag.sources import files
 
 SYSTEMD_STUB = Endpoint("127.0.0.53", 53)
+MAX_BYTES = 1 << 20
+"""A resolv.conf is a few lines; glibc reads far less than this."""
 
 
 def read(path: str, resolved_upstreams: str | None = None) -> ResolverConfig:
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
+        text = files.read_text(path, MAX_BYTES)
     except OSError as e:
+        if e.errno in (errno.EINVAL, errno.EFBIG):  # a FIFO, device, directory or huge file: the flag is wrong
+            raise UsageError(f"--resolv-conf {path}: {e.strerror}") from None
         return ResolverConfig(path=path, error=f"cannot read {path}: {e.strerror or e}")
     config = parse(text, path)
     if resolved_upstreams and config.nameservers == (SYSTEMD_STUB,):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from aksdiag.lab.apiserver import HEALTH_PATHS, health
+from aksdiag.lab.arm import wait_or_hangup
 from aksdiag.lab.kube import protocol, watch
 from aksdiag.lab.kube.store import BUILTIN_NAMESPACES, BY_KIND, Resource
 
@@ -42,6 +43,10 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             self.body = self.rfile.read(length) if length else b""  # read even when refused: keep-alive goes on
             if self.headers.get("Authorization") != f"Bearer {api.token}":
                 return self._send(401, protocol.status(401, "Unauthorized", "Unauthorized"))
+            self.repeat_continue = False
+            fault = next((f for k, f in api.world.faults.items() if k in url.path), None)
+            if fault and self._fault(fault):
+                return None
             parts = [p for p in url.path.split("/") if p]
             if url.path in HEALTH_PATHS:  # the demo's API server is this server: kube-apiserver's health checks
                 return self._send_text(*health(url.path))
@@ -81,6 +86,29 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                 return watch.stream(self, api, resource, namespace, query)
             return self._list(resource, namespace, query)
 
+        def _fault(self, fault: dict[str, Any]) -> bool:
+            """Answer as the fault says; False lets the request go on (a slow answer, a repeating continue)."""
+            if fault.get("delay_s") and not wait_or_hangup(self.connection, float(fault["delay_s"])):
+                self.close_connection = True  # the client left while we were slow
+                return True
+            if fault.get("close"):
+                self.close_connection = True
+                return True
+            if fault.get("body") == "garbage":
+                data = b"<html>upstream connect error\x00\xff"
+                self.send_response(int(fault.get("status", 200)))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return True
+            if "status" in fault:
+                code = int(fault["status"])
+                self._send(code, protocol.status(code, fault.get("reason", "InternalError"), "injected fault"))
+                return True
+            self.repeat_continue = fault.get("continue") == "repeat"
+            return False
+
         def _get(self, resource: Resource, namespace: str, name: str, sub: str) -> None:
             obj = api.world.objects[resource].get((namespace, name))
             if obj is None:
@@ -101,7 +129,9 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             page, total = api.world.page(resource, namespace or None, labels, fields, start, limit)
             meta: dict[str, Any] = {"resourceVersion": str(api.world.resource_version)}
             end = start + len(page)
-            if limit and end < total:
+            if getattr(self, "repeat_continue", False):  # a fault: the same token on every page, forever
+                meta["continue"] = base64.b64encode(b"0").decode()
+            elif limit and end < total:
                 meta["continue"] = base64.b64encode(str(end).encode()).decode()
                 meta["remainingItemCount"] = total - end
             if "as=Table" in (self.headers.get("Accept") or ""):

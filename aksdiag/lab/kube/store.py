@@ -69,6 +69,9 @@ class KubeWorld:
         self.objects: dict[Resource, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
         self.index: dict[tuple[Resource, str, str], set[tuple[str, str]]] = defaultdict(set)
         self.denied: set[tuple[str, str]] = set()
+        self.faults: dict[str, dict[str, Any]] = {}
+        """Path substring → fault (handler.fault): `status` (401, 500…), `close`, `body: garbage`, `delay_s`,
+        `continue: repeat` (every page of a list names the same continue token)."""
         self.logs: dict[tuple[str, str], str] = {}
         self.resource_version = 1
         self.lock = threading.RLock()

@@ -89,8 +89,7 @@ def client_kwargs(settings: Settings | None = None, deadline: float | None = Non
     if deadline is not None:
         from aksdiag.sources.azure import retry
 
-        left = max(0.05, deadline - time.monotonic())
-        kwargs.update(retry_policy=retry.policy(deadline), connection_timeout=min(left, 30.0), read_timeout=left)
+        kwargs.update(retry_policy=retry.policy(deadline), **retry.read_timeouts(deadline))
     env_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
     bundle = (settings.ca_bundle if settings else "") or env_bundle
     if bundle:

@@ -93,10 +93,10 @@ def classify(error: BaseException) -> ReadFailure:
     text = " ".join(str(x) for x in chain)
     if isinstance(error, PagingLoop | DecodeError | ValueError | KeyError | TypeError | AttributeError):
         return ReadFailure.GARBAGE
-    if any(isinstance(x, ssl.SSLError) for x in chain) or "SSL" in text or "certificate" in text.lower():
-        return ReadFailure.TLS
     if any(isinstance(x, TimeoutError) for x in chain) or "timeout" in text.lower() or "timed out" in text:
-        return ReadFailure.TIMEOUT
+        return ReadFailure.TIMEOUT  # before TLS: a read timeout's context may be an SSL want-read
+    if any(isinstance(x, ssl.SSLError | ssl.CertificateError) for x in chain) or "[SSL" in text:
+        return ReadFailure.TLS
     if isinstance(error, ServiceRequestError | ServiceResponseError | OSError):
         return ReadFailure.UNREACHABLE
     return ReadFailure.GARBAGE

@@ -32,10 +32,23 @@ def policy(deadline: float, total: int = 3, backoff_max: float = 4) -> Any:
             wait = self.get_backoff_time(settings) if wait is None else wait
             left = _left(deadline)
             if wait >= left:
-                raise TimeoutError(f"a retry would wait {wait:g} s, past the run's deadline ({left:.1f} s left)")
+                raise TimeoutError(
+                    f"no answer before the run's deadline (a retry would wait {wait:g} s, {left:.1f} s left)"
+                )
             await transport.sleep(wait)
 
     return DeadlineRetryPolicy(retry_total=total, retry_backoff_max=backoff_max)
+
+
+def read_timeouts(deadline: float) -> dict[str, float]:
+    """The transport's connect and read timeouts: what is left of the deadline, less a margin, so the SDK ends a
+    slow read itself (closing its connection) before the runner's own bound cancels it mid-flight."""
+    left = max(0.05, _left(deadline) - MARGIN_S)
+    return {"connection_timeout": min(left, 30.0), "read_timeout": left}
+
+
+MARGIN_S = 0.3
+"""Less than the runner's grace past the deadline (runner.GRACE_S)."""
 
 
 def _left(deadline: float) -> float:
