@@ -227,8 +227,8 @@ class Run:
             judgement = probe.judge(target, settings, self.facts)
         except Exception as e:
             return self._result(probe, Status.ERROR, reason=f"{type(e).__name__}: {e}")
-        reason = "; ".join(judgement.unread) or None
-        return self._result(probe, _status(judgement), reason=reason, judgement=judgement)
+        unread = "; ".join(judgement.unread) or None  # what it could not look at: its `error` reason
+        return self._result(probe, _status(judgement), reason=unread, judgement=judgement)
 
     async def _read(self, needs: list[Hashable]) -> None:
         """Fetch what no probe has asked for yet, a batch per kind of need; await what another probe's batch is

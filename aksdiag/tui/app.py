@@ -205,13 +205,13 @@ class AksdiagApp(App[int]):
     def _show_verdict(self, report: Report) -> None:
         findings = report.findings
         running = len(self.running)
-        shown, style = report.headline
+        headline, style = report.headline
         line = Text.assemble(("verdict ", "bold"))
         if running:
-            line.append(f"so far {shown}", style=VERDICT_STYLE[style])
+            line.append(f"so far {headline}", style=VERDICT_STYLE[style])
             line.append(f" · {running} running", style="cyan")
         else:
-            line.append(shown, style=VERDICT_STYLE[style])
+            line.append(headline, style=VERDICT_STYLE[style])
         if report.could_not_run:  # probes that could not look: no header says OK over them
             line.append(f" · could not run: {report.could_not_run}", style="bold red")
         line.append(f" · {plural(len(findings), 'finding')}")
@@ -223,7 +223,7 @@ class AksdiagApp(App[int]):
             lines.append(Text(f"… {len(shown) - 6} more: 3 shows them all", style="dim"))
         self.query_one("#top-findings", Static).update(Text("\n").join(lines) if lines else "")
         if not running:
-            self.sub_title = f"{self.view.text(self.session.shown_target) or self.session.command} · {shown}"
+            self.sub_title = f"{self.view.text(self.session.shown_target) or self.session.command} · {headline}"
 
     def _filtered(self, findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
         needle = self.filter_text.lower()

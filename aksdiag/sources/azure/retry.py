@@ -15,7 +15,7 @@ def policy(deadline: float, total: int = 3, backoff_max: float = 4) -> Any:
     with less than nothing left."""
     from azure.core.pipeline.policies import AsyncRetryPolicy
 
-    class DeadlineRetryPolicy(AsyncRetryPolicy):  # type: ignore[misc]
+    class DeadlineRetryPolicy(AsyncRetryPolicy):
         def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
             if not super().is_retry(settings, response):
                 return False
