@@ -122,7 +122,7 @@ def _lab_kube(world: str) -> ExitCode:
     else:
         try:
             objects = KubeWorld.load(world)
-        except (ValueError, KeyError, OSError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as e:  # also: an object of the wrong shape
             raise UsageError(f"cannot load {world}: {e}") from None
     home = Path(tempfile.mkdtemp(prefix="aksdiag-kube-"))
     with _removed(home), FakeKubeApi(objects, home / "pki") as api:
@@ -152,7 +152,13 @@ def _lab_arm(world: str, port: int) -> ExitCode:
         raise UsageError(f"{world!r} is neither an ARM world nor a directory", "`aksdiag lab list` shows the worlds")
     with _removed(owned):
         try:
-            fake = arm.FakeArm(arm.ArmWorld.load(directory), directory / ".tls", port=port)
+            loaded = arm.ArmWorld.load(directory)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:  # not JSON, not UTF-8, a body without id
+            raise UsageError(f"cannot load the ARM world {world}: {type(e).__name__}: {e}") from None
+        except OSError as e:
+            raise UsageError(f"cannot read the ARM world {world}: {e.strerror or e}") from None
+        try:
+            fake = arm.FakeArm(loaded, directory / ".tls", port=port)
         except OSError as e:
             raise AksdiagError(f"the fake ARM could not start: {e}") from e
         return _serve_arm(fake, directory, world)

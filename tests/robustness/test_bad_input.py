@@ -95,6 +95,9 @@ SNAPSHOTS: dict[str, Any] = {
     "facts-string": {"schema": "aksdiag.snapshot/v1", "facts": "x", "command": "dns", "target": "a", "settings": {}},
     "facts-list-of-ints": {"schema": "aksdiag.snapshot/v1", "facts": [1], "command": "dns", "target": "a"},
 }
+WORLD_FILES = {"not-json": b"junk", "binary": b"\xff\xfe", "no-id": b'{"name": "x"}', "a-list": b"[1]"}
+"""`aksdiag lab arm --world DIR` and `lab kube --world DIR`: a directory with one bad file."""
+
 MUTATIONS: dict[str, tuple[Any, str]] = {  # a real snapshot, changed one way: (change, what the line says)
     "timeout-string": (lambda d: d["settings"].update(timeout="abc"), "its settings.timeout is a string, not a number"),
     "servers-string": (
@@ -131,6 +134,10 @@ def files(tmp_path: Path) -> dict[str, str]:
         (tmp_path / f"snap-{name}.json").write_bytes(raw)
         paths[f"{{snap:{name}}}"] = str(tmp_path / f"snap-{name}.json")
     paths["{dir}"] = str(tmp_path)
+    for name, raw in WORLD_FILES.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.json").write_bytes(raw)
+        paths[f"{{world:{name}}}"] = str(tmp_path / name)
     real = _real_snapshot()
     for name, (change, _says) in MUTATIONS.items():
         doc = json.loads(real)
@@ -233,6 +240,8 @@ FLAGS = [
     ("lab arm --world healthy --port x", {}, 2, "argument --port: invalid int value"),
     ("lab kube --world nope", {}, 2, "is not a directory of Kubernetes object files"),
     ("nosuch", {}, 2, "argument COMMAND: invalid choice: 'nosuch'"),
+    *((f"lab arm --world {{world:{name}}}", {}, 2, "cannot load the ARM world") for name in WORLD_FILES),
+    *((f"lab kube --world {{world:{name}}}", {}, 2, "cannot load") for name in WORLD_FILES),
     ("apiserver --fqdn ''", {}, 2, "--fqdn is empty"),
     ("check --fqdn ' '", {}, 2, "--fqdn is empty"),
     ("dns x.com --cluster '' -g b", {}, 2, "--cluster is empty"),
@@ -433,7 +442,7 @@ def test_bad_input_is_one_clear_line(
 
 def test_the_corpus_counts() -> None:
     """The table's size per class (the issue's note quotes these)."""
-    assert (len(FLAGS), len(ENV), len(KUBE), len(SNAPSHOT), len(POD)) == (88, 15, 40, 22, 38)
+    assert (len(FLAGS), len(ENV), len(KUBE), len(SNAPSHOT), len(POD)) == (96, 15, 40, 22, 38)
 
 
 # ---------------------------------------------------------------- a flag beats its env var; good input raises no alarm
