@@ -110,6 +110,7 @@ def test_random_bytes_are_survived_and_ctrl_c_quits(tui) -> None:
 
 def test_ctrl_c_quits_with_the_reports_exit_code(tui) -> None:
     keys, rc_file = tui()
+    assert keys.modes() != "00000", "while the app runs, the pane is in mouse mode and the alternate screen"  # type: ignore[attr-defined]
     quit_with(keys, rc_file, "C-c")
 
 
