@@ -49,13 +49,15 @@ def apiserver(args: argparse.Namespace) -> Plan:
     ports = tuple(dict.fromkeys(args.port)) or (
         (config.port,) if config and config.port != 443 and not args.fqdn else ()
     )
+    from aksdiag.sources import files
+
     settings = settings_mod.from_env(
         apiserver=config,
         azure=azure,
         extra={"egress_ip": parse_ip(args.egress_ip, "address for --egress-ip")} if args.egress_ip else {},
         ports=ports,
         addresses=tuple(parse_ip(a, "address for --address") for a in args.address),
-        resolv_conf=args.resolv_conf,
+        resolv_conf=files.flag_path(args.resolv_conf, "--resolv-conf", 1 << 20),
         **context.limits(args),
     )
     return _plan("apiserver", name, settings)

@@ -19,6 +19,7 @@ def dns(args: argparse.Namespace) -> Plan:
     if context.flag(args, "snapshot"):
         return from_snapshot(args.snapshot)
     from aksdiag.inputs import parse_endpoint, parse_fqdn, parse_ip
+    from aksdiag.sources import files
 
     azure = context.azure_need(args)
     if args.fqdn is None and azure is None:
@@ -32,7 +33,7 @@ def dns(args: argparse.Namespace) -> Plan:
         servers=tuple(dict.fromkeys(parse_endpoint(s) for s in args.server)),
         expect=tuple(dict.fromkeys(parse_ip(e, "address for --expect") for e in args.expect)),
         azure_dns=parse_endpoint(args.azure_dns) if args.azure_dns else None,
-        resolv_conf=args.resolv_conf,
+        resolv_conf=files.flag_path(args.resolv_conf, "--resolv-conf", 1 << 20),
         use_resolver=not args.no_resolver,
         count=args.count,
         slow_ms=args.slow_ms,

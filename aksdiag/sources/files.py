@@ -32,6 +32,20 @@ def check_regular(path: str, limit: int = MAX_BYTES) -> None:
     os.close(_open(path, limit))
 
 
+def flag_path(path: str | None, flag: str, limit: int = MAX_BYTES) -> str | None:
+    """`path` as given to `flag`, refused (UsageError, exit 2) when it is there but a FIFO, a device, a directory
+    or past `limit`; a missing file passes (the probe reports it as a read that failed)."""
+    if not path or not os.path.exists(path):
+        return path
+    try:
+        check_regular(path, limit)
+    except OSError as e:
+        from aksdiag.errors import UsageError
+
+        raise UsageError(f"{flag} {path}: {e.strerror or e}") from None
+    return path
+
+
 def read_bytes(path: str, limit: int = MAX_BYTES) -> bytes:
     fd = _open(path, limit)
     try:

@@ -6,8 +6,6 @@ Besides glibc's syntax, a nameserver may carry a port (`nameserver 127.0.0.1:530
 
 from __future__ import annotations
 
-import errno
-
 from aksdiag.errors import UsageError
 from aksdiag.facts import Endpoint, ResolverConfig
 from aksdiag.inputs import parse_endpoint
@@ -21,9 +19,7 @@ MAX_BYTES = 1 << 20
 def read(path: str, resolved_upstreams: str | None = None) -> ResolverConfig:
     try:
         text = files.read_text(path, MAX_BYTES)
-    except OSError as e:
-        if e.errno in (errno.EINVAL, errno.EFBIG):  # a FIFO, device, directory or huge file: the flag is wrong
-            raise UsageError(f"--resolv-conf {path}: {e.strerror}") from None
+    except OSError as e:  # missing, unreadable, or a FIFO, device, directory or huge file (never waited on)
         return ResolverConfig(path=path, error=f"cannot read {path}: {e.strerror or e}")
     config = parse(text, path)
     if resolved_upstreams and config.nameservers == (SYSTEMD_STUB,):

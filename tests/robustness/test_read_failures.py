@@ -284,3 +284,37 @@ def test_headline_and_exit_code(report: Report, headline: str, rc: int) -> None:
     first = out.getvalue().splitlines()[1]
     assert f"verdict {headline}" in first
     assert ("could not run" in first) == bool(report.could_not_run)
+
+
+def test_tui_header_is_not_ok_over_probes_that_could_not_run(tmp_path: Path) -> None:
+    """The TUI over a chain where no DNS server answers: the tile is error, the header says so, `q` exits 3."""
+    import asyncio
+    from dataclasses import replace
+
+    from aksdiag.facts import Endpoint
+    from aksdiag.probe import load
+    from aksdiag.tui.app import make_app
+    from aksdiag.tui.session import plan_of
+
+    world = dns_lab.start("healthy", "python", tmp_path / "dns")
+    try:
+        dead = Endpoint("127.0.0.1", free_port())
+        settings = world.settings(timeout=0.5, azure_dns=dead, servers=(dead,), use_resolver=False)
+        session = replace(plan_of("tui", world.scenario.fqdn, settings, ["dns_chain"]), probes=(load("dns_chain"),))
+        app = make_app(session, export_dir=tmp_path)
+
+        async def go() -> None:
+            async with app.run_test(size=(100, 30)) as pilot:
+                for _ in range(300):
+                    if app.all_final:
+                        break
+                    await pilot.pause(0.05)
+                assert app.tiles["dns_chain"].state == "error"
+                header = str(app.query_one("#verdict").render())
+                assert "could not run: 1" in header and "OK" not in header, header
+                await pilot.press("q")
+
+        asyncio.run(go())
+        assert app.return_value == 3
+    finally:
+        world.close()
