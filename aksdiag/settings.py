@@ -96,7 +96,7 @@ def from_env(environ: dict[str, str] | None = None, /, **overrides: object) -> S
     for key, (name, parse) in parsers.items():
         if key not in given and env.get(name):
             values[key] = env_value(name, env[name], parse)
-    values["loopback_only"] = env.get(ENV_LOOPBACK_ONLY) == "1"
+    values["loopback_only"] = env_value(ENV_LOOPBACK_ONLY, env.get(ENV_LOOPBACK_ONLY, ""), parse_switch)
     values["in_cluster"] = bool(env.get("KUBERNETES_SERVICE_HOST"))
     if values["in_cluster"] and env.get("AKSDIAG_DNS_POLICY"):
         values["dns_policy"] = env["AKSDIAG_DNS_POLICY"]
@@ -111,6 +111,13 @@ def env_value(name: str, text: str, parse: Callable[[str], T]) -> T:
     except UsageError as e:
         message = e.message if e.message.startswith(name) else f"{name}={text!r}: {e.message}"
         raise UsageError(message, e.hint) from None
+
+
+def parse_switch(text: str) -> bool:
+    """1 (on) or 0 / empty (off): a guard that `true` would silently leave off is refused instead."""
+    if text.strip() not in ("", "0", "1"):
+        raise UsageError("is neither 1 (on) nor 0 (off)")
+    return text.strip() == "1"
 
 
 def parse_timeout(

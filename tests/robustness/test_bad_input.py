@@ -268,6 +268,7 @@ ENV = [
     ("check --fqdn x.com", {"AKSDIAG_ADDRESS_MAP": "10.0.0.4=[::1"}, 2, "AKSDIAG_ADDRESS_MAP="),
     ("dns x.com", {"AKSDIAG_AZURE_DNS": "[::1]:99999"}, 2, "AKSDIAG_AZURE_DNS='[::1]:99999'"),
     ("dns x.com", {"AKSDIAG_TIMEOUT": " "}, 2, "AKSDIAG_TIMEOUT ' ' is not a number of seconds"),
+    ("whois 10.0.0.1", {"AKSDIAG_LOOPBACK_ONLY": "true"}, 2, "AKSDIAG_LOOPBACK_ONLY='true': is neither 1 (on) nor 0"),
     (
         "dns x.com --cluster a -g b --subscription s",
         {"AKSDIAG_ARM_ENDPOINT": "nope"},
@@ -442,7 +443,7 @@ def test_bad_input_is_one_clear_line(
 
 def test_the_corpus_counts() -> None:
     """The table's size per class (the issue's note quotes these)."""
-    assert (len(FLAGS), len(ENV), len(KUBE), len(SNAPSHOT), len(POD)) == (96, 15, 40, 22, 38)
+    assert (len(FLAGS), len(ENV), len(KUBE), len(SNAPSHOT), len(POD)) == (96, 16, 40, 22, 38)
 
 
 # ---------------------------------------------------------------- a flag beats its env var; good input raises no alarm
