@@ -72,10 +72,11 @@ TERMINATING = (signal.SIGTERM, signal.SIGHUP)
 """Signals that end a run as Ctrl-C does: its pods are deleted first (SIGINT is Python's KeyboardInterrupt)."""
 
 
-class Terminated(BaseException):
+class Terminated(KeyboardInterrupt):
     """A SIGTERM or SIGHUP ended the run; the process exits 128 + `signum`, as a shell reports a killed command.
 
-    A BaseException, as KeyboardInterrupt is, so no `except Exception` on the way swallows it."""
+    A KeyboardInterrupt, because asyncio lets only that (and SystemExit) out of a transport or a callback: any
+    other exception raised there by the signal handler would be taken for a broken connection and swallowed."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
@@ -103,8 +104,10 @@ class _Signals:
     def __init__(self) -> None:
         self.raising = True
         self.held: list[int] = []
+        self.signalled = False
 
     def handler(self, signum: int, frame: object) -> None:
+        self.signalled = True
         if self.raising:
             self.raising = False  # one Terminated per run: a second signal while it unwinds waits for the deletes
             raise Terminated(signum)
@@ -120,14 +123,16 @@ class _Signals:
 
 @contextmanager
 def terminating_signals() -> Iterator[_Signals]:
-    """SIGTERM and SIGHUP end the block as Ctrl-C does (Terminated), until `hold()`."""
+    """SIGTERM and SIGHUP end the block as Ctrl-C does (Terminated), until `hold()`. Once one came, the handler
+    stays: the process is on its way out, and a second signal must not kill it before it says how it ended."""
     signals = _Signals()
     previous = {s: signal.signal(s, signals.handler) for s in TERMINATING}
     try:
         yield signals
     finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
+        if not signals.signalled:
+            for s, old in previous.items():
+                signal.signal(s, old)
 
 
 def execute(
