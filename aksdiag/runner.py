@@ -79,7 +79,7 @@ async def fetch(needs: Iterable[Hashable], settings: Settings, deadline: float) 
     if net_needs:
         from aksdiag.sources import net
 
-        jobs.append(net.fetch(net_needs, wait, settings.apiserver, settings))
+        jobs.append(net.fetch(net_needs, wait, settings.apiserver, settings, deadline))
     kube_needs: list[Hashable] = [n for n in needs if isinstance(n, KubeListNeed)]
     if kube_needs:
         from aksdiag.sources import kube
@@ -146,8 +146,14 @@ class Run:
         self.started = time.perf_counter()
         self.deadline = 0.0
 
-    async def stream(self, on_result: Callable[[ProbeResult], None] | None = None) -> list[ProbeResult]:
-        """Run every probe at once; `on_result` gets each result the moment it is final. Results in plan order."""
+    async def stream(
+        self,
+        on_result: Callable[[ProbeResult], None] | None = None,
+        on_left_out: Callable[[str], None] | None = None,
+    ) -> list[ProbeResult]:
+        """Run every probe at once; `on_result` gets each result the moment it is final, `on_left_out` the id of a
+        probe the command runs only when it can and that could not (a face that showed it takes it away).
+        Results in plan order."""
         self.started = time.perf_counter()
         self.deadline = time.monotonic() + self.plan.settings.deadline
         with self._lock:
@@ -167,6 +173,8 @@ class Run:
             if probe.id in self._cancelled and result.status is not Status.SKIPPED:
                 result = self._result(probe, Status.SKIPPED, reason=CANCELLED)
             if result.status is Status.SKIPPED and self.plan.optional(probe) and result.reason != CANCELLED:
+                if on_left_out is not None:
+                    on_left_out(probe.id)
                 return  # a probe the command runs only when it can: left out, not shown as skipped
             self.results[probe.id] = result
             if on_result is not None:

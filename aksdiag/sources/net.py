@@ -30,10 +30,15 @@ _refused_off_loopback = route.refused
 
 
 async def fetch(
-    needs: list[Hashable], timeout: float, config: ApiServerConfig | None, settings: Settings | None = None
+    needs: list[Hashable],
+    timeout: float,
+    config: ApiServerConfig | None,
+    settings: Settings | None = None,
+    deadline: float | None = None,
 ) -> dict[Hashable, Any]:
-    """`settings` route the packets (address map, loopback guard); each fact is keyed by the need as shown."""
-    http = _Http(config, timeout) if any(isinstance(n, HttpNeed) for n in needs) else None
+    """`settings` route the packets (address map, loopback guard); each fact is keyed by the need as shown.
+    `deadline` (time.monotonic()) bounds an exec plugin, which may need longer than one question's `timeout`."""
+    http = _Http(config, timeout, deadline) if any(isinstance(n, HttpNeed) for n in needs) else None
     jobs: list[Any] = []
     for shown in needs:
         need, refused = _routed(shown, settings)
@@ -176,10 +181,11 @@ class _Http:
     """Two HTTP clients for all health reads: an anonymous one that trusts anything (reachability only; trust is
     judged by the handshake) and one with the kubeconfig's credentials that trusts only the cluster's CA."""
 
-    def __init__(self, config: ApiServerConfig | None, timeout: float) -> None:
+    def __init__(self, config: ApiServerConfig | None, timeout: float, deadline: float | None = None) -> None:
         import httpx
 
         self.httpx, self.config, self.timeout = httpx, config, timeout
+        self.deadline = deadline
         anonymous = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         anonymous.check_hostname, anonymous.verify_mode = False, ssl.CERT_NONE
         self.anonymous = httpx.AsyncClient(verify=anonymous, timeout=timeout, trust_env=False)
@@ -200,7 +206,8 @@ class _Http:
             if not (c.token or c.client_cert_pem):
                 from aksdiag.sources.kubeconfig import with_credentials
 
-                filled, self.why_not = await asyncio.to_thread(with_credentials, c)
+                plugin_s = 20.0 if self.deadline is None else min(20.0, max(0.05, self.deadline - time.monotonic()))
+                filled, self.why_not = await asyncio.to_thread(with_credentials, c, plugin_s)
                 if self.why_not:
                     return
                 c = filled

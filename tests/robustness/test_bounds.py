@@ -174,3 +174,13 @@ def test_non_regular_and_huge_files_are_refused_at_once(capsys, fifo, tmp_path, 
     err = capsys.readouterr().err
     assert took < 10 and rc == rc_expected, (rc, err)
     assert len(err.strip().splitlines()) == 1 and named in err and "Traceback" not in err, err
+
+
+def test_apiserver_exec_plugin_gets_what_is_left_of_the_deadline(kube, capsys, tmp_path) -> None:
+    """The authenticated /readyz read runs the kubeconfig's plugin: it gets the run's deadline, not 20 s."""
+    kubeconfig = kube(None, _slow_plugin(tmp_path))
+    rc, doc, err, took = run(capsys, ["apiserver", "--kubeconfig", kubeconfig, "--timeout", "1",
+                                      "--deadline", str(DEADLINE)])  # fmt: skip
+    assert took < 12.0, f"took {took:.1f} s: the plugin was waited for past the deadline"
+    assert rc in (0, 3) and "Traceback" not in err, (rc, err)
+    assert doc["probes"][0]["status"] in ("ok", "warn", "error"), doc["probes"]
