@@ -22,8 +22,9 @@ from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPan
 from aksdiag.exitcodes import exit_code_for
 from aksdiag.model import Finding, ProbeResult, Report
 from aksdiag.plan import Plan
+from aksdiag.probe import Probe
 from aksdiag.tui import session as sessions
-from aksdiag.tui.messages import ProbeFinished, WhoisAnswered
+from aksdiag.tui.messages import ProbeFinished, ProbeLeftOut, WhoisAnswered
 from aksdiag.tui.screens.export import ExportScreen
 from aksdiag.tui.screens.help import HelpScreen
 from aksdiag.tui.screens.probe import ProbeScreen
@@ -74,6 +75,8 @@ class AksdiagApp(App[int]):
         self.results: dict[str, ProbeResult] = {}
         self.engine: EngineThread | None = None
         self._generation = 0
+        self.left_out: set[str] = set()
+        """Probes this command runs only when it can, that could not: their tiles are hidden."""
         self._started = time.perf_counter()
         self._elapsed_ms = 0.0
         self.filter_text = ""
@@ -132,7 +135,7 @@ class AksdiagApp(App[int]):
         """The probes of this run not final yet."""
         if self.engine is None:
             return []
-        return [p.id for p in self.session.probes if p.id not in self.results]
+        return [p.id for p in self.session.probes if p.id not in self.results and p.id not in self.left_out]
 
     @property
     def all_final(self) -> bool:
@@ -151,9 +154,15 @@ class AksdiagApp(App[int]):
         def finished(result: ProbeResult) -> None:  # from the engine's thread: post_message is thread-safe
             self.post_message(ProbeFinished(result, generation))
 
-        engine = self.engine = EngineThread(self.session, finished)
+        def left_out(probe_id: str) -> None:
+            self.post_message(ProbeLeftOut(probe_id, generation))
+
+        engine = self.engine = EngineThread(self.session, finished, left_out)
+        self.left_out = set()
         for p in self.session.probes:
-            self.tiles[p.id].start()
+            tile = self.tiles[p.id]
+            tile.display = True
+            tile.start()
         self.run_worker(
             engine.execute, name="probes", group="probes", description="the plan's probes", thread=True,
             exclusive=True, exit_on_error=False,
@@ -164,6 +173,17 @@ class AksdiagApp(App[int]):
         if message.generation != self._generation or message.result.probe in self.results:
             return  # from a replaced run, or already final (cancelled here)
         self._finished(message.result)
+
+    def on_probe_left_out(self, message: ProbeLeftOut) -> None:
+        """A probe the command runs only when it can (private_dns in `dns` without Azure): its tile goes."""
+        if message.generation != self._generation:
+            return
+        self.left_out.add(message.probe_id)
+        tile = self.tiles.get(message.probe_id)
+        if tile is not None:
+            tile.display = False
+            tile.finish(sessions.skipped(tile_probe(self.session, message.probe_id), "not run by this command here"))
+        self._refresh_views()
 
     def cancel_probe(self, probe_id: str) -> None:
         if self.engine is None or probe_id in self.results:
@@ -349,6 +369,10 @@ class AksdiagApp(App[int]):
         if self.engine is not None:
             self.engine.cancel()
         self.exit(int(exit_code_for(self.report)))
+
+
+def tile_probe(plan: Plan, probe_id: str) -> Probe:
+    return next(p for p in plan.probes if p.id == probe_id)
 
 
 def make_app(

@@ -16,6 +16,15 @@ class ProbeFinished(Message):
         self.generation = generation
 
 
+class ProbeLeftOut(Message):
+    """A probe the command runs only when it can, and could not here: its tile goes (`dns` without Azure)."""
+
+    def __init__(self, probe_id: str, generation: int) -> None:
+        super().__init__()
+        self.probe_id = probe_id
+        self.generation = generation
+
+
 class WhoisAnswered(Message):
     def __init__(self, ip: str, result: ProbeResult) -> None:
         super().__init__()

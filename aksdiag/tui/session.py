@@ -36,10 +36,16 @@ class EngineThread:
     """One run of a plan on its own event loop; `execute()` runs in a worker thread, `cancel()` and
     `cancel_probe()` may come from any thread. Each result goes to `on_result` from the worker thread."""
 
-    def __init__(self, plan: Plan, on_result: Callable[[ProbeResult], None] | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        on_result: Callable[[ProbeResult], None] | None = None,
+        on_left_out: Callable[[str], None] | None = None,
+    ) -> None:
         self.plan = plan
         self.engine = runner.Run(plan)
         self.on_result = on_result
+        self.on_left_out = on_left_out
         self.started = time.perf_counter()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -71,7 +77,7 @@ class EngineThread:
                 if self._cancelled:
                     return []
                 self._loop = loop
-                self._task = loop.create_task(self.engine.stream(self._emit))
+                self._task = loop.create_task(self.engine.stream(self._emit, self._left_out))
             try:
                 return loop.run_until_complete(self._task)
             except asyncio.CancelledError:
@@ -80,7 +86,15 @@ class EngineThread:
                 self.error = f"{type(e).__name__}: {e}" if not str(e) else str(e)
                 left = [p for p in self.plan.probes if p.id not in self.engine.results]
                 for p in left:
-                    self._emit(ProbeResult(probe=p.id, title=p.title, status=Status.ERROR, elapsed_ms=self.elapsed_ms, reason=self.error))
+                    self._emit(
+                        ProbeResult(
+                            probe=p.id,
+                            title=p.title,
+                            status=Status.ERROR,
+                            elapsed_ms=self.elapsed_ms,
+                            reason=self.error,
+                        )
+                    )
                 return []
         finally:
             with self._lock:
@@ -90,6 +104,10 @@ class EngineThread:
             finally:
                 loop.close()
                 self.done.set()
+
+    def _left_out(self, probe_id: str) -> None:
+        if self.on_left_out is not None and not self._cancelled:
+            self.on_left_out(probe_id)
 
     def _emit(self, result: ProbeResult) -> None:
         if self.on_result is not None and not self._cancelled:
@@ -137,4 +155,3 @@ def export(rep: Report, fmt: str, path: Path | str) -> Path:
     with path.open("w", encoding="utf-8") as out:
         render(rep, fmt, out)
     return path
-

@@ -391,3 +391,21 @@ def test_results_streaming_in_at_once_list_each_finding_and_hop_once(lab, app_fo
             assert len(pipeline.hops.children) == len(chain.hops) > 0
 
     run(go())
+
+
+def test_a_probe_the_command_leaves_out_loses_its_tile_and_the_run_ends(lab, app_for) -> None:
+    """`aksdiag demo --world none` runs what `dns` runs: without Azure the private zone probe is left out, so its
+    tile goes and every other tile turns final (it used to spin as "running" for ever)."""
+    from aksdiag.plan import Plan
+
+    session = lab("no-forwarder")
+    app = app_for(Plan.of("dns", session.target, session.settings, ["dns_chain", "private_dns"]))
+
+    async def go() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_final(pilot, app, timeout=30)
+            assert not app.tiles["private_dns"].display and app.tiles["dns_chain"].display
+            assert app.running == [] and app.left_out == {"private_dns"}
+            assert [p.probe for p in app.report.probes] == ["dns_chain"]
+
+    run(go())
