@@ -51,7 +51,7 @@ def _say_error(e: AksdiagError) -> None:
     print(f"aksdiag: error: {e.message}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
 
 
-def _dispatch(args: argparse.Namespace) -> ExitCode:
+def _dispatch(args: argparse.Namespace) -> int:
     from aksdiag.cli import faces
 
     if args.command in PLANNED:

@@ -23,13 +23,13 @@ def show(plan: Plan, output: str, out: TextIO | None = None) -> ExitCode:
     return exit_code_for(report)
 
 
-def tui(args: argparse.Namespace) -> ExitCode:
+def tui(args: argparse.Namespace) -> int:
     from aksdiag import commands
 
     return _in_tui(commands.plan("tui", args))
 
 
-def _in_tui(plan: Plan) -> ExitCode:
+def _in_tui(plan: Plan) -> int:
     """Run the plan in the TUI. An exec credential plugin (kubelogin) that may prompt runs once first, with the
     terminal (most cache what they get); while the TUI holds the terminal, plugins run without it."""
     from aksdiag.sources import kubeexec
@@ -37,10 +37,10 @@ def _in_tui(plan: Plan) -> ExitCode:
 
     config = plan.settings.apiserver
     if config is not None and config.exec_command:
-        kubeexec.with_credentials(config)  # what it could not get, the probes report with the reason
+        kubeexec.with_credentials(config, min(20.0, plan.settings.deadline))  # what it cannot get, the probes say
     kubeexec.terminal_taken()
     try:
-        return ExitCode(app.run(plan))
+        return app.run(plan)  # an ExitCode, or 128 + the signal that ended it
     finally:
         kubeexec.terminal_taken(False)
 
@@ -80,7 +80,7 @@ def explain(code: str | None, out: TextIO) -> ExitCode:
     return ExitCode.OK
 
 
-def demo(args: argparse.Namespace) -> ExitCode:
+def demo(args: argparse.Namespace) -> int:
     """Start the lab on loopback and run check's plan on it: in the TUI on a terminal, else as a report."""
     from aksdiag.commands import demo as demo_plan
     from aksdiag.lab import demo as demo_lab

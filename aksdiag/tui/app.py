@@ -115,10 +115,28 @@ class AksdiagApp(App[int]):
         tiles = list(self.query(ProbeTile))
         if tiles:
             tiles[0].focus()
+        self._on_signals(True)
 
     def on_unmount(self) -> None:
+        self._on_signals(False)
         if self.engine is not None:
             self.engine.cancel()
+
+    def _on_signals(self, install: bool) -> None:
+        """SIGTERM and SIGHUP (a closed terminal, `timeout`, a CI runner) quit as q does, with 128 + the signal:
+        the terminal is restored and whoever started the TUI (the demo's lab) cleans up."""
+        import asyncio
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop = asyncio.get_running_loop()
+                if install:
+                    loop.add_signal_handler(sig, self.exit, 128 + int(sig))
+                else:
+                    loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
+                return
 
     def _painted(self) -> None:
         if self.first_paint is None:

@@ -72,3 +72,29 @@ def test_demo_in_tmux_shows_the_finding_navigates_and_quits(tmux, tmp_path: Path
     poll(lambda: rc_file.exists(), 30, f"q did not quit:\n{screen()}")
     assert rc_file.read_text().strip() == "1", "the demo's world is broken: exit code 1"
     poll(lambda: tmux("has-session", "-t", "demo").returncode != 0, 30, "the tmux session did not end")
+
+
+@pytest.mark.parametrize(("signame", "code"), [("TERM", 143), ("HUP", 129)])
+def test_a_signal_to_the_demo_tui_quits_restores_and_cleans_up(tmux, tmp_path: Path, signame: str, code: int) -> None:
+    """SIGTERM or SIGHUP (a closed terminal, `timeout`) end the TUI as q does: exit 128 + the signal, the lab's
+    temporary directory gone, the terminal given back."""
+    rc_file, scratch = tmp_path / "rc", tmp_path / "tmp"
+    scratch.mkdir()
+    aksdiag = shutil.which("aksdiag")
+    command = f"{aksdiag} demo" if aksdiag else f"{sys.executable} -m aksdiag demo"
+    shell = f"cd {tmp_path} && unset LINES COLUMNS && TMPDIR={scratch} {command}; echo $? > {rc_file}"
+    assert tmux("new-session", "-d", "-s", "sig", "-x", "120", "-y", "45", shell).returncode == 0
+
+    def screen() -> str:
+        return tmux("capture-pane", "-p", "-t", "sig").stdout
+
+    poll(lambda: "DNS001" in screen(), 90, f"the demo never showed DNS001:\n{screen()}")
+    assert any(scratch.iterdir()), "the demo's lab keeps its files in TMPDIR while it runs"
+    shell_pid = tmux("list-panes", "-t", "sig", "-F", "#{pane_pid}").stdout.split()[0]
+    children = subprocess.run(["pgrep", "-P", shell_pid], capture_output=True, text=True).stdout.split()
+    assert children, "aksdiag runs as the pane shell's child"
+    subprocess.run(["kill", f"-{signame}", *children], check=True)
+    poll(lambda: rc_file.exists(), 30, f"SIG{signame} did not end the TUI:\n{screen()}")
+    assert rc_file.read_text().strip() == str(code)
+    assert not any(scratch.iterdir()), f"left behind: {sorted(p.name for p in scratch.iterdir())}"
+    assert "Traceback" not in screen()
