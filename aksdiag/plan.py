@@ -25,8 +25,6 @@ class Plan:
     """What the probes look at (an FQDN, an IP; empty when the cluster's own name is read from Azure)."""
     settings: Settings
     probes: tuple[Probe, ...]
-    label: str = ""
-    """The target as shown: the cluster's resource group/name when the target comes from Azure."""
     skip: Mapping[str, str] = field(default_factory=dict)
     """Probes reported as skipped before they start, with the reason (probe id → reason)."""
     whois: Settings | None = None
@@ -36,7 +34,9 @@ class Plan:
 
     @property
     def shown_target(self) -> str:
-        return self.label or self.target
+        """The target, else the cluster's resource group/name (the cluster's own name is then read from Azure)."""
+        azure = self.settings.azure
+        return self.target or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
 
     @property
     def probe_ids(self) -> list[str]:
@@ -55,10 +55,8 @@ class Plan:
         """A plan of these probes by id (the tests and the lab pick probes by hand; commands use Probe.commands)."""
         from aksdiag.probe import load
 
-        azure = settings.azure
-        label = target or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
         probes = tuple(load(p) for p in probe_ids)
-        return cls(command, target, settings, probes, label=label, skip=dict(skip or {}), whois=whois)
+        return cls(command, target, settings, probes, skip=dict(skip or {}), whois=whois)
 
     def optional(self, probe: Probe) -> bool:
         """Left out of the report when it cannot run (rather than shown as skipped)."""

@@ -28,6 +28,8 @@ import re
 import secrets
 from typing import Any
 
+from aksdiag.inputs import is_ip
+
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _TOKEN = re.compile(
     rf"(?P<guid>(?<![0-9A-Za-z]){GUID}(?![0-9A-Za-z]))"
@@ -130,7 +132,7 @@ class Redactor:
 
     def _name(self, name: str, kind: str) -> None:
         low = name.lower()
-        if not low or low in VOCABULARY or low in self.names or re.fullmatch(GUID, name) or _is_address(name):
+        if not low or low in VOCABULARY or low in self.names or re.fullmatch(GUID, name) or is_ip(name):
             return
         if "_" in low:  # MC_<group>_<cluster>_<region>: its parts, so each reads the same everywhere
             for part in low.split("_"):
@@ -268,14 +270,6 @@ def _kube_kind(obj: dict[str, Any]) -> str:
     if "ports" in spec or "clusterIP" in spec:
         return "svc"
     return "obj"
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def redact(doc: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,40 @@ def start_world(tmp_path: Path) -> Iterator[object]:
     yield start
     for w in worlds:
         w.close()
+
+
+@pytest.fixture
+def planes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """planes(arm_world, dns_scenario, faults=…, endpoint=…): the fake ARM and a DNS lab world, both on loopback,
+    with the environment of a jump box in the spoke (the VNet's DNS server 10.1.0.4 is the lab's custom server).
+    `faults` replaces the world's own; `endpoint` points aksdiag elsewhere (an ARM that is not there)."""
+    from aksdiag.lab import arm, armworld
+
+    running: list[Any] = []
+
+    def start(
+        world: str = "healthy",
+        scenario: str = "healthy",
+        faults: dict[str, Any] | None = None,
+        backend: str = "python",
+        endpoint: str | None = None,
+    ) -> Any:
+        w = arm.ArmWorld()
+        for body in armworld.build(world):
+            w.add(body)
+        w.faults = armworld.faults(world) if faults is None else faults
+        fake = arm.FakeArm(w, tmp_path / "tls")
+        lab = lab_world.start(scenario, backend, tmp_path / "dns")
+        running.extend([fake, lab])
+        monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", endpoint or fake.endpoint)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+        monkeypatch.setenv("AKSDIAG_ADDRESS_MAP", f"{armworld.DNS_SERVER_IP}={lab.endpoints['custom']}")
+        resolv = tmp_path / "resolv.conf"  # a jump box in the spoke: the VNet's DNS server, as DHCP gives it
+        resolv.write_text(f"nameserver {armworld.DNS_SERVER_IP}\n")
+        monkeypatch.setenv("AKSDIAG_RESOLV_CONF", str(resolv))
+        monkeypatch.setenv("AKSDIAG_AZURE_DNS", str(lab.azure_dns))
+        return fake
+
+    yield start
+    for r in running:
+        r.close()

@@ -3,44 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from aksdiag.cli import main
-from aksdiag.lab import arm, armworld
-from aksdiag.lab import world as dns_lab
+from aksdiag.lab import armworld
 from aksdiag.lab.scenarios import SCENARIOS
 
 CLUSTER_ARGS = ["--subscription", armworld.SUBSCRIPTION, "-g", armworld.CLUSTER_RG, "--cluster", armworld.CLUSTER]
-
-
-@pytest.fixture
-def planes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """planes(arm_world, dns_scenario): both served on loopback; the VNet's DNS server 10.1.0.4 is the lab's."""
-    running: list[object] = []
-
-    def start(world: str, scenario: str, faults: dict | None = None, backend: str = "python") -> arm.FakeArm:
-        w = arm.ArmWorld()
-        for body in armworld.build(world):
-            w.add(body)
-        w.faults = armworld.faults(world) if faults is None else faults
-        fake = arm.FakeArm(w, tmp_path / "tls")
-        lab = dns_lab.start(scenario, backend, tmp_path / "dns")
-        running.extend([fake, lab])
-        monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", fake.endpoint)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
-        monkeypatch.setenv("AKSDIAG_ADDRESS_MAP", f"{armworld.DNS_SERVER_IP}={lab.endpoints['custom']}")
-        resolv = tmp_path / "resolv.conf"  # a jump box in the spoke: the VNet's DNS server, as DHCP gives it
-        resolv.write_text(f"nameserver {armworld.DNS_SERVER_IP}\n")
-        monkeypatch.setenv("AKSDIAG_RESOLV_CONF", str(resolv))
-        monkeypatch.setenv("AKSDIAG_AZURE_DNS", str(lab.azure_dns))
-        return fake
-
-    yield start
-    for r in running:
-        r.close()  # type: ignore[attr-defined]
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:

@@ -87,8 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(a 401 or 403 proves reachability) and, over a verified connection only, with the kubeconfig's "
         "credentials. Without flags: the kubeconfig's current context, or the pod's service account in a pod.",
     )
-    api.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
-    api.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    _add_kube(api)
     api.add_argument("--fqdn", metavar="NAME", help="test this name instead of the kubeconfig's server")
     api.add_argument("--address", action="append", default=[], metavar="IP",
                      help="test this IP instead of what the name resolves to (repeatable)")  # fmt: skip
@@ -108,8 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "NodeNetworkConfig) contains it — and say when nothing does (IP001, IP003) or two things do (IP002).",
     )
     whois.add_argument("ip", metavar="IP", help="the address to look up (IPv4 or IPv6)")
-    whois.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
-    whois.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    _add_kube(whois)
     _add_azure(whois)
     _add_common(whois)
 
@@ -137,35 +135,33 @@ def build_parser() -> argparse.ArgumentParser:
         "  aksdiag lb --cluster aks-prod -g rg-aks\n"
         "  aksdiag lb --cluster aks-prod -g rg-aks --kubeconfig ~/.kube/aks-prod --output markdown > lb.md",
     )
-    lb.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
-    lb.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    _add_kube(lb)
     _add_azure(lb)
     _add_common(lb)
 
     check = sub.add_parser(
         "check",
         help="run every probe that has what it needs, in one report and one exit code",
-        description="Run the DNS chain (for --fqdn, or the cluster's FQDN), the private DNS zone and IP planning "
-        "checks (with --cluster), and the API server checks (with a kubeconfig, --fqdn, or in a pod), all at once. "
-        "A probe that lacks what it needs is reported as skipped, with the reason.",
+        description="Run the DNS chain (for --fqdn, or the cluster's FQDN), the private DNS zone, IP planning and "
+        "load balancer checks (with --cluster), and the API server checks (with a kubeconfig, --fqdn, or in a pod), "
+        "all at once. A probe that lacks what it needs is reported as skipped, with the reason; one that could not "
+        "look (a read failed) as an error, and the exit code is then 3 unless an error finding stands.",
     )
     check.add_argument("--fqdn", metavar="NAME", help="the API server's (or any private) name to trace and test")
-    check.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
-    check.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    _add_kube(check)
     _add_azure(check)
     _add_common(check)
 
     tui = sub.add_parser(
         "tui",
         help="the probes of `check` in an interactive terminal UI: tiles, the DNS chain, findings, whois",
-        description="Run what `aksdiag check` runs (same flags), each probe in its own worker, in a Textual app: a "
+        description="Run what `aksdiag check` runs (same flags, one run of every probe at once), in a Textual app: a "
         "tile per probe updating live, the DNS chain hop by hop with each hop's evidence, the findings with their "
         "fix commands, the API server checks, a whois box, and each probe's tables and gauges (Enter on a tile). "
         "Keys: r re-run, c cancel a probe, e export (JSON or Markdown), / filter, ? help, q quit.",
     )
     tui.add_argument("--fqdn", metavar="NAME", help="the API server's (or any private) name to trace and test")
-    tui.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
-    tui.add_argument("--context", metavar="NAME", help="kubeconfig context")
+    _add_kube(tui)
     _add_azure(tui)
     _add_common(tui)
 
@@ -201,8 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ClusterFirst: through CoreDNS (default); Default: the node's VNet DNS, without CoreDNS")  # fmt: skip
     pod.add_argument("--timeout", metavar="S", help="the pods' whole life in seconds, waiting included (default 120)")
     pod.add_argument("--cleanup", action="store_true", help="delete the pods earlier runs left behind, and stop")
-    pod.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
-    pod.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
+    _add_kube(pod)
     pod.add_argument("--output", "-o", choices=("text", "json", "markdown"), default=None,
                      help="text, json (aksdiag.report/v1) or markdown (default text)")  # fmt: skip
     pod.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS",
@@ -288,6 +283,12 @@ def _add_dns_args(dns: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="a p95 latency above this is reported as slow, DNS009 (default 300)",
     )
+
+
+def _add_kube(p: argparse.ArgumentParser) -> None:
+    """--kubeconfig and --context (in a pod without them: the pod's service account)."""
+    p.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
+    p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
 
 
 def _add_azure(p: argparse.ArgumentParser) -> None:

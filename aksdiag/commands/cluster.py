@@ -16,14 +16,9 @@ if TYPE_CHECKING:
     from aksdiag.sources.kubeconfig import ApiServerConfig
 
 
-def _label(target: str, settings: settings_mod.Settings) -> str:
-    azure = settings.azure
-    return target or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
-
-
 def _plan(command: str, target: str, settings: settings_mod.Settings, **more: Any) -> Plan:
     probes = tuple(probe.for_command(command))
-    return Plan(command, target, settings, probes, label=_label(target, settings), **more)
+    return Plan(command, target, settings, probes, **more)
 
 
 @builder("apiserver")

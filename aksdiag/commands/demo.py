@@ -35,9 +35,6 @@ def plan(lab: DemoLab) -> Plan:
     settings = lab.settings()
     if not lab.world:
         target = lab.dns.scenario.fqdn
-        return Plan("dns", target, settings, tuple(probe.for_command("dns")), label=target, whois=settings)
-    azure = settings.azure
-    label = lab.target or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
+        return Plan("dns", target, settings, tuple(probe.for_command("dns")), whois=settings)
     probes = tuple(probe.for_command("check"))
-    skip = dict(getattr(lab, "skip", {}) or {})
-    return Plan("demo", lab.target, settings, probes, label=label, skip=skip, whois=settings)
+    return Plan("demo", lab.target, settings, probes, skip=dict(lab.skip), whois=settings)

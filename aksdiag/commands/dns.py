@@ -44,9 +44,7 @@ def dns(args: argparse.Namespace) -> Plan:
 
 
 def _plan(fqdn: str, settings: settings_mod.Settings, source: FactSource | None = None) -> Plan:
-    azure = settings.azure
-    label = fqdn or (f"{azure.resource_group}/{azure.cluster}" if azure else "")
-    return Plan("dns", fqdn, settings, tuple(probe.for_command("dns")), label=label, source=source)
+    return Plan("dns", fqdn, settings, tuple(probe.for_command("dns")), source=source)
 
 
 def from_snapshot(path: str) -> Plan:

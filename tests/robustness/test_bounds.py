@@ -19,8 +19,7 @@ import pytest
 import yaml
 
 from aksdiag.cli import main
-from aksdiag.lab import arm, armworld, kubeworlds
-from aksdiag.lab import world as dns_lab
+from aksdiag.lab import armworld, kubeworlds
 from aksdiag.lab.kube import FakeKubeApi, KubeWorld
 
 CLUSTER_ARGS = ["--subscription", armworld.SUBSCRIPTION, "-g", armworld.CLUSTER_RG, "--cluster", armworld.CLUSTER]
@@ -41,33 +40,6 @@ def reasons(doc: dict[str, Any]) -> str:
     return " ".join(p.get("reason") or "" for p in doc.get("probes", []) if p["status"] == "error")
 
 
-@pytest.fixture
-def planes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    running: list[Any] = []
-
-    def start(faults: dict[str, Any]) -> arm.FakeArm:
-        w = arm.ArmWorld()
-        for body in armworld.build("healthy"):
-            w.add(body)
-        w.faults = faults
-        fake = arm.FakeArm(w, tmp_path / "tls")
-        lab = dns_lab.start("healthy", "python", tmp_path / "dns")
-        running.extend([fake, lab])
-        monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", fake.endpoint)
-        monkeypatch.setenv("AKSDIAG_ARM_TOKEN", "lab-token")
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
-        monkeypatch.setenv("AKSDIAG_ADDRESS_MAP", f"{armworld.DNS_SERVER_IP}={lab.endpoints['custom']}")
-        resolv = tmp_path / "resolv.conf"
-        resolv.write_text(f"nameserver {armworld.DNS_SERVER_IP}\n")
-        monkeypatch.setenv("AKSDIAG_RESOLV_CONF", str(resolv))
-        monkeypatch.setenv("AKSDIAG_AZURE_DNS", str(lab.azure_dns))
-        return fake
-
-    yield start
-    for r in running:
-        r.close()
-
-
 ARM_CASES = [
     # (case id, faults, deadline, must finish within, what the error reason names)
     ("429-retry-after-3600", {"/managedclusters/": {"status": 429, "retry_after": 3600}}, 30.0, 15.0, "Retry-After"),
@@ -81,7 +53,7 @@ ARM_CASES = [
     ("faults", "deadline", "within", "named"), [c[1:] for c in ARM_CASES], ids=[c[0] for c in ARM_CASES]
 )
 def test_arm_waits_end_at_the_deadline(planes, capsys, faults, deadline: float, within: float, named: str) -> None:
-    planes(faults)
+    planes(faults=faults)
     rc, doc, err, took = run(capsys, ["dns", *CLUSTER_ARGS, "--timeout", "1", "--deadline", str(deadline)])
     assert took < within, f"took {took:.1f} s"
     assert rc == 3, (doc.get("findings"), err)

@@ -10,7 +10,6 @@ its healthy twin (or a 403, which is a finding, not an error) that must still pa
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,9 @@ import pytest
 import yaml
 
 from aksdiag.cli import main
-from aksdiag.lab import arm, armworld, kubeworlds
+from aksdiag.lab import armworld, kubeworlds
 from aksdiag.lab import world as dns_lab
+from aksdiag.lab.dnsserver import free_port
 from aksdiag.lab.kube import FakeKubeApi, KubeWorld
 from aksdiag.lab.pki import Pki
 from aksdiag.model import Finding, ProbeResult, Report, Severity, Status
@@ -42,12 +42,6 @@ def run(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, dict[
 
 def probe(doc: dict[str, Any], probe_id: str) -> dict[str, Any]:
     return next(p for p in doc["probes"] if p["probe"] == probe_id)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -142,34 +136,6 @@ def test_whois_healthy_and_rbac_403_are_not_errors(kube, capsys) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def planes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """planes(faults) → the fake ARM (healthy world, `faults` injected) and the healthy DNS lab on loopback."""
-    running: list[Any] = []
-
-    def start(faults: dict[str, Any] | None = None, endpoint: str | None = None) -> arm.FakeArm:
-        w = arm.ArmWorld()
-        for body in armworld.build("healthy"):
-            w.add(body)
-        w.faults = faults or {}
-        fake = arm.FakeArm(w, tmp_path / "tls")
-        lab = dns_lab.start("healthy", "python", tmp_path / "dns")
-        running.extend([fake, lab])
-        monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", endpoint or fake.endpoint)
-        monkeypatch.setenv("AKSDIAG_ARM_TOKEN", "lab-token")
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
-        monkeypatch.setenv("AKSDIAG_ADDRESS_MAP", f"{armworld.DNS_SERVER_IP}={lab.endpoints['custom']}")
-        resolv = tmp_path / "resolv.conf"
-        resolv.write_text(f"nameserver {armworld.DNS_SERVER_IP}\n")
-        monkeypatch.setenv("AKSDIAG_RESOLV_CONF", str(resolv))
-        monkeypatch.setenv("AKSDIAG_AZURE_DNS", str(lab.azure_dns))
-        return fake
-
-    yield start
-    for r in running:
-        r.close()
-
-
 CLUSTER = "/managedclusters/"
 ARM_FAULTS = [
     ("cluster-500", {CLUSTER: {"status": 500}}, "5xx"),
@@ -184,7 +150,7 @@ ARM_FAULTS = [
 
 @pytest.mark.parametrize(("faults", "named"), [c[1:] for c in ARM_FAULTS], ids=[c[0] for c in ARM_FAULTS])
 def test_dns_cluster_with_a_failing_arm_exits_3_and_blames_no_role(planes, capsys, faults, named: str) -> None:
-    planes(faults)
+    planes(faults=faults)
     rc, doc, err, took = run(capsys, ["dns", *CLUSTER_ARGS, "--timeout", "1", "--deadline", "10"])
     assert took < BOUND
     assert rc == 3, (doc["findings"], err)
@@ -210,7 +176,7 @@ def test_dns_cluster_403_is_a_finding_and_healthy_is_clean(planes, capsys) -> No
 
 @pytest.mark.parametrize("command", ["lb", "ipplan", "apiserver"])
 def test_other_arm_commands_exit_3_on_a_5xx(planes, capsys, command: str) -> None:
-    planes({CLUSTER: {"status": 500}})
+    planes(faults={CLUSTER: {"status": 500}})
     rc, doc, err, took = run(capsys, [command, *CLUSTER_ARGS, "--timeout", "1", "--deadline", "10"])
     assert took < BOUND and rc == 3, (doc, err)
     assert not any(f["id"] == "AZ001" for f in doc["findings"])
