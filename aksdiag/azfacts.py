@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aksdiag.armview import as_int, props, ref_id, same_id, vnet_of_subnet
+from aksdiag.azfacts_dns import Firewall, ForwardingRule, Identity, Resolver, RoleDefinition, Ruleset, ServerHost
 from aksdiag.azfacts_network import IpConfig, Nic, Nsg, NsgRule, Peering, Subnet, VNet
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
 from aksdiag.lbfacts import Frontend, LoadBalancer, PublicIp
 
 __all__ = [
-    "ApiEndpoint", "AzureFacts", "Cluster", "IpConfig", "Link", "Nic", "NodePool", "Nsg", "NsgRule", "Peering",
-    "RecordSet", "Subnet", "VNet", "Zone", "digest",
+    "ApiEndpoint", "AzureFacts", "Cluster", "Firewall", "ForwardingRule", "Identity", "IpConfig", "Link", "Nic",
+    "NodePool", "Nsg", "NsgRule", "Peering", "RecordSet", "Resolver", "RoleDefinition", "Ruleset", "ServerHost",
+    "Subnet", "VNet", "Zone", "digest",
 ]  # fmt: skip
 
 Body = Mapping[str, Any]
@@ -238,6 +240,27 @@ class AzureFacts:
     zone_mode: str | None = None
     errors: tuple[AzureReadError, ...] = ()
     requests: int = 0
+    subscriptions: tuple[str, ...] | None = None
+    """The lower-cased ids of the subscriptions the identity can list; None where the list failed."""
+    searched_subscriptions: tuple[str, ...] = ()
+    resolvers: tuple[Resolver, ...] = ()
+    rulesets: tuple[Ruleset, ...] = ()
+    firewalls: tuple[Firewall, ...] = ()
+    server_hosts: dict[str, ServerHost] = field(default_factory=dict)
+    """A custom DNS server's address → the NIC (and VM) that holds it."""
+    role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
+    identities: dict[str, Identity] = field(default_factory=dict)
+
+    def resolver_at(self, ip: str) -> Resolver | None:
+        """The Private Resolver whose inbound endpoint holds `ip`."""
+        return next((r for r in self.resolvers if ip in r.inbound_ips), None)
+
+    def firewall_at(self, ip: str) -> Firewall | None:
+        """The Azure Firewall whose private address is `ip`."""
+        return next((f for f in self.firewalls if ip in f.private_ips), None)
+
+    def rulesets_linked_to(self, vnet_id: str) -> list[Ruleset]:
+        return [r for r in self.rulesets if r.linked_to(vnet_id)]
 
     @property
     def cluster_vnets(self) -> list[VNet]:
@@ -298,4 +321,14 @@ def digest(ctx: AzureContext) -> AzureFacts:
         zone_mode=ctx.zone_mode,
         errors=ctx.errors,
         requests=ctx.requests,
+        subscriptions=None
+        if ctx.subscriptions is None
+        else tuple(str(s.get("subscriptionId") or "").lower() for s in ctx.subscriptions),
+        searched_subscriptions=tuple(ctx.searched_subscriptions),
+        resolvers=tuple(Resolver.from_arm(r) for r in ctx.resolvers),
+        rulesets=tuple(Ruleset.from_arm(r) for r in ctx.rulesets),
+        firewalls=tuple(Firewall.from_arm(f) for f in ctx.firewalls),
+        server_hosts={ip: ServerHost.from_arm(ip, e) for ip, e in ctx.server_hosts.items()},
+        role_definitions={k.lower(): RoleDefinition.from_arm(v) for k, v in ctx.role_definitions.items()},
+        identities={k.lower(): Identity.from_arm(v) for k, v in ctx.identities.items()},
     )

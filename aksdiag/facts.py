@@ -253,7 +253,9 @@ class AzureContext:
     """Fact: ARM resources as their REST bodies (camelCase, as Azure returns them), keyed by lower-cased id.
 
     `zone` holds the private DNS zone with its `links` and A `records` (None where a read failed);
-    `endpoints` the API server's private endpoints, each with its `nics`.
+    `endpoints` the API server's private endpoints, each with its `nics` (and, when it was found through the
+    cluster's privateEndpointConnections, its `connection`): the node resource group's and every other one.
+    `other_zones` holds every private zone of a searched subscription that could answer the FQDN.
     """
 
     need: AzureContextNeed
@@ -272,6 +274,23 @@ class AzureContext:
     zone_mode: str | None = None
     errors: tuple[AzureReadError, ...] = ()
     requests: int = 0
+    # ---- the enterprise topology (landing zones across subscriptions; FIELD.md E1-E5)
+    subscriptions: list[dict[str, Any]] | None = None
+    """The subscriptions the identity can list (GET /subscriptions bodies); None where the list failed."""
+    resolvers: list[dict[str, Any]] = field(default_factory=list)
+    """DNS Private Resolvers: {"resolver": body, "inbound": [bodies] | None, "outbound": [bodies] | None}."""
+    rulesets: list[dict[str, Any]] = field(default_factory=list)
+    """DNS forwarding rulesets: {"ruleset": body, "rules": [bodies] | None, "links": [bodies] | None}."""
+    firewalls: list[dict[str, Any]] = field(default_factory=list)
+    """Azure Firewalls that hold a DNS server address: {"firewall": body, "policy": body | None}."""
+    server_hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """A custom DNS server's address → {"nic": body, "vm": body | None}: the NIC that holds it and its VM."""
+    role_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The role definitions of the cluster identity's assignments, by lower-cased definition GUID."""
+    identities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The cluster's user-assigned identities (Microsoft.ManagedIdentity bodies), by lower-cased id."""
+    searched_subscriptions: tuple[str, ...] = ()
+    """The subscriptions whose private zones, resolvers, rulesets and firewalls were listed (lower-cased ids)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,81 @@
+"""The hops a report draws for the management plane: cluster → VNet DNS servers → zone → record → endpoint."""
+
+from __future__ import annotations
+
+from aksdiag.probes.private_dns.paths import Resolvers
+
+from aksdiag.armview import name_of
+from aksdiag.azfacts import ApiEndpoint, AzureFacts, Cluster, VNet
+from aksdiag.model import Finding, Hop, Status
+
+
+def hops(
+    arm: AzureFacts, cluster: Cluster, cluster_vnets: list[VNet], resolvers: Resolvers, findings: list[Finding]
+) -> list[Hop]:
+    failed = {f.id for f in findings if f.severity.value == "error"}
+    hops = [
+        Hop(1, "cluster", cluster.name or "cluster", Status.OK,
+            answers=tuple(filter(None, [cluster.private_fqdn])),
+            detail=_cluster_detail(arm.zone_mode, cluster, cluster_vnets)),
+        Hop(2, "vnet-dns", "VNet DNS servers", Status.FAIL if "DNS014" in failed else Status.OK,
+            answers=tuple(s for s, _ in resolvers),
+            detail="; ".join(f"{s} in {v.name if v else 'a VNet not read (on-premises or not peered)'}"
+                             for s, v in resolvers)),
+    ]  # fmt: skip
+    zone = arm.zone
+    if zone:
+        link_text = (
+            "links unreadable"
+            if zone.links is None
+            else "; ".join(
+                f"{link.name} → {name_of(link.vnet_id or '?')} ({link.state}, resolution policy "
+                f"{link.resolution_policy})"
+                for link in zone.links
+            )
+            or "no links"
+        )
+        status = Status.FAIL if {"DNS011", "DNS016"} & failed else Status.SKIPPED if zone.links is None else Status.OK
+        hops.append(Hop(3, "private-zone", zone.name, status, detail=link_text))
+        records = zone.records or ()
+        hops.append(
+            Hop(
+                4,
+                "record",
+                "A records",
+                Status.FAIL if "DNS012" in failed else Status.OK,
+                answers=tuple(a for r in records for a in r.addresses),
+                detail=", ".join(r.name or "?" for r in records) or "none readable",
+            )
+        )
+    ips = arm.endpoint_ips
+    hops.append(
+        Hop(
+            len(hops) + 1,
+            "endpoint",
+            "API server internal load balancer" if cluster.vnet_integration else "API server private endpoint",
+            Status.OK if ips else Status.SKIPPED,
+            answers=tuple(ips),
+            detail="; ".join(_endpoint_detail(e) for e in arm.endpoints)
+            or "no private endpoint found in the node resource group",
+        )
+    )
+    return hops
+
+
+def _cluster_detail(zone_mode: str | None, cluster: Cluster, cluster_vnets: list[VNet]) -> str:
+    parts = [f"private DNS zone mode: {zone_mode or 'not private'}"]
+    if cluster.private:
+        parts.append(
+            f"public FQDN {cluster.fqdn}" if cluster.private_public_fqdn and cluster.fqdn else "no public FQDN"
+        )
+    if cluster.vnet_integration:
+        parts.append(f"API Server VNet Integration, subnet {name_of(cluster.api_subnet_id) or 'AKS-managed'}")
+    parts.append("VNets: " + (", ".join(v.name for v in cluster_vnets) or "AKS-managed"))
+    return "; ".join(parts)
+
+
+def _endpoint_detail(endpoint: ApiEndpoint) -> str:
+    """Where the API server's address sits: AKS puts the private endpoint in the first node pool's subnet, and
+    may recreate it elsewhere on a stop/start (then records and firewall rules pinned to the old IP go stale)."""
+    where = ", ".join(f"subnet {name_of(s)}" for s in endpoint.subnet_ids)
+    return f"{endpoint.name} in {where or 'an unknown subnet'}"
