@@ -168,6 +168,69 @@ class Gauge:
 
 
 @dataclass(frozen=True)
+class GraphNode:
+    """One place on a path (a VNet, a DNS server, a rule, a zone, a record, an endpoint); `kind` says which."""
+
+    id: str
+    kind: str
+    label: str
+    status: Status = Status.OK
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "label": self.label, "status": self.status.value,
+                "detail": self.detail}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GraphNode:
+        return cls(str(d.get("id", "")), str(d.get("kind", "")), str(d.get("label", "")),
+                   Status(d.get("status") or "ok"), str(d.get("detail", "")))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """A step from one node to the next, in query order; `fail` marks the broken one a finding names."""
+
+    source: str
+    target: str
+    label: str = ""
+    status: Status = Status.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, "label": self.label, "status": self.status.value}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GraphEdge:
+        return cls(str(d.get("source", "")), str(d.get("target", "")), str(d.get("label", "")),
+                   Status(d.get("status") or "ok"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A path as a picture (the resolution path of a private name): Mermaid in markdown, edges in text and TUI."""
+
+    nodes: tuple[GraphNode, ...] = ()
+    edges: tuple[GraphEdge, ...] = ()
+    title: str = ""
+
+    def node(self, node_id: str) -> GraphNode | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    @property
+    def failed(self) -> tuple[GraphEdge, ...]:
+        return tuple(e for e in self.edges if e.status is Status.FAIL)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "nodes": [n.to_dict() for n in self.nodes],
+                "edges": [e.to_dict() for e in self.edges]}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Graph:
+        return cls(tuple(GraphNode.from_dict(n) for n in d.get("nodes") or []),
+                   tuple(GraphEdge.from_dict(e) for e in d.get("edges") or []), str(d.get("title", "")))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """What one probe saw and concluded. `reason` explains a skipped or errored probe."""
 
@@ -181,6 +244,8 @@ class ProbeResult:
     title: str = ""
     tables: tuple[Table, ...] = ()
     gauges: tuple[Gauge, ...] = ()
+    graph: Graph | None = None
+    """The path the probe judged, drawn (private_dns: the resolution path with the broken edge marked)."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -195,6 +260,8 @@ class ProbeResult:
             d["tables"] = [t.to_dict() for t in self.tables]
         if self.gauges:
             d["gauges"] = [g.to_dict() for g in self.gauges]
+        if self.graph is not None:
+            d["graph"] = self.graph.to_dict()
         if self.reason:
             d["reason"] = self.reason
         return d
@@ -271,6 +338,7 @@ class Report:
                 # before 0.2 the tables and gauges sat in facts: a pod running an older image still reports so
                 tables=tuple(Table.from_dict(t) for t in p.get("tables") or (p.get("facts") or {}).get("tables") or []),
                 gauges=tuple(Gauge.from_dict(g) for g in p.get("gauges") or (p.get("facts") or {}).get("gauges") or []),
+                graph=Graph.from_dict(p["graph"]) if p.get("graph") else None,
             )
             for p in d.get("probes", [])
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aksdiag.model import Finding, Gauge, Hop, Table
+from aksdiag.model import Finding, Gauge, Graph, Hop, Table
 from aksdiag.settings import Settings
 
 Facts = Mapping[Hashable, Any]
@@ -38,6 +38,8 @@ class Judgement:
     tables: tuple[Table, ...] = ()
     """What the probe lays out for people (the renderers and the TUI draw them as they are)."""
     gauges: tuple[Gauge, ...] = ()
+    graph: Graph | None = None
+    """The path judged, as nodes and edges with the broken edge marked (the report's `probes[].graph`)."""
     unread: tuple[str, ...] = ()
     """What the probe could not look at (a read that failed, not a refusal), one reason each: the probe is then
     `error` with them (`fail` if an error finding stands), so a partial look is never an all-clear."""

@@ -284,6 +284,7 @@ class Run:
             reason=reason,
             tables=j.tables,
             gauges=j.gauges,
+            graph=j.graph,
         )
 
 

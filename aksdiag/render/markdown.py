@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from aksdiag.model import Report
+from aksdiag.render.graph import mermaid
 
 _ICON = {"ok": "✅", "warn": "⚠️", "fail": "❌", "error": "💥", "skipped": "⏭️"}
 
@@ -31,6 +32,10 @@ def render(report: Report, out: TextIO) -> None:
                 w("\n")
                 for h in details:
                     w(f"- hop {h.index}: {h.detail}\n")
+        if probe.graph is not None and probe.graph.edges:
+            w(f"\n**{_cell(probe.graph.title or 'Path')}**\n\n```mermaid\n")
+            w("".join(line + "\n" for line in mermaid(probe.graph)))
+            w("```\n")
         for gauge in probe.gauges:
             w(f"\n**{gauge.title}:** {gauge.value:,.0f} of {gauge.maximum:,.0f} {gauge.unit}")
             w(f" — {gauge.label}\n" if gauge.label else "\n")

@@ -11,7 +11,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from aksdiag.model import Finding, Gauge, ProbeResult, Report, Table
+from aksdiag.model import Finding, Gauge, Graph, ProbeResult, Report, Table
+from aksdiag.render.graph import edge_lines
 from aksdiag.render.style import MARK, SEVERITY_STYLE, STYLE, VERDICT_STYLE
 
 
@@ -81,10 +82,22 @@ def _probe(console: Console, probe: ProbeResult) -> None:
             _line(console, Text.assemble(" " * 20, result))
         if hop.detail:
             _indented(console, hop.detail, 20, "dim")
+    if probe.graph is not None and probe.graph.edges:
+        _graph(console, probe.graph)
     for gauge in probe.gauges:
         _gauge(console, gauge)
     for table in probe.tables:
         _table(console, table)
+
+
+def _graph(console: Console, graph: Graph) -> None:
+    """The path, one edge a line in query order; the broken edge marked ✘ in red."""
+    console.print()
+    _line(console, Text.assemble("  ", (graph.title or "path", "bold")))
+    for edge, line in edge_lines(graph):
+        status = edge.status.value
+        shown = STYLE[status] if status != "ok" else ""
+        _line(console, Text.assemble("    ", (MARK[status], STYLE[status]), " ", (line, shown)))
 
 
 def _gauge(console: Console, gauge: Gauge) -> None:

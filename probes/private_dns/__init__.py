@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from aksdiag.probes.private_dns.common import ID
+from aksdiag.probes.private_dns.graph import graph
 from aksdiag.probes.private_dns.hops import hops
 from aksdiag.probes.private_dns.paths import dns011_not_linked, dns014_peering, resolving_vnets
 from aksdiag.probes.private_dns.roles import dns015_roles
@@ -50,7 +51,8 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     findings += dns016_zone_name(arm.zone_mode, cluster)
     findings += dns019_shadowed(arm, cluster, resolvers)
     drawn = hops(arm, cluster, cluster_vnets, resolvers, findings)
-    return Judgement(hops=tuple(drawn), findings=tuple(findings), facts=_facts(arm), unread=unread)
+    picture = graph(arm, cluster, cluster_vnets, findings)
+    return Judgement(hops=tuple(drawn), findings=tuple(findings), facts=_facts(arm), unread=unread, graph=picture)
 
 
 # ---------------------------------------------------------------- rules
