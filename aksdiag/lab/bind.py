@@ -78,7 +78,10 @@ def start(specs: list[ServerSpec], endpoints: dict[str, Endpoint], workdir: Path
 
 def write_config(spec: ServerSpec, endpoints: dict[str, Endpoint], directory: Path) -> Path:
     me = endpoints[spec.role]
-    recursion = spec.default_forward is not None or bool(spec.forwards)
+    if spec.rules and spec.zones:
+        raise ValueError(f"{spec.role}: a server with forwarding rules holds no zones (BIND answers its zones first)")
+    forwards, default = spec.forward_map()  # the enabled rules as forward zones; a catch-all as the forwarders
+    recursion = bool(default) or bool(forwards)
     lines = [
         "options {",
         f'  directory "{directory}";',
@@ -96,8 +99,8 @@ def write_config(spec: ServerSpec, endpoints: dict[str, Endpoint], directory: Pa
         "  max-cache-ttl 1;",
         "  max-ncache-ttl 1;",
     ]
-    if spec.default_forward:
-        lines += ["  forward only;", f"  forwarders {{ {_bind_address(endpoints[spec.default_forward])}; }};"]
+    if default:
+        lines += ["  forward only;", f"  forwarders {{ {_bind_addresses(endpoints, default)} }};"]
     lines += ["};", "controls { };", 'zone "." { type hint; file "root.hints"; };']
     (directory / "root.hints").write_text(
         f".\t3600000\tNS\troot.lab.invalid.\nroot.lab.invalid.\t3600000\tA\t{me.host}\n"
@@ -106,9 +109,9 @@ def write_config(spec: ServerSpec, endpoints: dict[str, Endpoint], directory: Pa
         file = f"{zone.origin}.zone"
         (directory / file).write_text(zone_file(zone))
         lines.append(f'zone "{zone.origin}" {{ type primary; file "{file}"; }};')
-    for zone_name, role in spec.forwards:
+    for zone_name, roles in forwards.items():
         lines.append(
-            f'zone "{zone_name}" {{ type forward; forward only; forwarders {{ {_bind_address(endpoints[role])}; }}; }};'
+            f'zone "{zone_name}" {{ type forward; forward only; forwarders {{ {_bind_addresses(endpoints, roles)} }}; }};'
         )
     conf = directory / "named.conf"
     conf.write_text("\n".join(lines) + "\n")
@@ -127,6 +130,11 @@ def zone_file(zone: ZoneSpec) -> str:
 
 def _bind_address(endpoint: Endpoint) -> str:
     return f"{endpoint.host} port {endpoint.port}"
+
+
+def _bind_addresses(endpoints: dict[str, Endpoint], roles: tuple[str, ...]) -> str:
+    """`a port p; b port q;`: BIND's forwarders for these roles, in order."""
+    return " ".join(f"{_bind_address(endpoints[r])};" for r in roles)
 
 
 def _wait_ready(role: str, proc: subprocess.Popen[bytes], endpoint: Endpoint, directory: Path) -> None:

@@ -90,7 +90,11 @@ def authoritative_answer(query: dns.message.Message, zone: Zone) -> dns.message.
     return reply
 
 
-def make_handler(zones: list[Zone], forwards: dict[str, Endpoint], default_forward: Endpoint | None) -> Handler:
+Upstreams = Endpoint | tuple[Endpoint, ...]
+"""One upstream, or several tried in order (a forwarding rule's target servers, BIND's forwarders)."""
+
+
+def make_handler(zones: list[Zone], forwards: dict[str, Upstreams], default_forward: Upstreams | None) -> Handler:
     """An authoritative server for `zones` that forwards other names (conditionally, then by default)."""
     by_origin = {z.origin: z for z in zones}
 
@@ -101,9 +105,30 @@ def make_handler(zones: list[Zone], forwards: dict[str, Endpoint], default_forwa
             return authoritative_answer(query, by_origin[best])
         upstream = forwards.get(best) if best else default_forward
         upstream = upstream or default_forward
-        if upstream is None:
+        if not upstream:
             return _rcode(query, dns.rcode.REFUSED)
-        return await forward(query, upstream)
+        return await forward_first(query, upstream)
+
+    return handle
+
+
+async def forward_first(query: dns.message.Message, upstreams: Upstreams) -> dns.message.Message:
+    """Forward to the upstreams in order until one answers (NOERROR or NXDOMAIN); SERVFAIL when none does."""
+    reply = _rcode(query, dns.rcode.SERVFAIL)
+    for upstream in (upstreams,) if isinstance(upstreams, Endpoint) else upstreams:
+        reply = await forward(query, upstream)
+        if reply.rcode() != dns.rcode.SERVFAIL:
+            return reply
+    return reply
+
+
+def random_forwarder(upstreams: tuple[Endpoint, ...], seed: int | None = None) -> Handler:
+    """Azure Firewall's DNS proxy with several servers: each query goes to one of them, chosen at random (a
+    seed makes the sequence of choices repeatable; which query draws which choice follows arrival order)."""
+    rng = random.Random(seed)
+
+    async def handle(query: dns.message.Message, transport: str) -> Reply:
+        return await forward(query, rng.choice(upstreams))
 
     return handle
 

@@ -4,6 +4,9 @@ A scenario is declarative (servers by role, their zones and forwarders, how they
 can be served by the pure-Python servers (`aksdiag.lab.world`) or by real BIND 9 (`aksdiag.lab.bind`), and
 aksdiag must name the same findings for both. Roles: `public` stands for internet DNS, `azure` for Azure DNS
 (168.63.129.16, which answers the private zones linked to the VNet), `custom` for the customer's DNS server.
+The landing-zone scenarios (aksdiag.lab.lzscenarios) add a `resolver` (a Private Resolver inbound endpoint: its
+VNet's forwarding rules, then Azure DNS as its VNet sees it), a `firewall` (Azure Firewall's DNS proxy) and
+`onprem`; a server's `rules` are forwarding rules (longest suffix, enabled only), applied before anything else.
 """
 
 from __future__ import annotations
@@ -34,10 +37,38 @@ class ZoneSpec:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A DNS forwarding ruleset's rule: names under `domain` ("." for all) go to the `targets` (roles, tried in
+    order), when enabled."""
+
+    domain: str
+    targets: tuple[str, ...]
+    enabled: bool = True
+
+
+def rule_forwards(rules: tuple[Rule, ...]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The rules as conditional forwarders (domain → target roles) and a catch-all's targets: disabled rules left
+    out, so a name falls to the longest enabled rule, as Azure applies a ruleset. Both backends serve this."""
+    forwards: dict[str, tuple[str, ...]] = {}
+    catch_all: tuple[str, ...] = ()
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        domain = rule.domain.strip(".").lower()
+        if domain:
+            forwards[domain] = rule.targets
+        else:
+            catch_all = rule.targets
+    return forwards, catch_all
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     """One DNS server of a world. `behaviour` other than normal/refuse is a network condition or an appliance,
     served by Python even in a BIND world: dead (silent), slow (answers late), udp-only (no TCP listener),
-    truncate-udp (every UDP answer truncated, TCP in full: an appliance that forces TCP)."""
+    truncate-udp (every UDP answer truncated, TCP in full: an appliance that forces TCP), random-forward (Azure
+    Firewall's DNS proxy with several servers: each query to one of `upstreams`, chosen at random; `seed` makes
+    the choices repeatable)."""
 
     role: str
     zones: tuple[ZoneSpec, ...] = ()
@@ -46,6 +77,20 @@ class ServerSpec:
     default_forward: str | None = None
     behaviour: str = "normal"
     delay_ms: int = 0
+    rules: tuple[Rule, ...] = ()
+    """Forwarding rules, before the server's own forwards and default (a server with rules holds no zones: a
+    view with rules is a forwarder in front of a zones-only server, as BIND can serve it too)."""
+    upstreams: tuple[str, ...] = ()
+    """random-forward: the roles one of which answers each query."""
+    seed: int | None = None
+
+    def forward_map(self) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+        """Conditional forwarders (zone → target roles, the enabled rules over `forwards`) and the default
+        forwarders (a catch-all rule's targets, else `default_forward`)."""
+        ruled, catch_all = rule_forwards(self.rules)
+        forwards = {zone: (role,) for zone, role in self.forwards} | ruled
+        default = catch_all or ((self.default_forward,) if self.default_forward else ())
+        return forwards, default
 
 
 @dataclass(frozen=True)

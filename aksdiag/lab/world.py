@@ -14,8 +14,8 @@ from aksdiag.lab.scenarios import SCENARIOS, Scenario, ServerSpec
 from aksdiag.settings import Settings
 
 BACKENDS = ("python", "bind")
-PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only", "truncate-udp")
-"""Network conditions rather than DNS software: served by Python in every backend."""
+PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only", "truncate-udp", "random-forward")
+"""Network conditions or appliances rather than DNS software: served by Python in every backend."""
 
 
 @dataclass
@@ -95,7 +95,7 @@ class _Removed:
 def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path | None = None) -> World:
     """Start every server of `scenario` on loopback and write its resolv.conf; close() stops them all."""
     if isinstance(scenario, str):
-        scenario = SCENARIOS[scenario]
+        scenario = lookup(scenario)
     if backend not in BACKENDS:
         raise ValueError(f"unknown lab backend {backend!r}")
     directory = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"aksdiag-lab-{scenario.name}-"))
@@ -127,14 +127,29 @@ def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path
     return world
 
 
+def lookup(name: str) -> Scenario:
+    """A scenario by name: the classic ones, then the landing zone's (`lz-*`)."""
+    if name in SCENARIOS:
+        return SCENARIOS[name]
+    from aksdiag.lab.lzscenarios import LZ_SCENARIOS
+
+    return LZ_SCENARIOS[name]
+
+
 def _python_server(spec: ServerSpec, endpoints: dict[str, Endpoint]) -> dnsserver.ServerSpec:
     if spec.behaviour == "dead":
         return dnsserver.ServerSpec(dnsserver.dead, name=spec.role)
     if spec.behaviour == "refuse":
         return dnsserver.ServerSpec(dnsserver.refuse, name=spec.role)
+    if spec.behaviour == "random-forward":
+        upstreams = tuple(endpoints[role] for role in spec.upstreams)
+        return dnsserver.ServerSpec(dnsserver.random_forwarder(upstreams, spec.seed), name=spec.role)
     zones = [dnsserver.Zone(z.origin, dict(z.a), dict(z.cname)) for z in spec.zones]
-    forwards = {zone: endpoints[role] for zone, role in spec.forwards}
-    default = endpoints[spec.default_forward] if spec.default_forward else None
+    forward_roles, default_roles = spec.forward_map()
+    forwards: dict[str, dnsserver.Upstreams] = {
+        zone: tuple(endpoints[r] for r in roles) for zone, roles in forward_roles.items()
+    }
+    default = tuple(endpoints[r] for r in default_roles) or None
     handler = dnsserver.make_handler(zones, forwards, default)
     if spec.behaviour == "slow":
         handler = dnsserver.slow(handler, spec.delay_ms / 1000)
