@@ -8,6 +8,16 @@ often), a redirect (`location`) or a page whose nextLink is the fault's (`next_l
 `close` closes the connection unanswered, `body: garbage` answers what is not JSON, `loop` pages to itself.
 Any bearer token is accepted; a request without one gets 401. Anything but GET gets 405 — and is recorded, so
 a test can prove that aksdiag never tried. TLS uses a throwaway CA (aksdiag.lab.pki) written to `certdir/ca.pem`.
+
+Subscriptions and resource groups exist as in ARM: a world holds the subscriptions and resource groups named in its
+resources' ids, plus those given explicitly (a `/subscriptions/S` body, a `Microsoft.Resources/resourceGroups`
+body: how a world says "this resource group exists, empty"; a world file's subscription body may carry `name` and
+`type` for the lab's tooling, which ARM's wire shape has not: they are dropped). Anything under a subscription the world does not hold
+is 404 SubscriptionNotFound, under a missing resource group 404 ResourceGroupNotFound (lists included: ARM never
+answers an empty 200 there). `GET /subscriptions` lists the subscriptions, in pages. A subscription named in
+`_faults.json`'s `hidden_subscriptions` (or ArmWorld.hidden_subscriptions) is one the caller cannot read: left out
+of that list, and everything under it is 403 AuthorizationFailed naming the action and scope, as ARM words it.
+Each request records its subscription (`Request.subscription`, `FakeArm.requests_by_subscription()`).
 """
 
 from __future__ import annotations
@@ -26,6 +36,12 @@ from aksdiag.lab.https import HttpsServer
 from aksdiag.lab.pki import Pki, server_context
 
 ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments"
+HIDDEN = "hidden_subscriptions"
+"""The `_faults.json` key listing subscriptions the caller cannot read (a list of ids, not a path fault)."""
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+"""The lab's tenant: every subscription body carries it."""
+CALLER = ("aksdiag-lab", "00000000-0000-0000-0000-0000000000aa")
+"""The client id and object id ARM names in an AuthorizationFailed message."""
 PAGE_SIZE = 2
 """Small on purpose: every list of more than two resources exercises nextLink paging."""
 
@@ -39,12 +55,20 @@ class Request:
     status: int
     started: float
     ended: float = 0.0
+    subscription: str = ""
+    """The lower-cased subscription the path is under ("" for `/subscriptions` itself and paths outside one)."""
 
 
 @dataclass
 class ArmWorld:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, Any] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Explicit subscription bodies by lower-cased id; more are inferred from the resources' ids."""
+    resource_groups: set[tuple[str, str]] = field(default_factory=set)
+    """Explicit (subscription, resource group) pairs, lower-cased; more are inferred from the resources' ids."""
+    hidden_subscriptions: set[str] = field(default_factory=set)
+    """Subscriptions the caller cannot read (lower-cased); the faults' `hidden_subscriptions` adds to them."""
 
     @classmethod
     def load(cls, directory: str | Path) -> ArmWorld:
@@ -58,7 +82,45 @@ class ArmWorld:
         return world
 
     def add(self, body: dict[str, Any]) -> None:
-        self.resources[body["id"].lower().rstrip("/")] = body
+        rid = body["id"].lower().rstrip("/")
+        parts = rid.split("/")
+        if len(parts) == 3 and parts[1] == "subscriptions":  # a subscription body: listed by GET /subscriptions
+            self.subscriptions[parts[2]] = {k: v for k, v in body.items() if k not in ("name", "type")}
+            return
+        if len(parts) == 5 and parts[3] == "resourcegroups":  # a resource group: it exists, even empty
+            self.resource_groups.add((parts[2], parts[4]))
+        self.resources[rid] = body
+
+    def subscription_bodies(self) -> list[dict[str, Any]]:
+        """Every subscription of the world (explicit bodies, else inferred ones), hidden ones included, by id."""
+        found = dict.fromkeys(self.subscriptions)
+        found.update(dict.fromkeys(r.split("/")[2] for r in self.resources if r.startswith("/subscriptions/")))
+        return [self.subscriptions.get(s) or subscription_body(s) for s in sorted(found)]
+
+    def has_subscription(self, subscription: str) -> bool:
+        prefix = f"/subscriptions/{subscription}/"
+        return subscription in self.subscriptions or any(r.startswith(prefix) for r in self.resources)
+
+    def has_resource_group(self, subscription: str, rg: str) -> bool:
+        prefix = f"/subscriptions/{subscription}/resourcegroups/{rg}/"
+        return (subscription, rg) in self.resource_groups or any(r.startswith(prefix) for r in self.resources)
+
+    def resource_group_bodies(self, subscription: str) -> list[dict[str, Any]]:
+        """The subscription's resource groups (explicit bodies, else inferred ones), as `…/resourcegroups` lists."""
+        names: dict[str, str] = {rg: "" for s, rg in self.resource_groups if s == subscription}
+        for body in self.resources.values():
+            parts = body["id"].split("/")
+            if len(parts) > 4 and parts[2].lower() == subscription and parts[3].lower() == "resourcegroups":
+                names.setdefault(parts[4].lower(), parts[4])
+                names[parts[4].lower()] = names[parts[4].lower()] or parts[4]
+        out = []
+        for rg, shown in sorted(names.items()):
+            rg_id = f"/subscriptions/{subscription}/resourceGroups/{shown or rg}"
+            out.append(self.resources.get(rg_id.lower()) or resource_group_body(rg_id))
+        return out
+
+    def hidden(self) -> set[str]:
+        return self.hidden_subscriptions | {str(s).lower() for s in self.faults.get(HIDDEN) or ()}
 
     def children(self, collection: str) -> list[dict[str, Any]]:
         """Resources right under `collection` (a lower-cased path), subscription-wide lists included."""
@@ -118,9 +180,19 @@ class FakeArm:
     def writes(self) -> list[Request]:
         return [r for r in self.requests if r.method != "GET"]
 
+    def requests_by_subscription(self) -> dict[str, list[Request]]:
+        """The requests by the (lower-cased) subscription they went to; "" for `/subscriptions` itself."""
+        out: dict[str, list[Request]] = {}
+        with self._lock:
+            for r in self.requests:
+                out.setdefault(r.subscription, []).append(r)
+        return out
+
     def fault_for(self, path: str) -> dict[str, Any] | None:
         with self._lock:
             for pattern, fault in self.world.faults.items():
+                if pattern == HIDDEN:
+                    continue
                 if pattern.lower() in path:
                     used = self._fault_counts.get(pattern, 0)
                     if "times" in fault and used >= fault["times"]:
@@ -158,6 +230,7 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                 self.headers.get("Authorization", "").startswith("Bearer "),
                 status,
                 time.monotonic(),
+                subscription=_subscription_of(url.path),
             )
             with arm._lock:
                 arm.requests.append(req)
@@ -193,6 +266,12 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                 if "next_link" in fault:  # an empty page whose nextLink points wherever the fault says
                     return 200, {"value": [], "nextLink": fault["next_link"]}, headers
                 return status, _error(fault.get("code", "Fault"), fault.get("message", "injected fault")), headers
+            missing = self._scope_answer(path)
+            if missing is not None:
+                return missing
+            if path == "/subscriptions":
+                hidden = arm.world.hidden()
+                return self._page([b for b in arm.world.subscription_bodies() if _sub(b) not in hidden], query)
             if path in arm.world.resources:
                 return 200, arm.world.resources[path], {}
             if "/virtualmachinescalesets/" in path and path.endswith("/networkinterfaces"):
@@ -201,12 +280,17 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                     (b for k, b in arm.world.resources.items() if k.startswith(vmss) and "/networkinterfaces/" in k),
                     key=lambda b: b["id"].lower(),
                 )
+            elif len(path.split("/")) == 4 and path.endswith("/resourcegroups"):
+                items = arm.world.resource_group_bodies(path.split("/")[2])
             elif path.endswith(ROLE_ASSIGNMENTS):
                 items = arm.world.role_assignments(path[: -len(ROLE_ASSIGNMENTS)], query.get("$filter", [""])[0])
             else:
                 items = arm.world.children(path)
-            if not items and not _is_collection(path):
+            if not items and not _is_collection(path) and not path.endswith("/resourcegroups"):
                 return 404, _error("ResourceNotFound", f"The Resource '{path}' was not found."), {}
+            return self._page(items, query)
+
+        def _page(self, items: list[dict[str, Any]], query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
             skip = int(query.get("$skiptoken", ["0"])[0])
             page: dict[str, Any] = {"value": items[skip : skip + PAGE_SIZE]}
             if skip + PAGE_SIZE < len(items):
@@ -214,6 +298,28 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                 rest["$skiptoken"] = str(skip + PAGE_SIZE)
                 page["nextLink"] = f"{arm.endpoint}{urlsplit(self.path).path}?{urlencode(rest)}"
             return 200, page, {}
+
+        def _scope_answer(self, path: str) -> tuple[int, Any, dict[str, str]] | None:
+            """What ARM answers for a path under a subscription or resource group the caller cannot see or that
+            does not exist (None when both are there); a resource group's own GET is answered here too."""
+            parts = path.split("/")
+            if len(parts) < 3 or parts[1] != "subscriptions":
+                return None
+            original = urlsplit(self.path).path.rstrip("/").split("/")
+            sub = parts[2]
+            if sub in arm.world.hidden():
+                return 403, _denied(original), {}
+            if not arm.world.has_subscription(sub):
+                return 404, _error("SubscriptionNotFound", f"The subscription '{original[2]}' could not be found."), {}
+            if len(parts) == 3:
+                return 200, arm.world.subscriptions.get(sub) or subscription_body(sub), {}
+            if len(parts) > 4 and parts[3] == "resourcegroups":
+                if not arm.world.has_resource_group(sub, parts[4]):
+                    message = f"Resource group '{original[4]}' could not be found."
+                    return 404, _error("ResourceGroupNotFound", message), {}
+                if len(parts) == 5 and path not in arm.world.resources:
+                    return 200, resource_group_body("/".join(original)), {}
+            return None
 
         def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
             if body is CLOSE:
@@ -254,6 +360,53 @@ def _is_collection(path: str) -> bool:
         return False
     after = parts[parts.index("providers") + 1 :]
     return len(after) >= 2 and len(after) % 2 == 0
+
+
+def _subscription_of(path: str) -> str:
+    parts = path.lower().split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "subscriptions" else ""
+
+
+def _sub(body: dict[str, Any]) -> str:
+    return str(body.get("subscriptionId") or body["id"].rsplit("/", 1)[-1]).lower()
+
+
+def subscription_body(subscription: str, name: str = "") -> dict[str, Any]:
+    """A subscription as GET /subscriptions lists it (arm_seeds/subscription.json, the REST example's shape)."""
+    body = json.loads((Path(__file__).parent / "arm_seeds" / "subscription.json").read_text())
+    body["id"], body["subscriptionId"] = f"/subscriptions/{subscription}", subscription
+    body["displayName"], body["tenantId"] = name or f"sub-{subscription[:8]}", TENANT
+    return body
+
+
+def resource_group_body(rg_id: str, location: str = "koreacentral") -> dict[str, Any]:
+    """A resource group's GET body (the REST API's ResourceGroup shape)."""
+    return {"id": rg_id, "name": rg_id.rsplit("/", 1)[-1], "type": "Microsoft.Resources/resourceGroups",
+            "location": location, "properties": {"provisioningState": "Succeeded"}}  # fmt: skip
+
+
+def _denied(parts: list[str]) -> dict[str, Any]:
+    """ARM's 403 for a read the caller holds no role for: the action a GET of this path needs, over its scope."""
+    action, scope = _read_action(parts)
+    client, oid = CALLER
+    return _error("AuthorizationFailed", f"The client '{client}' with object id '{oid}' does not have authorization "
+                  f"to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
+                  "recently granted, please refresh your credentials.")  # fmt: skip
+
+
+def _read_action(parts: list[str]) -> tuple[str, str]:
+    """The `…/read` action and the scope ARM names for a GET of `parts` (the path's segments, original case)."""
+    lower = [p.lower() for p in parts]
+    if "providers" not in lower:
+        kind = "subscriptions/resourceGroups" if len(parts) > 3 else "subscriptions"
+        scope = "/".join(parts[:5] if len(parts) > 4 else parts[:3])
+        return f"Microsoft.Resources/{kind}/read", scope
+    at = len(lower) - 1 - lower[::-1].index("providers")
+    namespace, rest = parts[at + 1], parts[at + 2 :]
+    types = rest[0::2]
+    # a resource is read over itself; a list over its parent resource, or the scope the provider sits under
+    scope = "/".join(parts if len(rest) % 2 == 0 else parts[:-1] if len(rest) > 1 else parts[:at])
+    return f"{namespace}/{'/'.join(types)}/read", scope or "/"
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
