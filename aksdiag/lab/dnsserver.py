@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import os
 import random
-import socket
 import struct
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dns.asyncquery
 import dns.exception
@@ -28,6 +24,7 @@ import dns.rdatatype
 import dns.rrset
 
 from aksdiag.facts import Endpoint
+from aksdiag.lab.ports import free_port, lab_port_band, port_slice  # noqa: F401 - the lab and its tests name ports here
 
 Reply = dns.message.Message | bytes | None
 Handler = Callable[[dns.message.Message, str], Awaitable[Reply]]
@@ -317,69 +314,6 @@ async def _serve_tcp(handler: Handler, reader: asyncio.StreamReader, writer: asy
         pass  # the client left, or the lab is shutting down: the connection simply ends
     finally:
         writer.close()
-
-
-_handed_out: set[int] = set()
-
-
-def lab_port_band(first: int, last: int) -> tuple[int, int]:
-    """[low, high) outside the kernel's ephemeral range first..last (where client sockets get their source ports):
-    below it (the usual 32768-60999 leaves 20768-32767), else above it, else — when it spans nearly every port, as
-    in some containers — a fixed band inside it, where a clash stays possible but rare."""
-    if first - 1024 >= 2000:
-        return max(1024, first - 12000), first
-    if 65535 - last >= 2000:
-        return last + 1, 65536
-    return 20000, 30000
-
-
-def port_slice(band: tuple[int, int], spec: str) -> tuple[int, int]:
-    """Slice K of N of the band (AKSDIAG_LAB_PORTS=K/N): processes that run labs side by side — the test suite's
-    workers — each pick from their own slice, so two never name the same port before either binds it."""
-    try:
-        k, n = (int(v) for v in spec.split("/"))
-    except ValueError:
-        return band
-    if not 0 <= k < n:
-        return band
-    low, high = band
-    width = (high - low) // n
-    return low + k * width, low + (k + 1) * width
-
-
-@functools.cache
-def _lab_port_range() -> tuple[int, int]:
-    try:
-        first, last = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2])
-    except (OSError, ValueError):
-        first, last = 32768, 60999
-    return port_slice(lab_port_band(first, last), os.environ.get("AKSDIAG_LAB_PORTS", ""))
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port free for both UDP and TCP on `host`, chosen outside the ephemeral range.
-
-    The lab must name ports before it binds them (servers forward to each other), so a port
-    from the ephemeral range could be taken meanwhile by any client socket's source port;
-    ports outside that range are only ever taken by an explicit bind.
-    """
-    low, high = _lab_port_range()
-    for _ in range(200):
-        port = random.randrange(low, high)
-        if port in _handed_out:
-            continue
-        with (
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u,
-            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t,
-        ):
-            try:
-                u.bind((host, port))
-                t.bind((host, port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
-    raise OSError("no free port on loopback")
 
 
 class LabServers:
