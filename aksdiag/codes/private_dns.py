@@ -32,14 +32,20 @@ DNS012 = Code(
     title="The API server's A record is missing or points elsewhere",
     summary=(
         "The private zone has no A record for the cluster's private FQDN, or the record holds another address than "
-        "the API server's private endpoint (stale after a stop/start, or a BYO record that was not updated)."
+        "the API server's private endpoint reachable from the VNets the zone answers (stale after a stop/start, or a "
+        "BYO record that was not updated). A cluster may have several endpoints (the node resource group's, and one "
+        "per private endpoint connection, such as a jump box VNet's with its own zone): each zone's record must hold "
+        "the address of an endpoint its VNets reach."
     ),
     fix="Set the A record to the private endpoint's address.",
     detail="{detail}",
-    remediation="Set the A record {record} in {zone} to {endpoint_ip} (the NIC of private endpoint {endpoint}).",
+    remediation=(
+        "Set the A record {record} in {zone} (resource group {zone_rg}) to {endpoint_ip} (the NIC of private endpoint "
+        "{endpoint})."
+    ),
     command=(
         "az network private-dns record-set a add-record --resource-group {zone_rg} --zone-name {zone} "
-        "--record-set-name {record} --ipv4-address {endpoint_ip}"
+        "--record-set-name {record} --ipv4-address {endpoint_ip} --subscription {zone_sub}{remove}"
     ),
     docs="https://learn.microsoft.com/azure/aks/private-clusters",
 )
@@ -92,14 +98,17 @@ DNS019 = Code(
     ),
     fix="Unlink (or delete) the stale zone, or add the record to it.",
     detail=(
-        "{other_zone} is linked to {vnet_name} ({link_name}: {link_state}, resolution policy {policy}), is more "
-        "specific than {zone}, and holds no record for {fqdn}."
+        "{other_zone} (resource group {other_rg}, subscription {other_sub}) is linked to {vnet_name} ({link_name}: "
+        "{link_state}, resolution policy {policy}), {rank}, and holds no record for {fqdn}."
     ),
     remediation=(
         "Remove the link {link_name} of {other_zone} to {vnet_name} (or delete that zone if it is a leftover), or "
         "add the A record {fqdn} to it."
     ),
-    command="az network private-dns link vnet delete --resource-group {other_rg} --zone-name {other_zone} --name {link_name}",
+    command=(
+        "az network private-dns link vnet delete --resource-group {other_rg} --zone-name {other_zone} --name {link_name} "
+        "--subscription {other_sub}"
+    ),
     docs=_LINK_DOCS,
 )
 
@@ -110,11 +119,12 @@ DNS015 = Code(
     summary=(
         "With a BYO private DNS zone, the cluster identity needs Private DNS Zone Contributor on the zone (to write "
         "the API server's record and link VNets), and Network Contributor on a BYO VNet or subnet. Without them "
-        "create, upgrade and reconcile fail, and the record goes stale."
+        "create, upgrade and reconcile fail, and the record goes stale. A custom role counts for what its "
+        "definition permits (actions with wildcards, less notActions), not for its name."
     ),
     fix="Assign the role to the cluster identity on that scope.",
-    detail="the identity {principal} holds {held} on {scope}; it needs {role}.",
-    remediation="Assign {role} on {scope} to the cluster identity {principal}.",
+    detail="the identity {who} holds {held} on {scope}; not granted there: {missing}; it needs {role}.",
+    remediation="Assign {role} (or a role granting those actions) on {scope} to the cluster identity {who}.",
     command='az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role "{role}" --scope {scope}',
     docs="https://learn.microsoft.com/azure/aks/private-clusters#configure-a-private-dns-zone",
 )
