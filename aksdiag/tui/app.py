@@ -38,6 +38,8 @@ from aksdiag.tui.widgets.whois import WhoisBox
 
 TABS = ("overview", "dns", "findings", "api", "whois")
 DNS_PROBE = "dns_chain"
+PATH_PROBE = "private_dns"
+"""Its graph (the Azure resolution path) is drawn in the DNS tab, under the chain's evidence."""
 API_PROBE = "apiserver"
 THEMES = ("textual-dark", "textual-light")
 
@@ -235,6 +237,8 @@ class AksdiagApp(App[int]):
         if probe_id in (None, DNS_PROBE):
             running = DNS_PROBE in self.running
             self.run_worker(self.query_one(HopPipeline).show(self.results.get(DNS_PROBE), running), group="views")
+        if probe_id in (None, PATH_PROBE):
+            self.query_one(HopPipeline).show_path(self.results.get(PATH_PROBE))
         if probe_id in (None, API_PROBE):
             self.query_one("#api-detail", ProbeDetail).result = self.results.get(API_PROBE)
         if isinstance(self.screen, ProbeScreen) and self.screen.probe_id in (None, probe_id):

@@ -10,6 +10,7 @@ never raises an alarm the findings do not.
 from __future__ import annotations
 
 import json
+import re
 
 from aksdiag.armview import name_of, same_id, vnet_of_subnet
 from aksdiag.azfacts import ApiEndpoint, AzureFacts, Cluster, ForwardingRule, Ruleset, VNet, Zone
@@ -62,10 +63,19 @@ class _Draw:
             self.edges.append(GraphEdge(source, target, label, status))
 
     def named(self, codes: tuple[str, ...], *needles: str) -> Status:
-        """fail (or warn, for a warning) when a finding of `codes` names every needle; else ok."""
+        """fail (or warn, for a warning) when a finding of `codes` names every needle (whole: vnet-hub is not
+        vnet-hub2); else ok."""
         status = Status.OK
         for f in self.findings:
-            if f.id in codes and all(n and n.lower() in self._texts[id(f)] for n in needles):
+            if f.id in codes and all(n and _mentions(self._texts[id(f)], n) for n in needles):
+                status = _worst(status, _status(f))
+        return status
+
+    def blames_zone(self, codes: tuple[str, ...], zone: Zone) -> Status:
+        """A finding about this zone: its evidence names the zone's id (zones of one name differ by id only)."""
+        status = Status.OK
+        for f in self.findings:
+            if f.id in codes and same_id(str(f.evidence.get("zone") or ""), zone.id):
                 status = _worst(status, _status(f))
         return status
 
@@ -162,8 +172,11 @@ class _Draw:
         if zone is None:
             zone = arm.zone
             if zone is None:
-                none = self.node("zone:none", "zone", "no private zone linked")
-                self.edge(view, none, "no link", self.named(("DNS011",), vnet_id))
+                public = (arm.zone_mode or "").lower() == "none"
+                none = self.node(
+                    "zone:none", "zone", "no private zone: public DNS answers" if public else "no private zone"
+                )
+                self.edge(view, none, "", Status.OK if public else Status.SKIPPED)
                 return
             zone_id = self.node(f"zone:{zone.id.lower()}", "zone", zone.name, detail=zone.id)
             if zone.links is None:
@@ -182,7 +195,7 @@ class _Draw:
             return
         relative = self.fqdn[: -len(zone.name) - 1] if self.fqdn.endswith("." + zone.name.lower()) else "@"
         record = next((r for r in zone.records if r.name.lower() == relative), None)
-        broken = self.named(("DNS012",), f"{zone.resource_group} --zone-name {zone.name}")
+        broken = self.blames_zone(("DNS012", "DNS019"), zone)
         if record is None:
             missing = self.node(f"{zone_id}/{relative}", "record", f"no A record {relative}", broken)
             self.edge(zone_id, missing, "record", broken)
@@ -193,7 +206,12 @@ class _Draw:
         self.edge(zone_id, record_id, "record")
         endpoint = self.endpoint_for(record.addresses, zone)
         if endpoint is None:
-            none = self.node("endpoint:none", "endpoint", "no private endpoint found", Status.SKIPPED)
+            what = (
+                "API server load balancer"
+                if self.arm.cluster and self.arm.cluster.vnet_integration
+                else "private endpoint"
+            )
+            none = self.node("endpoint:none", "endpoint", f"no {what} found", Status.SKIPPED)
             self.edge(record_id, none, "", _worst(broken, Status.SKIPPED))
             return
         holds = set(record.addresses) & set(endpoint.ips)
@@ -238,6 +256,10 @@ def _status(f: Finding) -> Status:
 def _text(f: Finding) -> str:
     """Everything a finding says, lower-cased: where to look for the names of what it blames."""
     return " ".join([f.detail, f.remediation, f.command or "", json.dumps(f.evidence, default=str)]).lower()
+
+
+def _mentions(text: str, needle: str) -> bool:
+    return re.search(re.escape(needle.lower()) + r"(?![\w.-])", text) is not None
 
 
 def _suffix(zone: str, fqdn: str) -> bool:

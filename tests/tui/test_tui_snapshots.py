@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from tuihelp import STABLE, wait_final, wait_for
+from tuihelp import STABLE, wait_final, wait_for, with_path
 
 from aksdiag.probe import Judgement, Probe
 
@@ -93,6 +93,25 @@ def test_lb_tables_and_snat_gauge(lab, app_for, snap_compare) -> None:
         app = pilot.app  # type: ignore[attr-defined]
         await wait_final(pilot, app)
         app.tiles["lb"].focus()
+        await pilot.press("enter")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+
+    assert snap_compare(app_for(session, view=STABLE), run_before=run_before)
+
+
+def test_dns_chain_with_the_azure_path(lab, app_for, snap_compare) -> None:
+    """The DNS tab with private_dns's graph under the evidence, its broken edge red."""
+    session = with_path(lab("no-forwarder", PROBES))
+    assert snap_compare(app_for(session, view=STABLE), run_before=after("2"), terminal_size=(100, 30))
+
+
+def test_probe_detail_with_a_graph(lab, app_for, snap_compare) -> None:
+    session = with_path(lab("no-forwarder", PROBES))
+
+    async def run_before(pilot: object) -> None:
+        app = pilot.app  # type: ignore[attr-defined]
+        await wait_final(pilot, app)
+        app.tiles["private_dns"].focus()
         await pilot.press("enter")  # type: ignore[attr-defined]
         await pilot.pause()  # type: ignore[attr-defined]
 

@@ -10,6 +10,8 @@ import re
 import time
 from collections.abc import Callable
 
+from aksdiag.model import Graph, GraphEdge, GraphNode, Status
+from aksdiag.plan import Plan
 from aksdiag.tui.app import AksdiagApp
 from aksdiag.tui.view import View
 
@@ -47,3 +49,36 @@ async def wait_final(pilot: object, app: AksdiagApp, timeout: float = 30.0) -> N
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def path_graph() -> Graph:
+    """A landing zone's resolution path with its broken edge: the zone not linked to the resolver's VNet."""
+    nodes = (
+        GraphNode("vnet:spoke", "vnet", "vnet-aks"),
+        GraphNode("dns:10.1.2.4", "resolver-inbound", "dnspr-hub inbound 10.1.2.4"),
+        GraphNode("view:hub", "azure-dns", "Azure DNS in vnet-hub"),
+        GraphNode("zone:z", "zone", "privatelink.koreacentral.azmk8s.io"),
+    )
+    edges = (
+        GraphEdge("vnet:spoke", "dns:10.1.2.4", "DNS server (peering Connected)"),
+        GraphEdge("dns:10.1.2.4", "view:hub", "answers from its VNet"),
+        GraphEdge("view:hub", "zone:z", "no link", Status.FAIL),
+    )
+    return Graph(nodes, edges, title="How aks-lab.privatelink.koreacentral.azmk8s.io resolves")
+
+
+def with_path(session: Plan, graph: Graph | None = None) -> Plan:
+    """The session with private_dns replaced by a probe that reports `graph` (the DNS lab has no Azure)."""
+    from dataclasses import replace
+
+    from aksdiag import codes
+    from aksdiag.probe import Judgement, Probe
+
+    finding = codes.DNS011.at(
+        "private_dns", zone="privatelink.koreacentral.azmk8s.io", zone_rg="rg-dns", vnet="/subscriptions/s/vnet-hub",
+        vnet_name="vnet-hub", linked="no VNet", why="the inbound endpoint 10.1.2.4 answers from there",
+        link_name="link-vnet-hub",
+    )  # fmt: skip
+    judgement = Judgement(findings=(finding,), graph=graph or path_graph())
+    fake = Probe("private_dns", "Private DNS zone (Azure)", (), lambda n, s, f: [], lambda n, s, f: judgement)
+    return replace(session, probes=tuple(fake if p.id == "private_dns" else p for p in session.probes))

@@ -1,5 +1,5 @@
-"""Everything one probe reported, rendered generically: status and reason, its hops as a table, the tables and
-gauges it reports (ProbeResult.tables / .gauges: the load balancer's rules and SNAT capacity), and its
+"""Everything one probe reported, rendered generically: status and reason, its hops as a table, its path graph, the
+tables and gauges it reports (ProbeResult.tables / .gauges: the load balancer's rules and SNAT capacity), and its
 findings. A probe that appears later shows up here without a change to the TUI."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from aksdiag.model import Gauge, ProbeResult
 from aksdiag.tui.view import MARK, STYLE, View, finding_line, hop_answer, plural
+from aksdiag.tui.widgets.graph import graph_heading, graph_text
 
 
 class GaugeBar(Static):
@@ -86,6 +87,9 @@ class ProbeDetail(VerticalScroll):
                     Text("\n").join(Text(f"{h.index}: {self.view.text(h.detail)}", style="dim") for h in details),
                     classes="hop-details",
                 )
+        if r.graph is not None and r.graph.edges:
+            yield Label(graph_heading(r.graph, self.view), classes="section")
+            yield Static(graph_text(r.graph, self.view), classes="path-graph")
         for spec in r.tables:
             yield Label(Text(self.view.text(spec.title), style="bold underline"), classes="section")
             facts_table: DataTable[str] = DataTable(classes="facts-table", cursor_type="row", zebra_stripes=True)

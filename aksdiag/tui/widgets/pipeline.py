@@ -1,4 +1,5 @@
-"""The DNS chain as a vertical pipeline of hops, each coloured by status; the selected hop's evidence beside it."""
+"""The DNS chain as a vertical pipeline of hops, each coloured by status; the selected hop's evidence beside it,
+and under that the Azure resolution path (private_dns's graph) when the run has one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.widgets import ListItem, ListView, Static
 
 from aksdiag.model import Hop, ProbeResult
 from aksdiag.tui.view import MARK, STYLE, View, hop_answer
+from aksdiag.tui.widgets.graph import graph_heading, graph_text
 
 
 class HopItem(ListItem):
@@ -72,6 +74,7 @@ class HopPipeline(Horizontal):
         with VerticalScroll(classes="evidence-pane"):
             yield Static("waiting for the probe…", id=f"{self.id}-note", classes="note")
             yield HopEvidence(id=f"{self.id}-evidence", classes="evidence")
+            yield Static("", id=f"{self.id}-path", classes="path-graph")
 
     @property
     def hops(self) -> ListView:
@@ -103,6 +106,14 @@ class HopPipeline(Horizontal):
         failing = next((i for i, h in enumerate(result.hops) if h.status.value in ("fail", "error")), 0)
         self.hops.index = failing
         self.evidence.show(result.hops[failing], self.view)
+
+    def show_path(self, result: ProbeResult | None) -> None:
+        """Under the evidence, the Azure resolution path (private_dns's graph), the broken edge marked."""
+        path = self.query_one(".path-graph", Static)
+        graph = result.graph if result is not None else None
+        path.display = graph is not None and bool(graph.edges)
+        if graph is not None:
+            path.update(Text("\n").join([graph_heading(graph, self.view), graph_text(graph, self.view)]))
 
     def on_list_view_highlighted(self, event: ListView.Highlighted) -> None:
         if isinstance(event.item, HopItem):
