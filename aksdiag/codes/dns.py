@@ -25,14 +25,14 @@ DNS001 = Code(
         "On the custom DNS server, add a conditional forwarder for privatelink.<region>.azmk8s.io (or the private "
         "zone of the name) to 168.63.129.16, from a server inside a VNet linked to the zone. Windows DNS: "
         'Add-DnsServerConditionalForwarderZone; BIND: zone "privatelink.<region>.azmk8s.io" { type forward; '
-        "forward only; forwarders { 168.63.129.16; }; };"
+        'forward only; forwarders { 168.63.129.16; }; }; unbound: forward-zone: name: "privatelink.<region>.'
+        'azmk8s.io" forward-addr: 168.63.129.16. A DNS Private Resolver inbound endpoint answers from its VNet: '
+        "link the zone there (and no ruleset linked there may send it elsewhere); an Azure Firewall DNS proxy asks "
+        "its policy's DNS servers. The finding's command fits the server's kind when ARM tells it (--cluster)."
     ),
     detail="{server} answered {outcome} for {name}; {azure_view}.{note}",
-    remediation=(
-        "Add a conditional forwarder for {zone} → {forward_to} on {server_host}. The server must sit in a VNet "
-        "linked to the private zone, or forward to a DNS Private Resolver inbound endpoint in one."
-    ),
-    command="Add-DnsServerConditionalForwarderZone -Name {zone} -MasterServers {forward_to}",
+    remediation="{remediation}",
+    command="{command}",
     docs=_PRIVATE_CLUSTER_DOCS,
 )
 

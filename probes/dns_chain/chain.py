@@ -16,6 +16,7 @@ from aksdiag.probes.dns_chain.planning import (
     resolver_servers,
 )
 
+from aksdiag.azfacts import AzureFacts
 from aksdiag.dnsnames import aks_zone, forward_zone
 from aksdiag.facts import (
     DnsAnswer,
@@ -91,6 +92,8 @@ class Chain:
     soa_zone: str | None
     vnet_dns: tuple[str, ...] | None = None
     """The cluster VNet's DNS servers, from the Azure context (empty: Azure DNS); None without context."""
+    arm: AzureFacts | None = None
+    """The Azure context digested (with --cluster): what each DNS server is, for the fix that fits it."""
 
     @property
     def reference(self) -> DnsAnswer | None:
@@ -159,6 +162,7 @@ def gather(name: str, settings: Settings, facts: Facts) -> Chain:
         return made[endpoint]
 
     soa = facts.get(DnsQuery(settings.azure_dns, name, "SOA", "udp"))
+    arm = azure_facts(settings, facts)
     return Chain(
         name=name,
         settings=settings,
@@ -167,13 +171,9 @@ def gather(name: str, settings: Settings, facts: Facts) -> Chain:
         custom=[server(e) for e in dict.fromkeys(custom_servers(settings, config))],
         azure=server(settings.azure_dns),
         soa_zone=soa.first.zone if soa else None,
-        vnet_dns=_vnet_dns_servers(settings, facts),
+        vnet_dns=None if arm is None else tuple(arm.vnet_dns_servers),
+        arm=arm,
     )
-
-
-def _vnet_dns_servers(settings: Settings, facts: Facts) -> tuple[str, ...] | None:
-    arm = azure_facts(settings, facts)
-    return None if arm is None else tuple(arm.vnet_dns_servers)
 
 
 def _label(endpoint: Endpoint, settings: Settings, config: ResolverConfig | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aksdiag.probes.dns_chain.chain import Chain, Server, percentile, say, server_name
+from aksdiag.probes.dns_chain.fixes import dns001_fix
 from aksdiag.probes.dns_chain.planning import ID, is_azure
 
 from aksdiag import codes
@@ -135,10 +136,12 @@ def _dns001_no_forwarder(chain: Chain, server: Server) -> list[Finding]:
         )
     else:
         return []  # Azure DNS has no answer either: that is DNS002, not a forwarding fault
+    fix = dns001_fix(chain.arm, server.endpoint, chain.zone, chain.settings.azure_dns, chain.name)
     return [
         codes.DNS001.at(
             ID,
             **chain.fields(server),
+            **fix,
             outcome=server.best.outcome.label,
             azure_view=azure_view,
             note=note,

@@ -7,12 +7,16 @@ way per code the probe owns, a healthy world with no finding, and the resolver s
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aksdiag.probes import dns_chain
+from aksdiag.probes.dns_chain.fixes import bind as bind_statement
 
 from aksdiag import codes
 from aksdiag.facts import (
@@ -541,7 +545,9 @@ def test_dns001_names_the_forward_zone_and_the_server() -> None:
         f"Add a conditional forwarder for {FORWARD_ZONE} → {AZURE.short} on {CUSTOM.short}."
     )
     assert f"for {PRIVATE_ZONE}" not in f.remediation, "forwarders cover privatelink.<region>, not the GUID subzone"
-    assert f.command == f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.short}"
+    assert f.command and f.command.startswith(
+        f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.host} -ComputerName {CUSTOM.host}\n"
+    ), "no Azure context: the server's kind is unknown, every form is given (Windows DNS first)"
     assert hop(j, "custom-dns").status is Status.FAIL and hop(j, "azure-dns").status is Status.OK
 
 
@@ -574,6 +580,143 @@ def test_dns001_for_a_non_aks_name_when_azure_dns_answers_names_the_zone_azure_s
 def test_no_dns001_when_azure_dns_has_no_record_either() -> None:
     j = world(custom=nx(), azure=nx()).judge()
     assert ids(j) == ["DNS002"], "a faithful forwarder repeating Azure's NXDOMAIN is not at fault"
+
+
+# ---------------------------------------------------------------- DNS001: the fix fits the server's kind
+
+HUB = "/subscriptions/sub-c/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+VM = "/subscriptions/sub-c/resourceGroups/rg-hub/providers/Microsoft.Compute/virtualMachines/vm-dns01"
+ZONE_ID = f"/subscriptions/sub-c/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/{FORWARD_ZONE}"
+POLICY = "/subscriptions/sub-c/resourceGroups/rg-hub/providers/Microsoft.Network/firewallPolicies/afwp-hub"
+
+
+def dns_vm(os_type: str, image: dict[str, str]) -> dict[str, Any]:
+    """server_hosts' entry for the hub DNS server: its NIC and VM (bodies as ARM returns them)."""
+    nic = {
+        "id": VM.replace("Microsoft.Compute/virtualMachines/vm-dns01", "Microsoft.Network/networkInterfaces/vm-dns01-nic"),
+        "name": "vm-dns01-nic",
+        "properties": {
+            "virtualMachine": {"id": VM},
+            "ipConfigurations": [{"name": "ipconfig1", "properties": {"privateIPAddress": HUB_DNS.host,
+                                                                       "subnet": {"id": HUB + "/subnets/snet-dns"}}}],
+        },
+    }  # fmt: skip
+    vm = {"id": VM, "name": "vm-dns01",
+          "properties": {"storageProfile": {"osDisk": {"osType": os_type}, "imageReference": image}}}  # fmt: skip
+    return {"nic": nic, "vm": vm}
+
+
+def zone_entry(linked: Sequence[str]) -> dict[str, Any]:
+    links = [{"id": f"{ZONE_ID}/virtualNetworkLinks/link-{v.rsplit('/', 1)[-1]}", "name": f"link-{v.rsplit('/', 1)[-1]}",
+              "properties": {"virtualNetwork": {"id": v}, "virtualNetworkLinkState": "Completed"}} for v in linked]  # fmt: skip
+    return {"id": ZONE_ID, "name": FORWARD_ZONE, "resource_group": "rg-dns", "zone": {}, "links": links, "records": []}
+
+
+def kind_world(**fields: Any) -> Judgement:
+    """The hub DNS server 10.1.0.4 lacks the forwarder; the Azure context says what it is (`fields` of AzureContext)."""
+    ctx = AzureContext(**{**azure_context().__dict__, **fields})
+    return world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, context=ctx, ask="").judge()
+
+
+WINDOWS_IMAGE = {
+    "publisher": "MicrosoftWindowsServer",
+    "offer": "WindowsServer",
+    "sku": "2022-datacenter-azure-edition",
+}
+UBUNTU_IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server"}
+
+
+def test_dns001_on_a_windows_dns_vm_is_the_powershell_forwarder() -> None:
+    f = the(kind_world(server_hosts={HUB_DNS.host: dns_vm("Windows", WINDOWS_IMAGE)}), "DNS001")
+    assert f.command == (
+        f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.host} "
+        f"-ComputerName {HUB_DNS.host}"
+    )
+    assert "Windows DNS server vm-dns01 (10.1.0.4)" in f.remediation and "PowerShell" in f.remediation
+
+
+def test_dns001_on_a_linux_dns_vm_gives_bind_and_unbound() -> None:
+    f = the(kind_world(server_hosts={HUB_DNS.host: dns_vm("Linux", UBUNTU_IMAGE)}), "DNS001")
+    bind, *unbound = (f.command or "").split("\n")
+    assert (
+        bind
+        == f'zone "{FORWARD_ZONE}" {{ type forward; forward only; forwarders {{ {AZURE.host} port {AZURE.port}; }}; }};'
+    )
+    assert unbound == ["forward-zone:", f'  name: "{FORWARD_ZONE}"', f"  forward-addr: {AZURE.host}@{AZURE.port}"]
+    assert "Linux DNS server vm-dns01 (10.1.0.4, Canonical:ubuntu-24_04-lts:server)" in f.remediation
+    assert "rndc reconfig" in f.remediation and "unbound-control reload" in f.remediation
+    assert "Add-DnsServer" not in (f.command or "")
+
+
+@pytest.mark.skipif(not shutil.which("named-checkconf"), reason="needs BIND's named-checkconf")
+def test_dns001_bind_statement_is_valid_named_conf(tmp_path: Path) -> None:
+    """The BIND line the fix gives, for Azure DNS and for a lab address with a port, as named-checkconf reads it."""
+    for to in (Endpoint("168.63.129.16"), AZURE):
+        conf = tmp_path / "named.conf"
+        conf.write_text(f'options {{ directory "{tmp_path}"; }};\n{bind_statement(FORWARD_ZONE, to)}\n')
+        done = subprocess.run(["named-checkconf", str(conf)], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dns001_on_a_private_resolver_inbound_endpoint_links_the_zone_to_its_vnet() -> None:
+    resolver = {
+        "resolver": {"id": HUB.replace("virtualNetworks/vnet-hub", "dnsResolvers/dnspr-hub"), "name": "dnspr-hub",
+                     "properties": {"virtualNetwork": {"id": HUB}, "dnsResolverState": "Connected"}},
+        "inbound": [{"id": "in-hub", "name": "in-hub", "properties": {"ipConfigurations": [
+            {"privateIpAddress": HUB_DNS.host, "privateIpAllocationMethod": "Static",
+             "subnet": {"id": HUB + "/subnets/snet-dnspr-inbound"}}]}}],
+        "outbound": [],
+    }  # fmt: skip
+    f = the(kind_world(resolvers=[resolver], zone=zone_entry([SPOKE])), "DNS001")
+    assert "inbound endpoint of the DNS Private Resolver dnspr-hub" in f.remediation
+    assert f.command == (
+        f"az network private-dns link vnet create --resource-group rg-dns --zone-name {FORWARD_ZONE} "
+        f"--name link-vnet-hub --virtual-network {HUB} --registration-enabled false --subscription sub-c"
+    )
+    ruleset = {
+        "ruleset": {"id": "/subscriptions/sub-c/resourceGroups/rg-hub/providers/Microsoft.Network/dnsForwardingRulesets/rs-hub",
+                    "name": "rs-hub", "properties": {}},
+        "rules": [{"id": "r1", "name": "everything", "properties": {"domainName": ".", "forwardingRuleState": "Enabled",
+                   "targetDnsServers": [{"ipAddress": "192.168.10.4", "port": 53}]}}],
+        "links": [{"id": "l1", "name": "link-hub", "properties": {"virtualNetwork": {"id": HUB}}}],
+    }  # fmt: skip
+    f = the(kind_world(resolvers=[resolver], zone=zone_entry([SPOKE, HUB]), rulesets=[ruleset]), "DNS001")
+    assert "wider rule everything (.)" in f.remediation and "192.168.10.4" in f.remediation
+    assert (
+        f.command
+        == "az dns-resolver vnet-link delete --resource-group rg-hub --ruleset-name rs-hub --name link-hub --subscription sub-c"
+    )
+
+
+def test_dns001_on_a_firewall_dns_proxy_fixes_the_policys_dns_servers() -> None:
+    firewall = {
+        "firewall": {"id": HUB.replace("virtualNetworks/vnet-hub", "azureFirewalls/afw-hub"), "name": "afw-hub",
+                     "properties": {"firewallPolicy": {"id": POLICY}, "ipConfigurations": [{"name": "c", "properties": {
+                         "privateIPAddress": HUB_DNS.host, "subnet": {"id": HUB + "/subnets/AzureFirewallSubnet"}}}]}},
+        "policy": {"id": POLICY, "properties": {"dnsSettings": {"enableProxy": True, "servers": ["192.168.10.4"]}}},
+    }  # fmt: skip
+    f = the(kind_world(firewalls=[firewall]), "DNS001")
+    assert "Azure Firewall afw-hub's DNS proxy" in f.remediation and "192.168.10.4" in f.remediation
+    assert (
+        f.command
+        == "az network firewall policy update --resource-group rg-hub --name afwp-hub --subscription sub-c --remove dnsSettings.servers"
+    )
+    firewall["policy"]["properties"]["dnsSettings"]["servers"] = []  # Azure DNS from the hub: link the zone there
+    f = the(kind_world(firewalls=[firewall], zone=zone_entry([SPOKE])), "DNS001")
+    assert f.command and f.command.startswith("az network private-dns link vnet create") and HUB in f.command
+
+
+def test_dns001_without_azure_context_gives_every_server_kind_briefly() -> None:
+    f = the(world(custom=nx()).judge(), "DNS001")
+    windows, bind, *unbound = (f.command or "").split("\n")
+    assert windows.startswith(f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.host}")
+    assert bind.startswith(f'zone "{FORWARD_ZONE}" {{ type forward;') and unbound[0] == "forward-zone:"
+    assert "Windows DNS: the first line" in f.remediation
+
+
+def test_dns001_with_azure_context_but_no_nic_for_the_server_is_unknown_too() -> None:
+    f = the(kind_world(), "DNS001")
+    assert len((f.command or "").split("\n")) == 5, "Windows, BIND, and unbound's three lines"
 
 
 # ---------------------------------------------------------------- DNS002
