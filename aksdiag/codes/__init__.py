@@ -15,6 +15,7 @@ from aksdiag.codes.api import *  # noqa: F403  (the entries as attributes: codes
 from aksdiag.codes.az import *  # noqa: F403
 from aksdiag.codes.dns import *  # noqa: F403
 from aksdiag.codes.entry import Code
+from aksdiag.codes.forwarding import *  # noqa: F403
 from aksdiag.codes.ip import *  # noqa: F403
 from aksdiag.codes.lb import *  # noqa: F403
 from aksdiag.codes.private_dns import *  # noqa: F403

@@ -4,8 +4,10 @@ Hops: the cluster (private FQDN, zone mode) → the DNS servers of its VNet → 
 links → the A record → the API server's private endpoint. Judged: the zone not linked to the VNet that
 resolves (DNS011), the record missing or stale (DNS012), the DNS VNet's peering (DNS014), the cluster identity's
 roles (DNS015), a BYO zone's name (DNS016), another linked zone shadowing the name (DNS019), and reads that failed
-(AZ001 403, AZ002 404) — a failed read leaves its checks out, never guesses. The modules: `paths` (which server
-each VNet asks, where it lives), `zones`, `roles`, `hops` (what a report draws).
+(AZ001 403, AZ002 404) — a failed read leaves its checks out, never guesses. The modules: `paths` (each VNet's
+name path as Azure resolves it: DNS server, firewall proxy, inbound endpoint, forwarding rule, the VNet view that
+answers), `forwarding` (rulesets DNS023-DNS026, firewall proxies DNS027-DNS028, unsearched subscriptions AZ003),
+`zones`, `roles`, `hops` (what a report draws).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from collections.abc import Hashable
 from typing import Any
 
 from aksdiag.probes.private_dns.common import ID
+from aksdiag.probes.private_dns.forwarding import judge_forwarding
 from aksdiag.probes.private_dns.graph import graph
 from aksdiag.probes.private_dns.hops import hops
-from aksdiag.probes.private_dns.paths import dns011_not_linked, dns014_peering, resolving_vnets
+from aksdiag.probes.private_dns.paths import dns011_not_linked, dns014_peering, paths, resolvers_of
 from aksdiag.probes.private_dns.roles import dns015_roles
 from aksdiag.probes.private_dns.zones import dns012_record, dns016_zone_name, dns019_shadowed
 
@@ -43,14 +46,18 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     if arm.cluster is None:
         return Judgement(findings=tuple(findings), facts=_facts(arm), unread=unread)
     cluster, cluster_vnets = arm.cluster, arm.cluster_vnets
-    resolvers = resolving_vnets(arm, cluster_vnets)
-    findings += dns011_not_linked(arm.zone, resolvers)
+    walked = paths(arm, cluster_vnets)
+    resolvers = resolvers_of(walked)
+    findings += dns011_not_linked(arm.zone, walked)
     findings += dns012_record(arm, cluster)
-    findings += dns014_peering(cluster_vnets, resolvers)
+    findings += dns014_peering(cluster_vnets, walked)
     findings += dns015_roles(arm, cluster)
     findings += dns016_zone_name(arm.zone_mode, cluster)
     findings += dns019_shadowed(arm, cluster, resolvers)
-    drawn = hops(arm, cluster, cluster_vnets, resolvers, findings)
+    forwarded, not_seen = judge_forwarding(arm, walked)
+    findings += forwarded
+    unread += tuple(not_seen)
+    drawn = hops(arm, cluster, cluster_vnets, resolvers, findings, walked)
     picture = graph(arm, cluster, cluster_vnets, findings)
     return Judgement(hops=tuple(drawn), findings=tuple(findings), facts=_facts(arm), unread=unread, graph=picture)
 
@@ -96,7 +103,10 @@ def _facts(arm: AzureFacts) -> dict[str, Any]:
 PROBE = Probe(
     id=ID,
     title="Private DNS zone (Azure)",
-    codes=("DNS011", "DNS012", "DNS014", "DNS015", "DNS016", "DNS019", "AZ001", "AZ002"),
+    codes=(
+        *("DNS011", "DNS012", "DNS014", "DNS015", "DNS016", "DNS019", "AZ001", "AZ002"),
+        *("DNS023", "DNS024", "DNS025", "DNS026", "DNS027", "DNS028", "AZ003"),
+    ),
     plan=plan,
     judge=judge,
     commands=("dns", "check"),

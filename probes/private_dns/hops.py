@@ -1,8 +1,9 @@
-"""The hops a report draws for the management plane: cluster → VNet DNS servers → zone → record → endpoint."""
+"""The hops a report draws for the management plane: cluster → VNet DNS servers → (firewall DNS proxy, forwarding
+rule, resolver inbound endpoint, where the paths go through them) → zone → record → endpoint."""
 
 from __future__ import annotations
 
-from aksdiag.probes.private_dns.paths import Resolvers
+from aksdiag.probes.private_dns.paths import Path, Resolvers
 
 from aksdiag.armview import name_of
 from aksdiag.azfacts import ApiEndpoint, AzureFacts, Cluster, VNet
@@ -10,7 +11,12 @@ from aksdiag.model import Finding, Hop, Status
 
 
 def hops(
-    arm: AzureFacts, cluster: Cluster, cluster_vnets: list[VNet], resolvers: Resolvers, findings: list[Finding]
+    arm: AzureFacts,
+    cluster: Cluster,
+    cluster_vnets: list[VNet],
+    resolvers: Resolvers,
+    findings: list[Finding],
+    walked: list[Path] | None = None,
 ) -> list[Hop]:
     failed = {f.id for f in findings if f.severity.value == "error"}
     hops = [
@@ -22,6 +28,7 @@ def hops(
             detail="; ".join(f"{s} in {v.name if v else 'a VNet not read (on-premises or not peered)'}"
                              for s, v in resolvers)),
     ]  # fmt: skip
+    hops += _forwarding_hops(len(hops), walked or [], findings)
     zone = arm.zone
     if zone:
         link_text = (
@@ -35,11 +42,11 @@ def hops(
             or "no links"
         )
         status = Status.FAIL if {"DNS011", "DNS016"} & failed else Status.SKIPPED if zone.links is None else Status.OK
-        hops.append(Hop(3, "private-zone", zone.name, status, detail=link_text))
+        hops.append(Hop(len(hops) + 1, "private-zone", zone.name, status, detail=link_text))
         records = zone.records or ()
         hops.append(
             Hop(
-                4,
+                len(hops) + 1,
                 "record",
                 "A records",
                 Status.FAIL if "DNS012" in failed else Status.OK,
@@ -60,6 +67,31 @@ def hops(
         )
     )
     return hops
+
+
+_HOP_KINDS = {"firewall": "firewall", "rule": "forwarding-rule", "inbound": "resolver"}
+_HOP_CODES = {"firewall": ("DNS027", "DNS028"), "rule": ("DNS023", "DNS024", "DNS025", "DNS026"),
+              "inbound": ("DNS011",)}  # fmt: skip
+
+
+def _forwarding_hops(before: int, walked: list[Path], findings: list[Finding]) -> list[Hop]:
+    """One hop per firewall, forwarding rule and inbound endpoint the paths go through, in the order reached;
+    failed (or warned) when a finding of its codes names it."""
+    seen: dict[tuple[str, str], list[str]] = {}
+    for path in walked:
+        for step in path.steps:
+            if step.kind in _HOP_KINDS:
+                details = seen.setdefault((step.kind, step.name), [])
+                if step.detail not in details:
+                    details.append(step.detail)
+    out: list[Hop] = []
+    for (kind, name), details in seen.items():
+        short = name.rsplit("/", 1)[-1]
+        named = [f for f in findings if f.id in _HOP_CODES[kind] and short in f.detail + f.remediation]
+        status = (Status.FAIL if any(f.severity.value == "error" for f in named)
+                  else Status.WARN if named else Status.OK)  # fmt: skip
+        out.append(Hop(before + len(out) + 1, _HOP_KINDS[kind], name, status, detail="; ".join(details)))
+    return out
 
 
 def _cluster_detail(zone_mode: str | None, cluster: Cluster, cluster_vnets: list[VNet]) -> str:
