@@ -65,7 +65,7 @@ def dns001_fix(arm: AzureFacts | None, server: Endpoint, zone: str, to: Endpoint
     if kind.kind is Kind.FIREWALL and arm is not None:
         firewall = arm.firewall_at(ip)
         assert firewall is not None
-        return _firewall_fix(arm, firewall, ip, fqdn)
+        return _firewall_fix(arm, firewall, ip, zone, to, fqdn)
     return _unknown_fix(kind, server, zone, to)
 
 
@@ -143,8 +143,11 @@ def _resolver_fix(arm: AzureFacts, resolver: Resolver, ip: str, fqdn: str) -> di
     }
 
 
-def _firewall_fix(arm: AzureFacts, firewall: Firewall, ip: str, fqdn: str) -> dict[str, str]:
-    """A firewall's DNS proxy forwards to its policy's DNS servers (none: Azure DNS, from the firewall's VNet)."""
+def _firewall_fix(
+    arm: AzureFacts, firewall: Firewall, ip: str, zone_name: str, to: Endpoint, fqdn: str
+) -> dict[str, str]:
+    """A firewall's DNS proxy forwards to its policy's DNS servers (none: Azure DNS, from the firewall's VNet); a
+    custom server behind it that ARM knows as a VM gets that server's own fix."""
     policy = parse_id(firewall.policy_id)
     where = (
         f"--resource-group {policy.get('resourcegroups', '<resource-group>')} --name {name_of(firewall.policy_id)} "
@@ -167,6 +170,13 @@ def _firewall_fix(arm: AzureFacts, firewall: Firewall, ip: str, fqdn: str) -> di
     inbound = next((i for r in arm.resolvers for i in r.inbound_ips), "")
     if firewall.servers:
         servers = ", ".join(firewall.servers)
+        vms = [s for s in firewall.servers if server_kind(arm, s).kind in (Kind.WINDOWS, Kind.LINUX)]
+        if vms:
+            fix = dns001_fix(arm, Endpoint(vms[0]), zone_name, to, fqdn)
+            return {
+                "remediation": f"{intro}: its policy forwards to {servers}, and the proxy asks them. {fix['remediation']}",
+                "command": fix["command"],
+            }
         if inbound:
             return {
                 "remediation": (
@@ -184,13 +194,24 @@ def _firewall_fix(arm: AzureFacts, firewall: Firewall, ip: str, fqdn: str) -> di
         }
     zone = arm.zone
     vnet = firewall.vnet_id
-    if zone is not None and vnet:
+    if zone is not None and vnet and not _linked(zone, vnet):
         return {
             "remediation": (
                 f"{intro}: it asks Azure DNS from {name_of(vnet)}, so the private zone {zone.name} must be linked "
                 f"to {name_of(vnet)}."
             ),
             "command": _zone_link(zone, vnet),
+        }
+    if zone is not None and vnet:
+        return {
+            "remediation": (
+                f"{intro}: it asks Azure DNS from {name_of(vnet)}, which is linked to {zone.name}: check the zone's "
+                "record, and that no other zone linked there answers the name."
+            ),
+            "command": (
+                f"az network private-dns record-set a list --resource-group {zone.resource_group} --zone-name "
+                f"{zone.name} --subscription {subscription_of(zone.id)} -o table"
+            ),
         }
     return {
         "remediation": f"{intro}: it asks Azure DNS from its VNet; link the private zone to that VNet.",

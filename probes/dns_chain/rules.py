@@ -141,7 +141,8 @@ def _dns001_no_forwarder(chain: Chain, server: Server) -> list[Finding]:
         codes.DNS001.at(
             ID,
             **chain.fields(server),
-            **fix,
+            remediation=fix["remediation"],
+            command=fix["command"],
             outcome=server.best.outcome.label,
             azure_view=azure_view,
             note=note,

@@ -701,6 +701,15 @@ def test_dns001_on_a_firewall_dns_proxy_fixes_the_policys_dns_servers() -> None:
         f.command
         == "az network firewall policy update --resource-group rg-hub --name afwp-hub --subscription sub-c --remove dnsSettings.servers"
     )
+    vm = "10.1.0.5"  # the proxy forwards to a Windows DNS VM: its own forwarder is the fix
+    firewall["policy"]["properties"]["dnsSettings"]["servers"] = [vm]
+    f = the(kind_world(firewalls=[firewall], server_hosts={vm: dns_vm("Windows", WINDOWS_IMAGE)}), "DNS001")
+    assert (
+        f.command
+        and f.command.startswith("Add-DnsServerConditionalForwarderZone")
+        and f"-ComputerName {vm}" in f.command
+    )
+    assert "its policy forwards to 10.1.0.5" in f.remediation and "Windows DNS server vm-dns01" in f.remediation
     firewall["policy"]["properties"]["dnsSettings"]["servers"] = []  # Azure DNS from the hub: link the zone there
     f = the(kind_world(firewalls=[firewall], zone=zone_entry([SPOKE])), "DNS001")
     assert f.command and f.command.startswith("az network private-dns link vnet create") and HUB in f.command
