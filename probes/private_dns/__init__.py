@@ -20,7 +20,7 @@ from aksdiag.probes.private_dns.forwarding import judge_forwarding
 from aksdiag.probes.private_dns.graph import graph
 from aksdiag.probes.private_dns.hops import hops
 from aksdiag.probes.private_dns.paths import dns011_not_linked, dns014_peering, paths, resolvers_of
-from aksdiag.probes.private_dns.roles import dns015_roles
+from aksdiag.probes.private_dns.roles import dns015_roles, unread_roles
 from aksdiag.probes.private_dns.zones import dns012_record, dns016_zone_name, dns019_shadowed
 
 from aksdiag import codes
@@ -42,7 +42,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.azure is not None
     arm = digest(facts[settings.azure])
     findings = _read_errors(arm)
-    unread = tuple(e.reason for e in arm.errors if not e.refusal)  # could not look there: the probe is `error`
+    unread = tuple(e.reason for e in arm.errors if not e.refusal) + unread_roles(arm)  # could not look: `error`
     if arm.cluster is None:
         return Judgement(findings=tuple(findings), facts=_facts(arm), unread=unread)
     cluster, cluster_vnets = arm.cluster, arm.cluster_vnets
