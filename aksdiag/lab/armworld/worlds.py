@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aksdiag.lab.armworld import parts
+from aksdiag.lab.armworld import enterprise, parts
 from aksdiag.lab.armworld.names import (
     AKS_SUBNET,
     AKS_VNET,
@@ -54,6 +54,7 @@ WORLDS = {
     "subnet-full": "Azure CNI on a /24 node subnet: 3 nodes today, autoscaler max 10, 30 pods each, surge 1",
     "zone-none": "privateDNSZone none: no private zone, the public FQDN carries the private address",
     "shadowed": "a BYO zone privatelink.koreacentral.azmk8s.io, and a leftover, more specific zone linked to the hub",
+    **enterprise.WORLDS,  # the landing-zone worlds across two subscriptions (lz-*)
 }
 
 
@@ -65,6 +66,8 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
         from aksdiag.lab import lbworld
 
         return lbworld.arm(world)
+    if world.startswith("lz-"):
+        return enterprise.build(world)
     vnet_integration = world in ("vnet-integration", "nsg-blocks-4443", "apiserver-subnet-small")
     zone_name = CLUSTER_ZONE.replace(".privatelink.", ".private.") if vnet_integration else CLUSTER_ZONE
     zone_rg = NODE_RG
@@ -154,6 +157,8 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
 
 
 def faults(world: str) -> dict[str, Any]:
+    if world.startswith("lz-"):
+        return enterprise.faults(world)
     if world != "denied":
         return {}
     action = "Microsoft.Network/privateDnsZones/virtualNetworkLinks/read"
