@@ -177,6 +177,8 @@ class Cluster:
     network_plugin_mode: str = ""
     outbound_type: str = "loadBalancer"
     pools: tuple[NodePool, ...] = ()
+    assigned_identities: tuple[tuple[str, str], ...] = ()
+    """The user-assigned identities (id, principal id as the cluster's body gives it, "" when it does not)."""
 
     @property
     def api_fqdn(self) -> str:
@@ -215,6 +217,10 @@ class Cluster:
             str(network.get("networkPluginMode") or ""),
             str(network.get("outboundType") or "loadBalancer"),
             tuple(NodePool.from_arm(b) for b in p.get("agentPoolProfiles") or []),
+            tuple(
+                (str(k), str((v or {}).get("principalId") or ""))
+                for k, v in ((body.get("identity") or {}).get("userAssignedIdentities") or {}).items()
+            ),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aksdiag.probes.private_dns.common import ID
 
 from aksdiag import codes
+from aksdiag.armview import same_id
 from aksdiag.azfacts import AzureFacts, Cluster
 from aksdiag.model import Finding
 
@@ -52,12 +53,14 @@ def principal_of(arm: AzureFacts, cluster: Cluster) -> str:
     from the identity resource). When neither was read: a shell expression that looks it up, never a placeholder."""
     if cluster.principal_id:
         return cluster.principal_id
-    principals = sorted({i.principal_id for i in arm.identities.values() if i.principal_id})
-    if len(principals) == 1:
-        return principals[0]
-    ids = sorted(arm.identities) or []
-    if len(ids) == 1:
-        return f"$(az identity show --ids {arm.identities[ids[0]].id or ids[0]} --query principalId -o tsv)"
+    assigned = cluster.assigned_identities or tuple((i.id or k, "") for k, i in sorted(arm.identities.items()))
+    if len(assigned) == 1:  # AKS's control plane has one identity: the system-assigned or one user-assigned
+        (iid, principal), read = assigned[0], arm.identities.get(assigned[0][0].lower())
+        if read and read.principal_id:
+            return read.principal_id
+        if principal:
+            return principal
+        return f"$(az identity show --ids {iid} --query principalId -o tsv)"
     rg, name = _rg_name(cluster.id)
     return f"$(az aks show --resource-group {rg} --name {name} --query identity.principalId -o tsv)"
 
@@ -69,9 +72,10 @@ def _rg_name(cluster_id: str) -> tuple[str, str]:
 
 def dns015_roles(arm: AzureFacts, cluster: Cluster) -> list[Finding]:
     findings = []
+    gone = [e.scope for e in arm.errors if e.status == 404]
     for scope, held in arm.role_assignments.items():
-        if held is None:
-            continue  # unreadable: AZ001
+        if held is None or any(same_id(scope, g) for g in gone):
+            continue  # unreadable (AZ001), or the scope itself is gone (AZ002)
         missing = _missing(arm, scope, held) if arm.role_definitions else _missing_by_name(scope, held)
         if not missing:
             continue

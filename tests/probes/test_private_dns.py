@@ -414,3 +414,18 @@ def test_dns015_with_no_principal_read_the_command_looks_it_up() -> None:
         f.command or ""
     )
     assert "<" not in (f.command or ""), "never a placeholder"
+
+
+def test_dns015_the_principal_from_the_clusters_body_when_the_identity_resource_was_not_read() -> None:
+    ctx, _ = with_custom_zone_role(["Microsoft.Network/privateDnsZones/read"])
+    ctx.identities.clear()
+    ctx.cluster["identity"]["userAssignedIdentities"][landing.IDENTITY] = {"principalId": landing.IDENTITY_PRINCIPAL}
+    f = judge(ctx).findings[0]
+    assert f.command and f"--assignee-object-id {landing.IDENTITY_PRINCIPAL} " in f.command
+
+
+def test_dns015_not_judged_on_a_zone_that_is_gone() -> None:
+    ctx, scope = with_custom_zone_role(["Microsoft.Network/privateDnsZones/read"])
+    gone = AzureReadError(scope, 404, "ResourceNotFound", "The Resource was not found.")
+    ctx = AzureContext(**{**ctx.__dict__, "errors": (gone,), "zone": None})
+    assert ids(judge(ctx)) == ["AZ002"], "the zone is missing: that is AZ002, not a role it lacks"
