@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from aksdiag.probes import private_dns
-from probeworlds import NEED, azure_context
+from probeworlds import NEED, azure_context, bodies
 
 from aksdiag import codes
 from aksdiag.facts import AzureContext, AzureReadError
@@ -429,3 +429,48 @@ def test_dns015_not_judged_on_a_zone_that_is_gone() -> None:
     gone = AzureReadError(scope, 404, "ResourceNotFound", "The Resource was not found.")
     ctx = AzureContext(**{**ctx.__dict__, "errors": (gone,), "zone": None})
     assert ids(judge(ctx)) == ["AZ002"], "the zone is missing: that is AZ002, not a role it lacks"
+
+
+# ---------------------------------------------------------------- the landing-zone worlds (aksdiag.lab.armworld.enterprise)
+
+
+def lz_context(world: str) -> AzureContext:
+    """probeworlds' context of an lz-* world, with the role definitions and identities the source reads, taken from
+    the world's bodies where probeworlds does not fill them (yet)."""
+    ctx = azure_context(world)
+    by_type = bodies(world)
+    if not ctx.role_definitions:
+        for d in by_type.get("microsoft.authorization/roledefinitions", []):
+            ctx.role_definitions[d["name"].lower()] = d
+    if not ctx.identities:
+        for i in by_type.get("microsoft.managedidentity/userassignedidentities", []):
+            ctx.identities[i["id"].lower()] = i
+    return ctx
+
+
+@pytest.mark.parametrize(
+    ("world", "expected"),
+    [
+        ("lz-healthy", []),
+        ("lz-second-endpoint", []),
+        ("lz-second-stale", ["DNS012"]),
+        ("lz-custom-role", []),
+        ("lz-custom-role-read", ["DNS015"]),
+    ],
+)
+def test_landing_zone_worlds(world: str, expected: list[str]) -> None:
+    j = judge(lz_context(world))
+    assert [f.id for f in j.findings if f.severity is not Severity.INFO] == expected, [f.detail for f in j.findings]
+    assert j.unread == ()
+
+
+def test_lz_second_stale_names_the_jump_box_zone() -> None:
+    (f,) = judge(lz_context("lz-second-stale")).findings
+    assert f.evidence["zone"] == landing.JUMP_ZONE and f.evidence["endpoint_ips"] == [landing.JUMP_ENDPOINT_IP]
+    assert f"resource group {landing.JUMP_RG}, subscription {landing.CONNECTIVITY}" in f.detail
+
+
+def test_lz_custom_role_read_names_the_identity_principal() -> None:
+    (f,) = judge(lz_context("lz-custom-role-read")).findings
+    assert f.command and f"--assignee-object-id {landing.IDENTITY_PRINCIPAL} " in f.command
+    assert f"--scope {landing.ZONE}" in f.command and "privateDnsZones/A/write" in f.detail
