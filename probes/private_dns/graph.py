@@ -306,5 +306,5 @@ def _suffix(zone: str, fqdn: str) -> bool:
 
 def _peering(a: VNet, b: VNet) -> str:
     there, back = a.peering_to(b.id), b.peering_to(a.id)
-    states = {there.state if there else "none", back.state if back else "none"}
+    states = {(there.state if there else "") or "none", (back.state if back else "") or "none"}
     return "Connected" if states == {"Connected"} else "/".join(sorted(states))
