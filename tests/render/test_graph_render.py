@@ -154,3 +154,34 @@ def test_json_carries_the_graph_only_for_a_probe_that_has_one() -> None:
     assert [e["status"] for e in graph["edges"]] == ["ok", "ok", "fail", "warn", "skipped", "ok"]
     assert Report.from_dict(doc).to_dict() == doc, "the graph round-trips"
     assert Report.from_dict(doc).probes[0].graph == sample_graph()
+
+
+# ---------------------------------------------------------------- end to end: the fake ARM, the runner, the CLI
+
+
+def test_cli_draws_the_resolution_path_with_the_missing_link(planes, capsys) -> None:
+    """`aksdiag dns --cluster` on a world whose zone is not linked to the hub: the JSON's private_dns result has the
+    graph with the link edge failed, the markdown its Mermaid block with that edge dotted and red."""
+    from aksdiag.cli import main
+    from aksdiag.lab import armworld
+
+    planes("hub-not-linked", "healthy")
+    args = ["dns", "--subscription", armworld.SUBSCRIPTION, "-g", armworld.CLUSTER_RG, "--cluster", armworld.CLUSTER,
+            "--timeout", "1"]  # fmt: skip
+    assert main([*args, "--output", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    chain, azure = doc["probes"]
+    assert "graph" not in chain, "the DNS chain draws its hops, not a graph"
+    failed = [e for e in azure["graph"]["edges"] if e["status"] == "fail"]
+    labels = {n["id"]: n["label"] for n in azure["graph"]["nodes"]}
+    assert [(labels[e["source"]], e["label"]) for e in failed] == [("Azure DNS in vnet-hub", "no link")]
+    assert main([*args, "--output", "markdown"]) == 1
+    (block,) = mermaid_blocks(capsys.readouterr().out)
+    for line in block[1:]:
+        assert (
+            NODE.match(line) or EDGE.match(line) or LINK_STYLE.match(line) or CLASS_DEF.match(line) or CLASS.match(line)
+        ), line
+    dotted = [i for i, line in enumerate(line for line in block if EDGE.match(line)) if "-.->" in line]
+    assert dotted and f"    linkStyle {','.join(map(str, dotted))} stroke:#d32f2f" in "\n".join(block)
+    assert main([*args, "--output", "text"]) == 1
+    assert "    ✘ Azure DNS in vnet-hub ─no link→ " in capsys.readouterr().out
