@@ -287,7 +287,7 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             else:
                 items = arm.world.children(path)
             if not items and not _is_collection(path) and not path.endswith("/resourcegroups"):
-                return 404, _error("ResourceNotFound", f"The Resource '{path}' was not found."), {}
+                return 404, _error("ResourceNotFound", not_found(urlsplit(self.path).path)), {}
             return self._page(items, query)
 
         def _page(self, items: list[dict[str, Any]], query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
@@ -385,13 +385,30 @@ def resource_group_body(rg_id: str, location: str = "koreacentral") -> dict[str,
             "location": location, "properties": {"provisioningState": "Succeeded"}}  # fmt: skip
 
 
-def _denied(parts: list[str]) -> dict[str, Any]:
-    """ARM's 403 for a read the caller holds no role for: the action a GET of this path needs, over its scope."""
-    action, scope = _read_action(parts)
+def denied(path: str) -> tuple[str, str, str]:
+    """The action, scope and message of ARM's 403 for a GET of `path` by a caller who holds no role for it."""
+    action, scope = _read_action(path.rstrip("/").split("/"))
     client, oid = CALLER
-    return _error("AuthorizationFailed", f"The client '{client}' with object id '{oid}' does not have authorization "
-                  f"to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was "
-                  "recently granted, please refresh your credentials.")  # fmt: skip
+    message = (f"The client '{client}' with object id '{oid}' does not have authorization to perform action "
+               f"'{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please "
+               "refresh your credentials.")  # fmt: skip
+    return action, scope, message
+
+
+def not_found(path: str) -> str:
+    """ARM's words for a GET of a resource that does not exist."""
+    parts = path.rstrip("/").split("/")
+    lower = [p.lower() for p in parts]
+    if "providers" in lower and "resourcegroups" in lower:
+        at = lower.index("providers")
+        kind = "/".join(parts[at + 1 :])
+        return (f"The Resource '{kind}' under resource group '{parts[lower.index('resourcegroups') + 1]}' was not "
+                "found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")  # fmt: skip
+    return f"The Resource '{path}' was not found."
+
+
+def _denied(parts: list[str]) -> dict[str, Any]:
+    return _error("AuthorizationFailed", denied("/".join(parts))[2])
 
 
 def _read_action(parts: list[str]) -> tuple[str, str]:
