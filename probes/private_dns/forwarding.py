@@ -113,8 +113,9 @@ def dns025_disabled(arm: AzureFacts, walked: list[Path]) -> list[Finding]:
                 for rule in ruleset.rules or ():
                     if rule.enabled or not rule.matches(fqdn) or not zone_rule(rule, zone):
                         continue
-                    broken = path.end in BROKEN
-                    instead = _instead(path)
+                    unlinked = path.end == "view" and arm.zone is not None and not _linked(arm, path.view)
+                    broken = path.end in BROKEN or unlinked
+                    instead = _instead(path) + (f", where {zone} is not linked" if unlinked else "")
                     finding = codes.DNS025.at(
                         ID,
                         detail=(f"rule {rule.name} ({rule.shown_domain}) of {ruleset.name}, linked to {view.name}, "

@@ -20,10 +20,12 @@ from typing import Any
 import pytest
 from aksdiag.probes import private_dns
 from aksdiag.probes.private_dns.paths import paths, resolving_vnets
+from probeworlds import azure_context
 
 from aksdiag import codes
 from aksdiag.azfacts import digest
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
+from aksdiag.lab import armworld
 from aksdiag.lab.armworld import landing as L
 from aksdiag.lab.armworld.names import CLUSTER, CLUSTER_RG, NODE_RG
 from aksdiag.lab.scenarios import CLUSTER_FQDN, ENDPOINT_IP, FORWARD_ZONE
@@ -411,3 +413,60 @@ def test_az003_names_the_subscriptions_not_searched() -> None:
     assert not [f for f in judge(world()).findings if f.id == "AZ003"], "facts from before the search: no AZ003"
     failed = judge(world(searched=(L.WORKLOAD, L.CONNECTIVITY), subscriptions=None))
     assert "GET /subscriptions" in only(failed, "AZ003").detail
+
+
+def test_dns025_disabled_and_the_name_falls_to_an_unlinked_view_is_an_error() -> None:
+    """The catch-all leaves azmk8s.io to Azure DNS from the spoke, where the zone is not linked: broken."""
+    rules = [CORP, catch_all(), zone_rule(enabled=False)]
+    j = judge(world(spoke_dns=(), rules=rules, rs_links=(L.SPOKE_VNET,)))
+    assert alarms(j) == ["DNS011", "DNS025"]
+    f = only(j, "DNS025")
+    assert (
+        f.severity is Severity.ERROR and "vnet-aks, where privatelink.koreacentral.azmk8s.io is not linked" in f.detail
+    )
+
+
+# ---------------------------------------------------------------- the lab's landing-zone worlds
+
+AZURE_ORDER = "the zone is linked to the spoke too, and a linked zone answers before any rule (Azure's order)"
+LAB_WORLDS = {
+    "lz-healthy": [],
+    "lz-resolver": [],
+    "lz-azure-dns": [],
+    "lz-catch-all": [],  # the table: DNS023. AZURE_ORDER, and a wildcard leaves azmk8s.io to Azure DNS anyway
+    "lz-parent-rule": [],  # the table: DNS023. AZURE_ORDER
+    "lz-rule-target": [],  # the table: DNS024. AZURE_ORDER
+    "lz-rule-fixed": [],
+    "lz-rule-disabled": ["DNS025"],  # a warning: the linked zone answers
+    "lz-ruleset-conflict": ["DNS026"],
+    "lz-inbound-unlinked": ["DNS011"],
+    "lz-firewall-unlinked": ["DNS011"],
+    "lz-proxy-off": ["DNS027"],
+    "lz-proxy-servers": ["DNS028"],
+    "lz-windows-dns": [],  # DNS001 is the DNS plane's
+    "lz-linux-dns": [],
+    "lz-second-endpoint": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAB_WORLDS))
+def test_the_labs_landing_zone_worlds(name: str) -> None:
+    """Each lz-* world the lab serves (aksdiag.lab.armworld.enterprise), read as the source reads it: exactly its
+    codes. Three differ from the issue's table, which assumed rules before zones: see AZURE_ORDER."""
+    if name not in armworld.WORLDS:
+        pytest.skip(f"{name} is not a lab world")
+    j = judge(azure_context(name))
+    assert alarms(j) == LAB_WORLDS[name], [f.detail for f in j.findings]
+    assert j.unread == ()
+
+
+def test_the_labs_rule_worlds_break_when_the_zone_is_not_linked_to_the_spoke() -> None:
+    """The lab's lz-parent-rule and lz-rule-target with the spoke's zone link removed: the rules take the name."""
+
+    def unlink_spoke(body: Body) -> None:
+        link = body["type"].lower().endswith("privatednszones/virtualnetworklinks")
+        if link and body["properties"]["virtualNetwork"]["id"].lower() == L.SPOKE_VNET.lower():
+            body["properties"]["virtualNetwork"]["id"] = L.JUMP_VNET  # linked elsewhere, not to the spoke
+
+    assert alarms(judge(azure_context("lz-parent-rule", patch=unlink_spoke))) == ["DNS023"]
+    assert alarms(judge(azure_context("lz-rule-target", patch=unlink_spoke))) == ["DNS024"]
