@@ -125,8 +125,8 @@ def _dns012(arm: AzureFacts, zone: Zone, fqdn: str, vnet_ids: list[str], *, own:
 def dns012_record(arm: AzureFacts, cluster: Cluster) -> list[Finding]:
     """The cluster's own zone: its record must hold an endpoint's address reachable from the zone's linked VNets."""
     zone, fqdn = arm.zone, cluster.private_fqdn.lower()
-    if not zone or not fqdn:
-        return []
+    if not zone or not fqdn or any(e.status == 404 and same_id(e.scope, zone.id) for e in arm.errors):
+        return []  # no zone, or it is gone (AZ002 says so): no record to judge
     return _dns012(arm, zone, fqdn, _linked(zone), own=True)
 
 

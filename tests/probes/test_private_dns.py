@@ -474,3 +474,11 @@ def test_lz_custom_role_read_names_the_identity_principal() -> None:
     (f,) = judge(lz_context("lz-custom-role-read")).findings
     assert f.command and f"--assignee-object-id {landing.IDENTITY_PRINCIPAL} " in f.command
     assert f"--scope {landing.ZONE}" in f.command and "privateDnsZones/A/write" in f.detail
+
+
+def test_no_dns012_on_a_zone_that_is_gone() -> None:
+    ctx = context("byo-zone")
+    gone = AzureReadError(ctx.zone["id"], 404, "ResourceNotFound", "The Resource was not found.")
+    ctx.zone["records"] = []
+    ctx = AzureContext(**{**ctx.__dict__, "errors": (gone,)})
+    assert "DNS012" not in ids(judge(ctx)), "AZ002 says the zone is missing; its record is not also 'missing'"
