@@ -48,7 +48,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     cluster, cluster_vnets = arm.cluster, arm.cluster_vnets
     walked = paths(arm, cluster_vnets)
     resolvers = resolvers_of(walked)
-    findings += dns011_not_linked(arm.zone, walked)
+    findings += dns011_not_linked(arm.zone, walked, arm.errors)
     findings += dns012_record(arm, cluster)
     findings += dns014_peering(cluster_vnets, walked)
     findings += dns015_roles(arm, cluster)

@@ -29,6 +29,7 @@ from aksdiag.probes.private_dns.common import ID, unique
 from aksdiag import codes
 from aksdiag.armview import name_of, same_id
 from aksdiag.azfacts import AzureFacts, Firewall, ForwardingRule, Ruleset, VNet, Zone
+from aksdiag.facts import AzureReadError
 from aksdiag.model import Finding
 from aksdiag.settings import AZURE_DNS
 
@@ -148,8 +149,11 @@ class Walk:
             if asking is None:
                 return [path.ended("unknown", last=ip)]
             fw = path.firewall
+            at = next((s.detail.split(":", 1)[0] for s in path.steps if s.kind == "firewall"), "")
             why = (
-                f"Azure Firewall {fw.name}'s DNS proxy forwards to Azure DNS from there" if fw else "it uses Azure DNS"
+                f"Azure Firewall {fw.name}'s DNS proxy ({at}) forwards to Azure DNS from there"
+                if fw
+                else "it uses Azure DNS"
             )
             return self.azure_dns(path, asking, why)
         resolver = arm.resolver_at(ip)
@@ -259,10 +263,12 @@ def dns014_peering(cluster_vnets: list[VNet], walked: list[Path]) -> list[Findin
     return unique(findings)
 
 
-def dns011_not_linked(zone: Zone | None, walked: list[Path]) -> list[Finding]:
+def dns011_not_linked(zone: Zone | None, walked: list[Path], errors: tuple[AzureReadError, ...] = ()) -> list[Finding]:
     """The zone must be linked to the VNet whose view of Azure DNS answers each path."""
     if not zone or zone.links is None:
         return []  # no zone (privateDNSZone none) or links unreadable (AZ001 says so)
+    if any(e.refusal and same_id(e.scope, zone.id) for e in errors):
+        return []  # the zone itself is gone (AZ002) or unreadable (AZ001): its links say nothing
     linked = [link.vnet_id for link in zone.links]
     findings = []
     seen: set[str] = set()

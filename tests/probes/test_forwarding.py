@@ -187,7 +187,7 @@ def test_the_firewall_path_is_drawn_and_answers_from_the_hub() -> None:
     (path,) = paths(arm, arm.cluster_vnets)
     assert [s.kind for s in path.steps] == ["firewall", "azure-dns"]
     assert path.end == "view" and path.view and path.view.name == "vnet-hub"
-    assert "DNS proxy forwards to Azure DNS" in path.why
+    assert f"DNS proxy ({L.FIREWALL_IP}) forwards to Azure DNS" in path.why
     assert resolving_vnets(arm, arm.cluster_vnets) == [(L.FIREWALL_IP, path.view)]
     kinds = [h.kind for h in judge(world()).hops]
     assert kinds == ["cluster", "vnet-dns", "firewall", "private-zone", "record", "endpoint"]
@@ -207,7 +207,10 @@ def test_dns011_the_inbound_endpoints_vnet_not_linked() -> None:
 def test_dns011_the_firewalls_vnet_not_linked() -> None:
     j = judge(world(zone_links=()))
     assert alarms(j) == ["DNS011"]
-    assert "Azure Firewall afw-hub's DNS proxy forwards to Azure DNS from there" in only(j, "DNS011").detail
+    assert (
+        f"Azure Firewall afw-hub's DNS proxy ({L.FIREWALL_IP}) forwards to Azure DNS from there"
+        in only(j, "DNS011").detail
+    )
 
 
 def test_dns014_the_hub_behind_the_inbound_endpoint_must_be_peered() -> None:
@@ -470,3 +473,12 @@ def test_the_labs_rule_worlds_break_when_the_zone_is_not_linked_to_the_spoke() -
 
     assert alarms(judge(azure_context("lz-parent-rule", patch=unlink_spoke))) == ["DNS023"]
     assert alarms(judge(azure_context("lz-rule-target", patch=unlink_spoke))) == ["DNS024"]
+
+
+def test_a_zone_that_is_gone_is_az002_not_dns011() -> None:
+    """lz-zone-gone: the zone's GET answers 404 (its links list nothing): not "not linked", but gone."""
+    from dataclasses import replace
+
+    gone = AzureReadError(L.ZONE, 404, "ResourceNotFound", "not found", "Microsoft.Network/privateDnsZones/read")
+    assert alarms(judge(replace(world(zone_links=()), errors=(gone,)))) == ["AZ002"]
+    assert alarms(judge(world(zone_links=()))) == ["DNS011"]
