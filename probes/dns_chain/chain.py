@@ -16,8 +16,9 @@ from aksdiag.probes.dns_chain.planning import (
     resolver_servers,
 )
 
+from aksdiag.armview import name_of, same_id
 from aksdiag.azfacts import AzureFacts
-from aksdiag.dnsnames import aks_zone, forward_zone
+from aksdiag.dnsnames import aks_zone, forward_zone, is_suffix, relative_record
 from aksdiag.facts import (
     DnsAnswer,
     DnsQuery,
@@ -100,6 +101,65 @@ class Chain:
         """Azure DNS's answer when it gave a conclusive one: the truth for private zones."""
         best = self.azure.best
         return best if best.outcome.conclusive else None
+
+    @property
+    def arm_answer(self) -> tuple[tuple[str, ...], str] | None:
+        """Where Azure DNS from here cannot see the private zone by design, what ARM says it answers where the
+        custom servers resolve: (the record's addresses, the VNets linked to the zone). The landing-zone layout:
+        the cluster's VNets use custom DNS servers (and so does this host's resolver), none of them is linked to
+        the zone, which is linked where those servers resolve (the hub); Azure DNS asked from a cluster VNet then
+        says NXDOMAIN, rightly."""
+        arm, zone = self.arm, self.arm.zone if self.arm else None
+        if arm is None or zone is None or zone.records is None or not self._azure_off_path():
+            return None
+        linked = [link.vnet_id for link in zone.links or ()]
+        homes = [self._home(s.endpoint.host) for s in self.custom]
+        if not homes or not all(h and any(same_id(h, v) for v in linked) for h in homes):
+            return None  # a custom server resolves where the zone is not linked (or where, ARM does not say)
+        relative = relative_record(self.name, zone.name).lower()
+        record = next((r for r in zone.records if r.name.lower() == relative and r.addresses), None)
+        if record is None:
+            return None
+        names = ", ".join(arm.vnets[v.lower()].name if v.lower() in arm.vnets else name_of(v) for v in linked)
+        return record.addresses, names
+
+    @property
+    def azure_off_path(self) -> str:
+        """Why Azure DNS's NXDOMAIN from here is no fault ("" when it may be): this VNet asks its custom servers,
+        and the zone is linked where they resolve (ARM says so), or they all answered with an address."""
+        if not self._azure_off_path():
+            return ""
+        found = self.arm_answer
+        if found:
+            return f"the private zone is linked to {found[1]}, not here: this VNet asks its DNS servers"
+        if self.custom and all(s.best.outcome is Outcome.ANSWER for s in self.custom):
+            return "this VNet asks its DNS servers, which answered; Azure DNS here has no view of the zone"
+        return ""
+
+    def _azure_off_path(self) -> bool:
+        """Azure DNS said NXDOMAIN or no address from here, while this VNet (ARM) and this host use custom DNS
+        servers, and no cluster VNet is known to be linked to the zone."""
+        arm, answer = self.arm, self.azure.best
+        if arm is None or not self.vnet_dns or answer.outcome not in (Outcome.NXDOMAIN, Outcome.NODATA):
+            return False
+        if any(is_azure(s.endpoint, self.settings) for s in self.resolver):
+            return False  # this host asks Azure DNS itself: its NXDOMAIN is what the host gets
+        zone = arm.zone
+        if zone is not None and not is_suffix(zone.name, self.name):
+            return False
+        linked = [link.vnet_id for link in zone.links or ()] if zone is not None else []
+        return not any(same_id(v.id, link) for v in arm.cluster_vnets for link in linked)
+
+    def _home(self, ip: str) -> str:
+        """The VNet a custom DNS server resolves from: a resolver's or firewall's VNet, else the one holding it."""
+        assert self.arm is not None
+        resolver, firewall = self.arm.resolver_at(ip), self.arm.firewall_at(ip)
+        if resolver:
+            return resolver.vnet_id
+        if firewall:
+            return firewall.vnet_id if not firewall.servers else ""  # a proxy to custom servers: they resolve
+        vnet = self.arm.owning_vnet(ip)
+        return vnet.id if vnet else ""
 
     @property
     def zone(self) -> str:

@@ -44,8 +44,9 @@ def dns001_fix(arm: AzureFacts | None, server: Endpoint, zone: str, to: Endpoint
     if kind.kind is Kind.WINDOWS:
         return {
             "remediation": (
-                f"Add a conditional forwarder for {zone} → {shown} on the Windows DNS server {kind.name} ({ip}), in "
-                f"PowerShell on the server (or DNS Manager → Conditional Forwarders).{_PLACEMENT}"
+                f"Add a conditional forwarder for {zone} → {shown} on the Windows DNS server {kind.name} ({ip}): "
+                f"Add-DnsServerConditionalForwarderZone in PowerShell on the server (or DNS Manager → Conditional "
+                f"Forwarders).{_PLACEMENT}"
             ),
             "command": windows(zone, to, ip),
         }
@@ -53,8 +54,9 @@ def dns001_fix(arm: AzureFacts | None, server: Endpoint, zone: str, to: Endpoint
         return {
             "remediation": (
                 f"Add a forward zone for {zone} → {shown} on the Linux DNS server {kind.name} ({ip}"
-                f"{', ' + kind.detail if kind.detail else ''}): in named.conf for BIND (then rndc reconfig), or in "
-                f"unbound.conf for unbound (then unbound-control reload).{_PLACEMENT}"
+                f"{', ' + kind.detail if kind.detail else ''}): a zone of type forward in named.conf for BIND (then "
+                f"rndc reconfig), or a forward-zone clause in unbound.conf for unbound (then unbound-control "
+                f"reload).{_PLACEMENT}"
             ),
             "command": f"{bind(zone, to)}\n{unbound(zone, to)}",
         }

@@ -109,6 +109,9 @@ def _server_hop(chain: Chain, server: Server, kind: str, index: int) -> Hop:
     status = _answer_status(chain, answer)
     if server is chain.azure and not server.responded:
         status = Status.SKIPPED
+    if server is chain.azure and chain.azure_off_path:
+        status = Status.SKIPPED  # not this VNet's path to the zone
+        parts.append(chain.azure_off_path)
     return _answer_hop(index, kind, server.label, status, server, answer, "; ".join(parts))
 
 

@@ -134,6 +134,13 @@ def _dns001_no_forwarder(chain: Chain, server: Server) -> list[Finding]:
             " The server either lacks the conditional forwarder, or forwards from a VNet not linked to the "
             "private zone: check both."
         )
+    elif chain.arm_answer:
+        addresses, linked = chain.arm_answer
+        azure_view = (
+            f"the private zone holds {', '.join(addresses)} for it (ARM), which Azure DNS answers from {linked}, "
+            "where the zone is linked (not from this VNet, by design)"
+        )
+        note = ""
     else:
         return []  # Azure DNS has no answer either: that is DNS002, not a forwarding fault
     fix = dns001_fix(chain.arm, server.endpoint, chain.zone, chain.settings.azure_dns, chain.name)
@@ -154,6 +161,8 @@ def _dns001_no_forwarder(chain: Chain, server: Server) -> list[Finding]:
 def _dns002_azure_no_record(chain: Chain, server: Server) -> list[Finding]:
     if server is not chain.azure or server.best.outcome not in (Outcome.NXDOMAIN, Outcome.NODATA):
         return []
+    if chain.azure_off_path:
+        return []  # this VNet asks its DNS servers, and the zone is linked where they resolve: as designed
     seen = server.best.zone or chain.soa_zone
     aks = aks_zone(chain.name)
     if seen and aks and aks.forward_zone in seen:

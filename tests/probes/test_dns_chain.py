@@ -19,6 +19,7 @@ from aksdiag.probes import dns_chain
 from aksdiag.probes.dns_chain.fixes import bind as bind_statement
 
 from aksdiag import codes
+from aksdiag.dnsnames import relative_record
 from aksdiag.facts import (
     AzureContext,
     AzureContextNeed,
@@ -713,6 +714,42 @@ def test_dns001_on_a_firewall_dns_proxy_fixes_the_policys_dns_servers() -> None:
     firewall["policy"]["properties"]["dnsSettings"]["servers"] = []  # Azure DNS from the hub: link the zone there
     f = the(kind_world(firewalls=[firewall], zone=zone_entry([SPOKE])), "DNS001")
     assert f.command and f.command.startswith("az network private-dns link vnet create") and HUB in f.command
+
+
+def test_dns001_when_azure_dns_here_cannot_see_the_zone_by_design_arm_is_the_reference() -> None:
+    """The landing zone: the spoke uses the hub's DNS server, the zone is linked to the hub only. Azure DNS asked
+    from the spoke says NXDOMAIN, rightly (no DNS002); the hub server's NXDOMAIN is DNS001 against the record ARM
+    read, and the Azure DNS hop is skipped, not failed."""
+    zone = zone_entry([HUB])
+    zone["records"] = [{"id": f"{ZONE_ID}/A/rec", "name": relative_record(NAME, FORWARD_ZONE),
+                        "properties": {"aRecords": [{"ipv4Address": IP}]}}]  # fmt: skip
+    hub = {"id": HUB, "name": "vnet-hub", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}}
+    ctx = AzureContext(**{**azure_context().__dict__, "zone": zone})
+    ctx.vnets[HUB.lower()] = hub
+    broken = world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, azure=nx(), context=ctx, ask="").judge()
+    assert ids(broken) == ["DNS001"]
+    assert (
+        f"the private zone holds {IP} for it (ARM), which Azure DNS answers from vnet-hub" in broken.findings[0].detail
+    )
+    assert (
+        hop(broken, "azure-dns").status is Status.SKIPPED
+        and "linked to vnet-hub, not here" in hop(broken, "azure-dns").detail
+    )
+    healthy = world(resolver=(HUB_DNS,), others={HUB_DNS: ok()}, azure=nx(), context=ctx, ask="").judge()
+    assert healthy.findings == ()
+    unlinked = AzureContext(**{**ctx.__dict__, "zone": {**zone, "links": []}})  # where the hub server resolves
+    assert ids(world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, azure=nx(), context=unlinked, ask="").judge()) == [
+        "DNS002"
+    ], "the zone is linked nowhere the servers resolve: Azure DNS's NXDOMAIN is the fault, no ARM reference"
+    unread = AzureContext(**{**ctx.__dict__, "zone": None})  # the zone could not be read: the answers decide
+    assert world(resolver=(HUB_DNS,), others={HUB_DNS: ok()}, azure=nx(), context=unread, ask="").judge().findings == ()
+    assert ids(world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, azure=nx(), context=unread, ask="").judge()) == [
+        "DNS002"
+    ], "never a silent all-clear: the server failed and nothing vouches for Azure DNS's silence"
+    zone["links"] += zone_entry([SPOKE])["links"]  # the spoke linked too: Azure DNS here should answer
+    assert ids(world(resolver=(HUB_DNS,), others={HUB_DNS: ok()}, azure=nx(), context=ctx, ask="").judge()) == [
+        "DNS002"
+    ]
 
 
 def test_dns001_without_azure_context_gives_every_server_kind_briefly() -> None:
