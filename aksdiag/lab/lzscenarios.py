@@ -4,20 +4,21 @@ breaks the way the fake ARM says the topology is broken.
 The model, and why it is the simplest faithful one:
 - Azure DNS (168.63.129.16) answers as the VNet the query comes from sees it, so each VNet that asks gets its own
   view, a server on its own loopback port: `azure` is the spoke's (where the jump box and the nodes are: the
-  address aksdiag knows as 168.63.129.16), `azure-hub` the hub's (what the firewall's proxy, vm-dns01 and the
-  inbound endpoint reach), `azure-jumpbox` the jump box VNet's. A view is the forwarding rules of the rulesets
-  linked to that VNet (longest enabled suffix wins, before any zone: that is how a catch-all takes a linked
-  private zone's names) in front of a zones-only server (`<view>-zones`: the private zones linked to the VNet,
-  then public DNS). Rules in front of zones is also how BIND serves it (forward zones in one named, the zones in
-  another), so both backends serve the same world.
+  address aksdiag knows as 168.63.129.16), `azure-hub` the hub's (what the firewall's proxy and vm-dns01 reach),
+  `azure-jumpbox` the jump box VNet's. A view answers in Learn's order ("DNS query process"): a private zone
+  linked to the VNet that holds the name answers (NXDOMAIN included); else the rules of the rulesets linked to the
+  VNet (the longest enabled suffix; a catch-all leaves Azure's reserved domains such as azmk8s.io alone); else
+  public DNS. So a view is a zones server in front of a rules server (`<view>-rules`), and BIND serves it the
+  same way (primary zones in one named, forward zones in another).
 - `resolver` is the Private Resolver's inbound endpoint (10.1.2.4): it resolves as Azure DNS in its VNet, the hub
-  (the hub's rules, then the hub's zones).
+  (the hub's zones, then the hub's rules).
 - `firewall` is Azure Firewall's DNS proxy (10.1.1.4): it forwards every query to its policy's servers, to Azure DNS
   of its own VNet (the hub) when the list is empty, to one of several chosen at random per query, and with the
   proxy off it does not answer at all (nothing listens on 53: silent).
 - `custom` is vm-dns01 (10.1.0.4): with its forwarders, privatelink.koreacentral.azmk8s.io and everything else go
   to the hub's Azure DNS; without them it resolves from the root, as a fresh Windows DNS does (public DNS, which
-  has no privatelink answer). `onprem` (192.168.10.4) knows only corp.contoso.com.
+  has no privatelink answer). `onprem` (192.168.10.4) knows only the on-premises names (corp.contoso.com and
+  onprem.internal, which no rule names: a catch-all shows there) and recurses to public DNS for the rest.
 
 `expected` lists the error and warning codes the DNS chain must name from a jump box in the spoke with the Azure
 context (`aksdiag dns --cluster`): the DNS plane's share of the lz table in notes/preamble13.md (the ARM side's
@@ -57,6 +58,7 @@ server without the forwarder, so the lz-proxy-servers world is repeatable."""
 ZONE = ZoneSpec(FORWARD_ZONE, a={CLUSTER_FQDN: (ENDPOINT_IP,)})
 JUMP_ZONE = ZoneSpec(FORWARD_ZONE, a={CLUSTER_FQDN: (landing.JUMP_ENDPOINT_IP,)})
 CORP = ZoneSpec(landing.ONPREM_DOMAIN, a={f"dc01.{landing.ONPREM_DOMAIN}": ("192.168.10.10",)})
+ONPREM_ONLY = ZoneSpec("onprem.internal", a={"files.onprem.internal": ("192.168.10.20",)})
 
 CORP_RULE = Rule(f"{landing.ONPREM_DOMAIN}.", ("onprem",))
 CATCH_ALL = Rule(".", ("onprem",))
@@ -86,12 +88,13 @@ def servers(lz: Landing) -> tuple[ServerSpec, ...]:
     """The servers of a landing zone's DNS plane (see the module's docstring)."""
     hub_zones = (ZONE,) if "hub" in lz.zone_links else ()
     spoke_zones = (ZONE,) if "spoke" in lz.zone_links else ()
+    hub = _view("azure-hub", lz.hub_rules, hub_zones)
     out = [
         PUBLIC,
-        ServerSpec("onprem", zones=(CORP,), default_forward="public"),
+        ServerSpec("onprem", zones=(CORP, ONPREM_ONLY), default_forward="public"),
         *_view("azure", lz.spoke_rules, spoke_zones),
-        *_view("azure-hub", lz.hub_rules, hub_zones),
-        ServerSpec("resolver", rules=lz.hub_rules, default_forward="azure-hub-zones"),
+        *hub,
+        replace(hub[0], role="resolver"),  # the inbound endpoint: Azure DNS as the hub sees it
     ]
     if lz.dns_vm_forwards:
         out.append(ServerSpec("custom", forwards=((FORWARD_ZONE, "azure-hub"),), default_forward="azure-hub"))
@@ -111,10 +114,12 @@ def servers(lz: Landing) -> tuple[ServerSpec, ...]:
 
 
 def _view(role: str, rules: tuple[Rule, ...], zones: tuple[ZoneSpec, ...]) -> tuple[ServerSpec, ...]:
-    """Azure DNS as one VNet sees it: its rules in front of its zones, then public DNS."""
+    """Azure DNS as one VNet sees it: its linked zones, then its rules, then public DNS."""
+    if not rules:
+        return (ServerSpec(role, zones=zones, default_forward="public"),)
     return (
-        ServerSpec(role, rules=rules, default_forward=f"{role}-zones"),
-        ServerSpec(f"{role}-zones", zones=zones, default_forward="public"),
+        ServerSpec(role, zones=zones, default_forward=f"{role}-rules"),
+        ServerSpec(f"{role}-rules", rules=rules, default_forward="public"),
     )
 
 
@@ -140,6 +145,7 @@ SPOKE_AZURE = Landing(spoke_dns="azure", zone_links=("hub", "spoke"))
 RULES = replace(SPOKE_AZURE, hub_rules=())
 """The rule worlds: the spoke uses Azure DNS, rs-hub is linked to the spoke only."""
 FIXED = (CORP_RULE, CATCH_ALL, ZONE_TO_INBOUND)
+DISABLED = (CORP_RULE, CATCH_ALL, replace(ZONE_TO_INBOUND, enabled=False))
 
 
 def _scenarios() -> list[LzScenario]:
@@ -149,16 +155,23 @@ def _scenarios() -> list[LzScenario]:
         _lz("lz-resolver", "the spoke asks the Private Resolver's inbound endpoint in the hub", set(),
             Landing(spoke_dns="resolver")),
         _lz("lz-azure-dns", "the spoke uses Azure DNS and the zone is linked to it too", set(), SPOKE_AZURE),
-        _lz("lz-catch-all", "a catch-all rule linked to the spoke sends every name on premises", {"DNS002"},
-            replace(RULES, spoke_rules=(CORP_RULE, CATCH_ALL))),
-        _lz("lz-parent-rule", "a rule for azmk8s.io linked to the spoke sends the zone's names on premises",
-            {"DNS002"}, replace(RULES, spoke_rules=(CORP_RULE, PARENT_RULE))),
-        _lz("lz-rule-target", "the zone's own rule forwards to the on-premises server, not an inbound endpoint",
-            {"DNS002"}, replace(RULES, spoke_rules=(CORP_RULE, ZONE_TO_ONPREM))),
+        _lz("lz-catch-all", "a catch-all rule linked to the spoke; the zone linked to the spoke answers first",
+            set(), replace(RULES, spoke_rules=(CORP_RULE, CATCH_ALL))),
+        _lz("lz-parent-rule", "a rule for azmk8s.io linked to the spoke; the zone linked to it answers first",
+            set(), replace(RULES, spoke_rules=(CORP_RULE, PARENT_RULE))),
+        _lz("lz-rule-target", "the zone's own rule forwards on premises; the zone linked to the spoke answers first",
+            set(), replace(RULES, spoke_rules=(CORP_RULE, ZONE_TO_ONPREM))),
         _lz("lz-rule-fixed", "the catch-all, and the zone's rule to the inbound endpoint (the fix)", set(),
             replace(RULES, spoke_rules=FIXED)),
-        _lz("lz-rule-disabled", "the zone's rule is Disabled: the catch-all takes the name on premises", {"DNS002"},
-            replace(RULES, spoke_rules=(CORP_RULE, CATCH_ALL, replace(ZONE_TO_INBOUND, enabled=False)))),
+        _lz("lz-rule-disabled", "the zone's rule is Disabled; the zone linked to the spoke answers first", set(),
+            replace(RULES, spoke_rules=DISABLED)),
+        _lz("lz-parent-rule-spoke-unlinked", "lz-parent-rule, the zone not linked to the spoke: the rule takes it "
+            "on premises", {"DNS002"}, replace(RULES, zone_links=("hub",), spoke_rules=(CORP_RULE, PARENT_RULE))),
+        _lz("lz-rule-target-spoke-unlinked", "lz-rule-target, the zone not linked to the spoke: the rule takes it "
+            "on premises", {"DNS002"}, replace(RULES, zone_links=("hub",), spoke_rules=(CORP_RULE, ZONE_TO_ONPREM))),
+        _lz("lz-rule-disabled-spoke-unlinked", "lz-rule-disabled, the zone not linked to the spoke: the catch-all "
+            "leaves azmk8s.io to the spoke's Azure DNS, which has no zone", {"DNS002"},
+            replace(RULES, zone_links=("hub",), spoke_rules=DISABLED)),
         _lz("lz-inbound-unlinked", "the spoke asks the inbound endpoint; the zone is linked to no VNet",
             {"DNS002"}, Landing(spoke_dns="resolver", zone_links=())),
         _lz("lz-firewall-unlinked", "the spoke asks the firewall's proxy; the zone is not linked to its VNet",

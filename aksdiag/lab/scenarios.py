@@ -4,9 +4,9 @@ A scenario is declarative (servers by role, their zones and forwarders, how they
 can be served by the pure-Python servers (`aksdiag.lab.world`) or by real BIND 9 (`aksdiag.lab.bind`), and
 aksdiag must name the same findings for both. Roles: `public` stands for internet DNS, `azure` for Azure DNS
 (168.63.129.16, which answers the private zones linked to the VNet), `custom` for the customer's DNS server.
-The landing-zone scenarios (aksdiag.lab.lzscenarios) add a `resolver` (a Private Resolver inbound endpoint: its
-VNet's forwarding rules, then Azure DNS as its VNet sees it), a `firewall` (Azure Firewall's DNS proxy) and
-`onprem`; a server's `rules` are forwarding rules (longest suffix, enabled only), applied before anything else.
+The landing-zone scenarios (aksdiag.lab.lzscenarios) add a `resolver` (a Private Resolver inbound endpoint: Azure
+DNS as its VNet sees it), a `firewall` (Azure Firewall's DNS proxy) and `onprem`; a server's `rules` are a DNS
+forwarding ruleset's rules (longest enabled suffix; a catch-all leaves Azure's reserved domains alone).
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ class Rule:
     enabled: bool = True
 
 
+WILDCARD_RESERVED = ("azmk8s.io", "windows.net", "azure.com", "azure.net", "windowsazure.us")
+"""Domains a catch-all rule ignores (Learn, "Rule processing": the two-label names of Azure services' DNS zones are
+reserved): their names stay with Azure DNS unless a rule names them."""
+
+
 def rule_forwards(rules: tuple[Rule, ...]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
     """The rules as conditional forwarders (domain → target roles) and a catch-all's targets: disabled rules left
     out, so a name falls to the longest enabled rule, as Azure applies a ruleset. Both backends serve this."""
@@ -78,8 +83,9 @@ class ServerSpec:
     behaviour: str = "normal"
     delay_ms: int = 0
     rules: tuple[Rule, ...] = ()
-    """Forwarding rules, before the server's own forwards and default (a server with rules holds no zones: a
-    view with rules is a forwarder in front of a zones-only server, as BIND can serve it too)."""
+    """Forwarding rules, over the server's own forwards and default; what they leave goes to `default_forward`
+    (Azure DNS's view behind its linked zones). A server with rules holds no zones: Azure DNS as a VNet sees it is
+    a zones server in front of a rules server (linked zones first, then rules: Learn's order), as BIND serves it."""
     upstreams: tuple[str, ...] = ()
     """random-forward: the roles one of which answers each query."""
     seed: int | None = None
@@ -89,8 +95,11 @@ class ServerSpec:
         forwarders (a catch-all rule's targets, else `default_forward`)."""
         ruled, catch_all = rule_forwards(self.rules)
         forwards = {zone: (role,) for zone, role in self.forwards} | ruled
-        default = catch_all or ((self.default_forward,) if self.default_forward else ())
-        return forwards, default
+        fallback = (self.default_forward,) if self.default_forward else ()
+        if catch_all and fallback:
+            for domain in WILDCARD_RESERVED:
+                forwards.setdefault(domain, fallback)
+        return forwards, catch_all or fallback
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ import dns.query
 import dns.rcode
 import pytest
 
-from aksdiag.lab.lzscenarios import FIREWALL_SEED, LZ_SCENARIOS, SHOWN
-from aksdiag.lab.scenarios import CLUSTER_FQDN, ENDPOINT_IP, Rule, rule_forwards
+from aksdiag.lab.lzscenarios import CATCH_ALL, FIREWALL_SEED, LZ_SCENARIOS, PARENT_RULE, SHOWN
+from aksdiag.lab.scenarios import CLUSTER_FQDN, ENDPOINT_IP, WILDCARD_RESERVED, Rule, ServerSpec, rule_forwards
 
 CORP_HOST, CORP_IP = "dc01.corp.contoso.com", "192.168.10.10"
+ONPREM_HOST, ONPREM_IP = "files.onprem.internal", "192.168.10.20"
 PUBLIC_HOST, PUBLIC_IP = "www.my.com", "20.41.65.8"
 NX = "NXDOMAIN"
 
@@ -39,11 +40,14 @@ ANSWERS = {
     "lz-healthy": (ENDPOINT_IP, NX),
     "lz-resolver": (ENDPOINT_IP, NX),
     "lz-azure-dns": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-catch-all": (NX, NX),
-    "lz-parent-rule": (NX, NX),
-    "lz-rule-target": (NX, NX),
+    "lz-catch-all": (ENDPOINT_IP, ENDPOINT_IP),  # the zone linked to the spoke answers before any rule
+    "lz-parent-rule": (ENDPOINT_IP, ENDPOINT_IP),
+    "lz-rule-target": (ENDPOINT_IP, ENDPOINT_IP),
     "lz-rule-fixed": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-rule-disabled": (NX, NX),
+    "lz-rule-disabled": (ENDPOINT_IP, ENDPOINT_IP),
+    "lz-parent-rule-spoke-unlinked": (NX, NX),  # the rule takes the name on premises
+    "lz-rule-target-spoke-unlinked": (NX, NX),
+    "lz-rule-disabled-spoke-unlinked": (NX, NX),  # the catch-all leaves azmk8s.io to a view without the zone
     "lz-inbound-unlinked": (NX, NX),
     "lz-firewall-unlinked": (NX, NX),
     "lz-proxy-off": ("timeout", NX),
@@ -81,23 +85,35 @@ def test_rules_longest_enabled_suffix_wins() -> None:
     assert catch_all == ("onprem",)
 
 
+def test_a_catch_all_leaves_azures_reserved_domains_to_azure_dns() -> None:
+    forwards, default = ServerSpec("azure-rules", rules=(CATCH_ALL,), default_forward="public").forward_map()
+    assert default == ("onprem",)
+    assert forwards["azmk8s.io"] == ("public",) and set(WILDCARD_RESERVED) <= set(forwards)
+    named, _ = ServerSpec("azure-rules", rules=(CATCH_ALL, PARENT_RULE), default_forward="public").forward_map()
+    assert named["azmk8s.io"] == ("onprem",), "a rule that names a reserved domain applies"
+
+
 def test_the_zones_rule_beats_the_catch_all_and_the_catch_all_takes_the_rest(start_world) -> None:
     world = start_world("lz-rule-fixed")
-    assert ask(world, "azure") == ENDPOINT_IP, "the zone's rule → the inbound endpoint → the hub's zone"
+    assert ask(world, "azure-rules") == ENDPOINT_IP, "the zone's rule → the inbound endpoint → the hub's zone"
     assert ask(world, "azure", CORP_HOST) == CORP_IP, "the corp rule → on premises"
-    assert ask(world, "azure", PUBLIC_HOST) == PUBLIC_IP, "the catch-all → on premises, which recurses"
+    assert ask(world, "azure", ONPREM_HOST) == ONPREM_IP, "the catch-all → on premises"
+    assert ask(world, "azure", PUBLIC_HOST) == PUBLIC_IP, "on premises recurses for the rest"
+    assert ask(start_world("lz-healthy"), "azure", ONPREM_HOST) != ONPREM_IP, "without the catch-all: not asked"
 
 
 def test_a_disabled_rule_is_skipped(start_world) -> None:
     world = start_world("lz-rule-disabled")
-    assert ask(world, "azure") == NX, "the catch-all takes the name to on premises, which has no such zone"
-    assert ask(world, "resolver") == ENDPOINT_IP, "the inbound endpoint itself still answers"
+    assert ask(world, "azure-rules") == NX, "past the disabled rule, the catch-all leaves azmk8s.io to public DNS"
+    assert ask(world, "azure") == ENDPOINT_IP, "the zone linked to the spoke still answers first"
+    assert ask(start_world("lz-rule-disabled-spoke-unlinked"), "azure") == NX, "without that link, nothing does"
 
 
-def test_rules_take_the_name_before_a_zone_linked_to_the_same_vnet(start_world) -> None:
+def test_a_linked_zone_answers_before_the_rules(start_world) -> None:
     world = start_world("lz-parent-rule")
-    assert ask(world, "azure-zones") == ENDPOINT_IP, "the zone is linked to the spoke"
-    assert ask(world, "azure") == NX, "but the azmk8s.io rule is applied first"
+    assert ask(world, "azure") == ENDPOINT_IP, "the zone is linked to the spoke"
+    assert ask(world, "azure-rules") == NX, "the azmk8s.io rule alone sends it on premises"
+    assert ask(start_world("lz-parent-rule-spoke-unlinked"), "azure") == NX, "the zone unlinked: the rule takes it"
 
 
 def test_the_inbound_endpoint_resolves_as_its_vnet_with_its_rules(start_world) -> None:
@@ -111,7 +127,7 @@ def test_the_inbound_endpoint_resolves_as_its_vnet_with_its_rules(start_world) -
 def test_the_firewall_proxy_forwards_to_azure_dns_in_its_vnet(start_world) -> None:
     world = start_world("lz-firewall-unlinked")
     assert ask(world, "firewall") == NX and ask(world, "firewall", transport="tcp") == NX
-    assert ask(world, "azure-hub-zones") == NX, "the hub's view has no zone: the proxy can only relay that"
+    assert ask(world, "azure-hub") == NX, "the hub's view has no zone: the proxy can only relay that"
 
 
 def test_the_firewall_with_the_proxy_off_does_not_answer(start_world) -> None:
@@ -142,7 +158,7 @@ def _answers(world) -> dict[tuple[str, str, str], str]:
     return {
         (role, name, transport): ask(world, role, name, transport)
         for role in roles
-        for name in (CLUSTER_FQDN, CORP_HOST, PUBLIC_HOST)
+        for name in (CLUSTER_FQDN, CORP_HOST, ONPREM_HOST, PUBLIC_HOST)
         for transport in ("udp", "tcp")
         if world.scenario.server(role).behaviour != "random-forward"  # Python in both: compared above
     }
