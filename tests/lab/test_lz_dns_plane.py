@@ -1,6 +1,7 @@
 """The landing zone's DNS plane (aksdiag.lab.lzscenarios) answers as Azure would: dig-like questions with dnspython
-to the lab's servers — the views per VNet, the rules (longest enabled suffix, before zones), the inbound endpoint,
-the firewall's DNS proxy — and the pure-Python lab and real BIND 9 give the same answers."""
+to the lab's servers — the views per VNet (linked zones first, then the rules: longest enabled suffix, a catch-all
+leaving azmk8s.io alone), the inbound endpoint, the firewall's DNS proxy — and the pure-Python lab and real BIND 9
+give the same answers."""
 
 from __future__ import annotations
 
