@@ -1,269 +1,296 @@
-"""The cluster's Azure context (AzureContextNeed): everything the private-DNS path of a cluster depends on.
+"""The cluster's Azure context (AzureContextNeed): everything the private-DNS path of a cluster depends on, in every
+subscription its resources live in.
 
-Reads are issued concurrently, level by level (the cluster, then its VNets, zone and endpoint, then the VNets its
-DNS servers live in). A 403 or 404 is recorded as a fact and the other reads go on; a 401 or a missing credential
-stops the command (exit 3) with what to do.
+Each read is a task that starts as soon as what it depends on is known, so the reads fall into as few sequential
+rounds as the dependencies allow: the cluster, the subscription list and the cluster's private endpoint
+connections first; then its VNets, zone, endpoints, identities, roles and each searched subscription's zones,
+resolvers and rulesets; then peered VNets, NSGs, NICs, rules and links, the firewalls and NICs that hold DNS server
+addresses (the peering's remoteAddressSpace says where, before the remote VNet is read), role definitions; last,
+firewall policies and VMs. Every read goes to the subscription in the resource's id (subscriptions.Clients). A 403
+or 404 is recorded as a fact and the other reads go on; a 401, a refused write or a refused host stops the command.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aksdiag.armview import cluster_zone_id, node_subnet_ids, parse_id, vnet_of_subnet
 from aksdiag.facts import AzureContext, AzureContextNeed
-from aksdiag.sources.azure.clients import credential, endpoint_kwargs, guard
+from aksdiag.sources.azure import endpoints, forwarding, roles, zones
+from aksdiag.sources.azure.clients import credential, guard
 from aksdiag.sources.azure.reads import Reads
+from aksdiag.sources.azure.servers import Servers, subscription_holding
+from aksdiag.sources.azure.subscriptions import LATER_SDKS, Clients, list_subscriptions, subscription_of, to_search
 
 if TYPE_CHECKING:
     from aksdiag.settings import Settings
 
-_LATER_SDKS = ("azure.mgmt.network.aio", "azure.mgmt.privatedns.aio", "azure.mgmt.authorization.aio")
-"""Imported in threads while the cluster is read: the network SDK alone takes about half a second to import."""
+T = TypeVar("T")
+Body = dict[str, Any]
 
 
-async def fetch(need: AzureContextNeed, settings: Settings | None = None, deadline: float | None = None) -> AzureContext:
+async def fetch(
+    need: AzureContextNeed, settings: Settings | None = None, deadline: float | None = None
+) -> AzureContext:
     """`settings` may carry the token and CA bundle (the demo's); without them the environment's are used.
     `deadline` (time.monotonic()) bounds every read and retry."""
     guard(need.endpoint, settings)
-    later = asyncio.gather(*(asyncio.to_thread(importlib.import_module, m) for m in _LATER_SDKS))
-    from azure.mgmt.containerservice.aio import ContainerServiceClient
-
+    later = asyncio.gather(*(asyncio.to_thread(importlib.import_module, m) for m in LATER_SDKS))
     cred = credential(settings)
-    sub = need.subscription
-
-    def kw() -> dict[str, Any]:  # a pipeline's policies are its own: one retry policy per client
-        return endpoint_kwargs(need.endpoint, settings, deadline)
-
-    async with cred, ContainerServiceClient(cred, sub, **kw()) as aks:
-        reader = _Reader(need)
+    async with cred:
+        clients = Clients(cred, need.endpoint, settings, deadline)
+        reader = _Reader(need, clients, later)
         try:
-            cluster = await reader.get(
-                need.cluster_id, aks.managed_clusters.get(need.resource_group, need.cluster),
-                "Microsoft.ContainerService/managedClusters/read",
-            )  # fmt: skip
+            return await reader.read()
         finally:
-            network, privatedns, authorization = await later
-        if cluster is None:
-            return AzureContext(need=need, errors=tuple(reader.errors), requests=reader.requests)
-        async with (
-            network.NetworkManagementClient(cred, sub, **kw()) as net,
-            privatedns.PrivateDnsManagementClient(cred, sub, **kw()) as dns,
-            authorization.AuthorizationManagementClient(cred, sub, **kw()) as auth,
-        ):
-            reader.net, reader.dns, reader.auth = net, dns, auth
-            return await reader.read(cluster)
+            await reader.drain()
+            await asyncio.gather(later, return_exceptions=True)
+            await clients.close()
 
 
 class _Reader(Reads):
-    """The context's reads, round by round; the clients are set once the cluster has been read."""
+    """The context's reads as tasks; `drain` cancels and awaits whatever is left when one of them stopped the run."""
 
-    def __init__(self, need: AzureContextNeed) -> None:
+    def __init__(self, need: AzureContextNeed, clients: Clients, later: Awaitable[Any]) -> None:
         super().__init__()
-        self.need = need
-        self.net: Any = None
-        self.dns: Any = None
-        self.auth: Any = None
+        self.need, self.clients, self.later = need, clients, later
+        self.sub = need.subscription
+        self._tasks: list[asyncio.Future[Any]] = []
 
-    async def read(self, cluster: dict[str, Any]) -> AzureContext:
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.append(task)
+        return task
+
+    async def drain(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def read(self) -> AzureContext:
         need = self.need
-        props = cluster.get("properties", {})
-        vnet_ids = sorted({vnet_of_subnet(s) for s in node_subnet_ids(cluster)})
+        aks = self.clients.get("aks", self.sub)
+        cluster_t = self.spawn(self.get(
+            need.cluster_id, aks.managed_clusters.get(need.resource_group, need.cluster),
+            "Microsoft.ContainerService/managedClusters/read",
+        ))  # fmt: skip
+        subs_t = self.spawn(self._subscriptions(aks))
+        conns_t = self.spawn(endpoints.connections(self, self.clients, need))
+        try:
+            cluster = await cluster_t
+        finally:
+            await self.later
+        if cluster is None:  # the side reads say nothing a missing cluster does not: its error is the one fact
+            subscriptions = await subs_t
+            await conns_t
+            errors = [e for e in self.errors if e.scope.lower() == need.cluster_id.lower()]
+            return AzureContext(need=need, errors=tuple(errors or self.errors), requests=self.requests,
+                                subscriptions=subscriptions)  # fmt: skip
+        return await self._around(cluster, subs_t, conns_t)
+
+    async def _subscriptions(self, aks: Any) -> list[Body] | None:
+        found = await list_subscriptions(self, aks)
+        self.names.update({str(s.get("subscriptionId")).lower(): str(s.get("displayName") or "") for s in found or []})
+        return found
+
+    async def _around(
+        self, cluster: Body, subs_t: asyncio.Task[list[Body] | None], conns_t: asyncio.Task[list[Body] | None]
+    ) -> AzureContext:
+        """Everything the cluster's body leads to, each read as soon as its inputs are known."""
+        props = cluster.get("properties") or {}
         access = props.get("apiServerAccessProfile") or {}
-        zone_id = cluster_zone_id(cluster)
         node_rg = props.get("nodeResourceGroup")
-        vnets, zone, endpoints, other_zones, roles, (lbs, pips) = await asyncio.gather(
-            self._vnets_and_peers(vnet_ids),
-            self._zone(zone_id),
-            self._endpoints(props.get("nodeResourceGroup"), bool(access.get("enableVnetIntegration"))),
-            self._other_zones(props.get("privateFQDN") or "", zone_id),
-            self._roles(cluster, zone_id, vnet_ids),
-            asyncio.gather(self._in_node_rg(node_rg, "lb"), self._in_node_rg(node_rg, "pip")),  # six: typed
-        )
-        subnet_ids = node_subnet_ids(cluster)
-        if access.get("subnetId"):
-            subnet_ids.append(access["subnetId"])
-        nsgs = await self._nsgs(vnets, subnet_ids)
+        zone_id = cluster_zone_id(cluster)
+        own_vnets = sorted({vnet_of_subnet(s) for s in node_subnet_ids(cluster)})
+        subnet_ids = node_subnet_ids(cluster) + ([access["subnetId"]] if access.get("subnetId") else [])
+        first_vnets = sorted({*own_vnets, *(vnet_of_subnet(s) for s in subnet_ids)}, key=str.lower)
+
+        vnets_t = self.spawn(self._vnets(first_vnets))
+        peers_t = self.spawn(self._peers(vnets_t))
+        zone_t = self.spawn(zones.zone(self, self.clients, zone_id, self.sub))
+        ids_t = self.spawn(roles.identities(self, self.clients, cluster, self.sub))
+        roles_t = self.spawn(self._roles(cluster, zone_id, own_vnets, ids_t))
+        defs_t = self.spawn(self._definitions(roles_t))
+        endpoints_t = self.spawn(self._endpoints(node_rg, bool(access.get("enableVnetIntegration")), conns_t))
+        zone_sub = subscription_of(zone_id, self.sub) if zone_id else ""
+        search_t = self.spawn(self._search(subs_t, [self.sub, zone_sub], props.get("privateFQDN") or "", zone_id))
+        nsgs_t = self.spawn(self._nsgs(vnets_t, subnet_ids))
+        servers = Servers(self, self.clients, self.spawn)
+        servers_t = self.spawn(self._servers(servers, vnets_t, peers_t, own_vnets))
+        lbs_t = self.spawn(self._in_node_rg(node_rg, "lb"))
+        pips_t = self.spawn(self._in_node_rg(node_rg, "pip"))
+        await asyncio.gather(vnets_t, peers_t, zone_t, ids_t, roles_t, defs_t, endpoints_t, search_t, nsgs_t,
+                             servers_t, lbs_t, pips_t)  # fmt: skip
+        searched, other_zones, resolvers, rulesets = search_t.result()
         return AzureContext(
-            need=need,
+            need=self.need,
             cluster=cluster,
-            nsgs=nsgs,
-            vnets=vnets,
-            zone=zone,
-            endpoints=endpoints,
-            load_balancers=lbs,
-            public_ips=pips,
+            nsgs=nsgs_t.result(),
+            vnets={**vnets_t.result(), **peers_t.result()},
+            zone=zone_t.result(),
+            endpoints=endpoints_t.result(),
+            load_balancers=lbs_t.result(),
+            public_ips=pips_t.result(),
             other_zones=other_zones,
-            role_assignments=roles,
+            role_assignments=roles_t.result(),
             zone_mode=access.get("privateDNSZone") or ("system" if access.get("enablePrivateCluster") else None),
             errors=tuple(self.errors),
             requests=self.requests,
+            subscriptions=subs_t.result(),
+            resolvers=resolvers,
+            rulesets=rulesets,
+            firewalls=list(servers.firewalls.values()),
+            server_hosts=dict(servers.hosts),
+            role_definitions=defs_t.result(),
+            identities=ids_t.result(),
+            searched_subscriptions=tuple(searched),
         )
 
-    async def _vnets_and_peers(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The cluster's VNets, then the VNets they peer with (where a custom DNS server may live)."""
-        vnets = await self._vnets(ids)
-        peered = {
-            p["properties"]["remoteVirtualNetwork"]["id"]
-            for v in vnets.values()
-            for p in v.get("properties", {}).get("virtualNetworkPeerings", [])
-            if (p.get("properties") or {}).get("remoteVirtualNetwork")
-        }
-        vnets.update(await self._vnets(sorted(i for i in peered if i.lower() not in vnets)))
-        return vnets
+    # ---------------------------------------------------------------- VNets and NSGs
 
-    async def _vnets(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        async def one(vnet_id: str) -> tuple[str, dict[str, Any] | None]:
+    async def _vnets(self, ids: list[str]) -> dict[str, Body]:
+        async def one(vnet_id: str) -> tuple[str, Body | None]:
             p = parse_id(vnet_id)
+            net = self.clients.get("net", subscription_of(vnet_id, self.sub))
             body = await self.get(
-                vnet_id,
-                self.net.virtual_networks.get(p["resourcegroups"], p["virtualnetworks"]),
+                vnet_id, net.virtual_networks.get(p.get("resourcegroups", ""), p.get("virtualnetworks", "")),
                 "Microsoft.Network/virtualNetworks/read",
-            )
-            return vnet_id.lower(), body
-
-        pairs = await asyncio.gather(*(one(i) for i in ids))
-        return {k: v for k, v in pairs if v is not None}
-
-    async def _zone(self, zone_id: str | None) -> dict[str, Any] | None:
-        if not zone_id:
-            return None
-        p = parse_id(zone_id)
-        rg, name = p["resourcegroups"], p["privatednszones"]
-        zone, links, records = await asyncio.gather(
-            self.get(zone_id, self.dns.private_zones.get(rg, name), "Microsoft.Network/privateDnsZones/read"),
-            self.list_all(
-                zone_id + "/virtualNetworkLinks",
-                self.dns.virtual_network_links.list(rg, name),
-                "Microsoft.Network/privateDnsZones/virtualNetworkLinks/read",
-            ),
-            self.list_all(
-                zone_id + "/A",
-                self.dns.record_sets.list_by_type(rg, name, "A"),
-                "Microsoft.Network/privateDnsZones/A/read",
-            ),
-        )
-        return {"id": zone_id, "name": name, "resource_group": rg, "zone": zone, "links": links, "records": records}
-
-    async def _roles(
-        self, cluster: dict[str, Any], zone_id: str | None, vnet_ids: list[str]
-    ) -> dict[str, list[dict[str, Any]] | None]:
-        """The cluster identity's role assignments (inherited ones too) on a BYO zone and on its own VNets."""
-        principal = _principal(cluster)
-        access = cluster.get("properties", {}).get("apiServerAccessProfile") or {}
-        byo_zone = zone_id if str(access.get("privateDNSZone", "")).lower().startswith("/subscriptions/") else None
-        scopes = [s for s in (byo_zone, *vnet_ids) if s]
-        if not principal or not scopes:
-            return {}
-
-        async def one(scope: str) -> tuple[str, list[dict[str, Any]] | None]:
-            pager = self.auth.role_assignments.list_for_scope(scope, filter=f"assignedTo('{principal}')")
-            return scope, await self.list_all(scope, pager, "Microsoft.Authorization/roleAssignments/read")
-
-        return dict(await asyncio.gather(*(one(s) for s in scopes)))
-
-    async def _in_node_rg(self, node_rg: str | None, kind: str) -> list[dict[str, Any]]:
-        """The node resource group's load balancers or public IPs, when the need asks for them."""
-        if not node_rg or not self.need.load_balancers:
-            return []
-        scope = f"/subscriptions/{self.need.subscription}/resourceGroups/{node_rg}/providers/Microsoft.Network"
-        if kind == "lb":
-            pager = self.net.load_balancers.list(node_rg)
-            found = await self.list_all(scope + "/loadBalancers", pager, "Microsoft.Network/loadBalancers/read")
-        else:
-            pager = self.net.public_ip_addresses.list(node_rg)
-            found = await self.list_all(scope + "/publicIPAddresses", pager, "Microsoft.Network/publicIPAddresses/read")
-        return found or []
-
-    async def _nsgs(self, vnets: dict[str, dict[str, Any]], subnet_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The NSGs on the cluster's subnets (node pools, API server subnet)."""
-        wanted = {i.lower() for i in subnet_ids}
-        ids = sorted(
-            {
-                sub["properties"]["networkSecurityGroup"]["id"]
-                for v in vnets.values()
-                for sub in v.get("properties", {}).get("subnets", [])
-                if sub.get("id", "").lower() in wanted and (sub.get("properties") or {}).get("networkSecurityGroup")
-            }
-        )
-
-        async def one(nsg_id: str) -> tuple[str, dict[str, Any] | None]:
-            p = parse_id(nsg_id)
-            body = await self.get(
-                nsg_id, self.net.network_security_groups.get(p["resourcegroups"], p["networksecuritygroups"]),
-                "Microsoft.Network/networkSecurityGroups/read",
             )  # fmt: skip
-            return nsg_id.lower(), body
+            return vnet_id.lower(), body
 
         return {k: v for k, v in await asyncio.gather(*(one(i) for i in ids)) if v is not None}
 
-    async def _other_zones(self, fqdn: str, zone_id: str | None) -> list[dict[str, Any]]:
-        """Every other private zone of the subscription that could hold the FQDN (it may shadow the cluster's)."""
-        if not fqdn:
-            return []
-        found = await self.list_all(
-            f"/subscriptions/{self.need.subscription}/providers/Microsoft.Network/privateDnsZones",
-            self.dns.private_zones.list(),
-            "Microsoft.Network/privateDnsZones/read",
+    async def _peers(self, vnets_t: asyncio.Task[dict[str, Body]]) -> dict[str, Body]:
+        """The VNets the cluster's VNets peer with (where a custom DNS server, a firewall, a resolver may live)."""
+        vnets = await vnets_t
+        peered = {
+            p["properties"]["remoteVirtualNetwork"]["id"]
+            for v in vnets.values()
+            for p in (v.get("properties") or {}).get("virtualNetworkPeerings") or []
+            if ((p.get("properties") or {}).get("remoteVirtualNetwork") or {}).get("id")
+        }
+        return await self._vnets(sorted(i for i in peered if i.lower() not in vnets))
+
+    async def _nsgs(self, vnets_t: asyncio.Task[dict[str, Body]], subnet_ids: list[str]) -> dict[str, Body]:
+        """The NSGs on the cluster's subnets (node pools, API server subnet), each in its own subscription."""
+        wanted = {i.lower() for i in subnet_ids}
+        ids = sorted(
+            {
+                s["properties"]["networkSecurityGroup"]["id"]
+                for v in (await vnets_t).values()
+                for s in (v.get("properties") or {}).get("subnets") or []
+                if str(s.get("id", "")).lower() in wanted
+                and ((s.get("properties") or {}).get("networkSecurityGroup") or {}).get("id")
+            }
         )
-        fqdn = fqdn.lower()
-        candidates = [
-            z["id"]
-            for z in found or []
-            if (fqdn == z["name"].lower() or fqdn.endswith("." + z["name"].lower()))
-            and not (zone_id and z["id"].lower() == zone_id.lower())
+
+        async def one(nsg_id: str) -> tuple[str, Body | None]:
+            p = parse_id(nsg_id)
+            net = self.clients.get("net", subscription_of(nsg_id, self.sub))
+            call = net.network_security_groups.get(p.get("resourcegroups", ""), p.get("networksecuritygroups", ""))
+            return nsg_id.lower(), await self.get(nsg_id, call, "Microsoft.Network/networkSecurityGroups/read")
+
+        return {k: v for k, v in await asyncio.gather(*(one(i) for i in ids)) if v is not None}
+
+    async def _in_node_rg(self, node_rg: str | None, kind: str) -> list[Body]:
+        """The node resource group's load balancers or public IPs, when the need asks for them."""
+        if not node_rg or not self.need.load_balancers:
+            return []
+        net = self.clients.get("net", self.sub)
+        scope = f"/subscriptions/{self.sub}/resourceGroups/{node_rg}/providers/Microsoft.Network"
+        if kind == "lb":
+            pager = net.load_balancers.list(node_rg)
+            found = await self.list_all(scope + "/loadBalancers", pager, "Microsoft.Network/loadBalancers/read")
+        else:
+            pager = net.public_ip_addresses.list(node_rg)
+            found = await self.list_all(scope + "/publicIPAddresses", pager, "Microsoft.Network/publicIPAddresses/read")
+        return found or []
+
+    # ---------------------------------------------------------------- DNS servers, endpoints, roles
+
+    async def _servers(
+        self, servers: Servers, vnets_t: asyncio.Task[dict[str, Body]], peers_t: asyncio.Task[dict[str, Body]],
+        own_vnets: list[str],
+    ) -> None:  # fmt: skip
+        """What holds each DNS server address the cluster's VNets use (and the firewalls' proxy servers)."""
+        vnets = await vnets_t
+        own = {i.lower() for i in own_vnets}
+        ips = [
+            str(ip)
+            for k, v in vnets.items()
+            if k in own
+            for ip in ((v.get("properties") or {}).get("dhcpOptions") or {}).get("dnsServers") or []
         ]
-        zones = await asyncio.gather(*(self._zone(i) for i in candidates))
-        return [z for z in zones if z]
 
-    async def _endpoints(self, node_rg: str | None, vnet_integration: bool = False) -> list[dict[str, Any]]:
-        """The API server's private endpoint(s) in the node resource group, each with its NIC's addresses; with
-        API Server VNet Integration, the internal load balancer `kube-apiserver` instead."""
-        if not node_rg:
-            return []
-        if vnet_integration:
-            lb = await self.get(
-                f"/subscriptions/{self.need.subscription}/resourceGroups/{node_rg}/providers/Microsoft.Network"
-                "/loadBalancers/kube-apiserver",
-                self.net.load_balancers.get(node_rg, "kube-apiserver"),
-                "Microsoft.Network/loadBalancers/read",
-            )
-            return [{"endpoint": lb, "nics": []}] if lb else []
-        scope = f"/subscriptions/{self.need.subscription}/resourceGroups/{node_rg}"
-        found = await self.list_all(
-            scope + "/providers/Microsoft.Network/privateEndpoints",
-            self.net.private_endpoints.list(node_rg),
-            "Microsoft.Network/privateEndpoints/read",
+        async def sub_of(ip: str) -> str | None:
+            found = subscription_holding(ip, vnets.values())
+            return found or subscription_holding(ip, [*vnets.values(), *(await peers_t).values()])
+
+        await servers.look_up(ips, sub_of)
+
+    async def _endpoints(
+        self, node_rg: str | None, vnet_integration: bool, conns_t: asyncio.Task[list[Body] | None]
+    ) -> list[Body]:
+        """The node resource group's endpoints joined with those of the cluster's private endpoint connections."""
+
+        async def connected() -> list[tuple[Body, Body]]:
+            return await endpoints.of_connections(self, self.clients, await conns_t, self.sub)
+
+        found, others = await asyncio.gather(
+            endpoints.in_node_rg(self, self.clients, self.sub, node_rg, vnet_integration), connected()
         )
-        endpoints = [e for e in found or [] if _is_apiserver_endpoint(e)]
+        pairs = endpoints.joined(found, others)
+        return list(await asyncio.gather(*(endpoints.with_nics(self, self.clients, e, self.sub, c) for e, c in pairs)))
 
-        async def with_nic(endpoint: dict[str, Any]) -> dict[str, Any]:
-            nics = []
-            for ref in endpoint.get("properties", {}).get("networkInterfaces", []):
-                p = parse_id(ref["id"])
-                nic = await self.get(
-                    ref["id"],
-                    self.net.network_interfaces.get(p["resourcegroups"], p["networkinterfaces"]),
-                    "Microsoft.Network/networkInterfaces/read",
-                )
-                if nic:
-                    nics.append(nic)
-            return {"endpoint": endpoint, "nics": nics}
+    async def _roles(
+        self, cluster: Body, zone_id: str | None, vnet_ids: list[str], ids_t: asyncio.Task[dict[str, Body]]
+    ) -> dict[str, list[Body] | None]:
+        """The cluster identity's role assignments on a BYO zone and on its own VNets; the principal from the
+        cluster's body, else (a user-assigned identity the body leaves it out of) from the identity resource."""
+        access = (cluster.get("properties") or {}).get("apiServerAccessProfile") or {}
+        byo_zone = zone_id if str(access.get("privateDNSZone", "")).lower().startswith("/subscriptions/") else None
+        scopes = [s for s in (byo_zone, *vnet_ids) if s]
+        who = roles.principal(cluster) or (roles.principal(cluster, await ids_t) if scopes else None)
+        return await roles.assignments(self, self.clients, who, scopes, self.sub)
 
-        return list(await asyncio.gather(*(with_nic(e) for e in endpoints)))
+    async def _definitions(self, roles_t: asyncio.Task[dict[str, list[Body] | None]]) -> dict[str, Body]:
+        return await roles.definitions(self, self.clients, await roles_t, self.sub)
 
+    # ---------------------------------------------------------------- the search of every subscription
 
-def _principal(cluster: dict[str, Any]) -> str | None:
-    """The object id AKS acts as: the system-assigned identity, or the single user-assigned one."""
-    identity = cluster.get("identity") or {}
-    if identity.get("principalId"):
-        return str(identity["principalId"])
-    assigned = list((identity.get("userAssignedIdentities") or {}).values())
-    return str(assigned[0]["principalId"]) if len(assigned) == 1 and assigned[0].get("principalId") else None
+    async def _search(
+        self, subs_t: asyncio.Task[list[Body] | None], first: list[str], fqdn: str, zone_id: str | None
+    ) -> tuple[list[str], list[Body], list[Body], list[Body]]:
+        """(searched subscriptions, other zones, resolvers, rulesets) from every subscription to search: those
+        listed (the cluster's and the zone's first), or, where the list failed, the cluster's and the zone's."""
+        listed = await subs_t
+        if listed is not None:
+            visible = {str(s.get("subscriptionId") or "").lower() for s in listed}
+            first = [s for s in first if s.lower() in visible]
+        found = await asyncio.gather(*(self._search_one(s, fqdn, zone_id) for s in to_search(listed, first)))
+        searched = [sub for sub, ok, *_ in found if ok]
+        other = [z for _, _, zs, _, _ in found for z in zs]
+        resolvers = [r for _, _, _, rs, _ in found for r in rs]
+        rulesets = [r for _, _, _, _, rs in found for r in rs]
+        return searched, other, resolvers, rulesets
 
+    async def _search_one(
+        self, sub: str, fqdn: str, zone_id: str | None
+    ) -> tuple[str, bool, list[Body], list[Body], list[Body]]:
+        async def other_zones() -> list[Body] | None:
+            found = await zones.zones_in(self, self.clients, sub)
+            if found is None or not fqdn:
+                return found
+            candidates = zones.could_answer(found, fqdn, zone_id)
+            return [z for z in await asyncio.gather(*(zones.zone(self, self.clients, i, sub) for i in candidates)) if z]
 
-def _is_apiserver_endpoint(endpoint: dict[str, Any]) -> bool:
-    connections = endpoint.get("properties", {}).get("privateLinkServiceConnections", [])
-    groups = {g for c in connections for g in c.get("properties", {}).get("groupIds", [])}
-    return "management" in groups or endpoint.get("name") == "kube-apiserver"
+        zs, resolvers, rulesets = await asyncio.gather(
+            other_zones(),
+            forwarding.resolvers_in(self, self.clients.get("resolver", sub), sub),
+            forwarding.rulesets_in(self, self.clients.get("resolver", sub), sub),
+        )
+        ok = zs is not None and resolvers is not None and rulesets is not None
+        return sub, ok, zs or [], resolvers or [], rulesets or []

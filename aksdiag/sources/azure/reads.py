@@ -26,6 +26,8 @@ class Reads:
     def __init__(self) -> None:
         self.errors: list[AzureReadError] = []
         self.requests = 0
+        self.names: dict[str, str] = {}
+        """Subscription display names by lower-cased id (from the subscription list): errors name them."""
 
     async def get(self, scope: str, call: Any, action: str) -> dict[str, Any] | None:
         self.requests += 1
@@ -72,11 +74,20 @@ class Reads:
                 found = _with(
                     found, message=f"{found.message} (Retry-After {_retry_after(error)} s: past the run's deadline)"
                 )
-            self.errors.append(_with(found, failure=kind.value))
+            self.errors.append(_with(found, message=self._naming(found), failure=kind.value))
             return
         kind = classify(error)
         message = f"{type(error).__name__}: {short(error)}"
         self.errors.append(AzureReadError(scope, 0, type(error).__name__, message, action, kind.value))
+
+    def _naming(self, found: AzureReadError) -> str:
+        """The message, naming the subscription the refused scope is in when Azure's own words do not."""
+        parts = found.scope.split("/")
+        sub = parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" else ""
+        if not sub or sub.lower() in found.message.lower():
+            return found.message
+        name = self.names.get(sub.lower())
+        return f"{found.message} (subscription {sub}{f' {name}' if name else ''})"
 
 
 def classify(error: BaseException) -> ReadFailure:
@@ -115,7 +126,10 @@ def _with(found: AzureReadError, **changes: Any) -> AzureReadError:
 
 
 def body(model: Any) -> dict[str, Any]:
-    """The REST body of an SDK model: newer SDKs' models are their wire dict; older (msrest) ones serialize."""
+    """The REST body of an SDK model: newer SDKs' models are their wire dict; older (msrest) ones serialize;
+    a read through send_request is its JSON already."""
+    if isinstance(model, dict):
+        return model
     if hasattr(model, "serialize"):
         serialized: dict[str, Any] = model.serialize(keep_readonly=True)
         return serialized

@@ -47,6 +47,18 @@ def read_timeouts(deadline: float) -> dict[str, float]:
     return {"connection_timeout": min(left, 30.0), "read_timeout": left}
 
 
+def timeouts_policy(deadline: float) -> Any:
+    """A per-retry policy giving each attempt read_timeouts(deadline) as of when it is sent: with one transport
+    shared by every client (subscriptions.Clients), the timeouts cannot be the transport's, fixed when it opened."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class DeadlineTimeouts(SansIOHTTPPolicy[Any, Any]):
+        def on_request(self, request: Any) -> None:
+            request.context.options.update(read_timeouts(deadline))
+
+    return DeadlineTimeouts()
+
+
 MARGIN_S = 0.3
 """Less than the runner's grace past the deadline (runner.GRACE_S)."""
 
