@@ -17,6 +17,7 @@ is 404 SubscriptionNotFound, under a missing resource group 404 ResourceGroupNot
 answers an empty 200 there). `GET /subscriptions` lists the subscriptions, in pages. A subscription named in
 `_faults.json`'s `hidden_subscriptions` (or ArmWorld.hidden_subscriptions) is one the caller cannot read: left out
 of that list, and everything under it is 403 AuthorizationFailed naming the action and scope, as ARM words it.
+Built-in role definitions are served at every scope, as ARM does (arm_seeds/builtin_roles.json).
 Each request records its subscription (`Request.subscription`, `FakeArm.requests_by_subscription()`).
 """
 
@@ -274,6 +275,9 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                 return self._page([b for b in arm.world.subscription_bodies() if _sub(b) not in hidden], query)
             if path in arm.world.resources:
                 return 200, arm.world.resources[path], {}
+            builtin = builtin_role(urlsplit(self.path).path.rstrip("/"))
+            if builtin is not None:  # ARM serves the built-in roles at every scope
+                return 200, builtin, {}
             if "/virtualmachinescalesets/" in path and path.endswith("/networkinterfaces"):
                 vmss = path[: -len("/networkinterfaces")] + "/virtualmachines/"
                 items = sorted(
@@ -376,6 +380,24 @@ def subscription_body(subscription: str, name: str = "") -> dict[str, Any]:
     body = json.loads((Path(__file__).parent / "arm_seeds" / "subscription.json").read_text())
     body["id"], body["subscriptionId"] = f"/subscriptions/{subscription}", subscription
     body["displayName"], body["tenantId"] = name or f"sub-{subscription[:8]}", TENANT
+    return body
+
+
+def builtin_role(rid: str) -> dict[str, Any] | None:
+    """A built-in role definition's GET body at `rid` (…/providers/Microsoft.Authorization/roleDefinitions/<guid>),
+    with the permissions Azure publishes (arm_seeds/builtin_roles.json); None when `rid` names no built-in role."""
+    head, _, guid = rid.rpartition("/")
+    if not head.lower().endswith("/providers/microsoft.authorization/roledefinitions"):
+        return None
+    seeds = Path(__file__).parent / "arm_seeds"
+    role = json.loads((seeds / "builtin_roles.json").read_text()).get(guid.lower())
+    if role is None:
+        return None
+    body = json.loads((seeds / "role_definition.json").read_text())
+    body["id"], body["name"] = rid, guid.lower()
+    body["properties"].update(roleName=role["roleName"], description=role["description"])
+    body["properties"]["permissions"] = [{"actions": role["actions"], "notActions": role["notActions"],
+                                          "dataActions": [], "notDataActions": []}]  # fmt: skip
     return body
 
 

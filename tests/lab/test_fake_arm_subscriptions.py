@@ -155,3 +155,17 @@ def test_requests_are_logged_per_subscription_and_writes_refused(serve: Any) -> 
         GONE: [("GET", 404)],
     }
     assert [r.subscription for r in fake.writes()] == [OTHER]
+
+
+def test_built_in_role_definitions_are_served_at_every_subscription(serve: Any) -> None:
+    _, client = serve(world())
+    path = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{armworld.NETWORK_CONTRIBUTOR}"
+    body = client.get(path).json()
+    assert body["id"] == path and body["properties"]["roleName"] == "Network Contributor"
+    assert (
+        body["properties"]["type"] == "BuiltInRole"
+        and "Microsoft.Network/*" in body["properties"]["permissions"][0]["actions"]
+    )
+    custom = client.get(path.rsplit("/", 1)[0] + "/c0ffee00-1111-4222-8333-444455556666")
+    assert custom.status_code == 404 and custom.json()["error"]["code"] == "ResourceNotFound"
+    assert client.get(path.replace(SUB, GONE)).json()["error"]["code"] == "SubscriptionNotFound"

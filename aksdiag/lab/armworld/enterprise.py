@@ -327,8 +327,13 @@ def _roles(spec: Spec) -> list[Body]:
     identity = seed("user_assigned_identity")
     identity["id"] = lz.IDENTITY
     identity["properties"].update(principalId=lz.IDENTITY_PRINCIPAL, clientId=IDENTITY_CLIENT)
-    builtin = seed("builtin_roles")
-    out = [identity] + [_definition(s, g, p) for s in (lz.WORKLOAD, lz.CONNECTIVITY) for g, p in builtin.items()]
+    from aksdiag.lab.arm import builtin_role
+
+    out: list[Body] = [identity]
+    for sub in (lz.WORKLOAD, lz.CONNECTIVITY):  # the fake ARM serves them anyway: bodies, so the world lists them
+        for guid in seed("builtin_roles"):
+            body = builtin_role(f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+            out += [body] if body else []
     custom = _definition(lz.CONNECTIVITY, lz.CUSTOM_ROLE, {
         "roleName": "Landing Zone Private DNS Operator", "description": "Manages the landing zone's private DNS zones.",
         "actions": spec.custom_actions, "notActions": (),
