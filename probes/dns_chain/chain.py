@@ -113,7 +113,7 @@ class Chain:
         if arm is None or zone is None or zone.records is None or not self._azure_off_path():
             return None
         linked = [link.vnet_id for link in zone.links or ()]
-        homes = [self._home(s.endpoint.host) for s in self.custom]
+        homes = [h for s in self.custom for h in self._homes(s.endpoint.host)]
         if not homes or not all(h and any(same_id(h, v) for v in linked) for h in homes):
             return None  # a custom server resolves where the zone is not linked (or where, ARM does not say)
         relative = relative_record(self.name, zone.name).lower()
@@ -150,16 +150,19 @@ class Chain:
         linked = [link.vnet_id for link in zone.links or ()] if zone is not None else []
         return not any(same_id(v.id, link) for v in arm.cluster_vnets for link in linked)
 
-    def _home(self, ip: str) -> str:
-        """The VNet a custom DNS server resolves from: a resolver's or firewall's VNet, else the one holding it."""
+    def _homes(self, ip: str, proxied: bool = False) -> list[str]:
+        """The VNets a custom DNS server resolves from ("" where ARM does not say): a resolver's or a firewall's
+        VNet, or its upstream servers' when a firewall proxies to them, else the VNet holding the address."""
         assert self.arm is not None
         resolver, firewall = self.arm.resolver_at(ip), self.arm.firewall_at(ip)
         if resolver:
-            return resolver.vnet_id
-        if firewall:
-            return firewall.vnet_id if not firewall.servers else ""  # a proxy to custom servers: they resolve
+            return [resolver.vnet_id]
+        if firewall and not proxied:
+            return (
+                [h for s in firewall.servers for h in self._homes(s, True)] if firewall.servers else [firewall.vnet_id]
+            )
         vnet = self.arm.owning_vnet(ip)
-        return vnet.id if vnet else ""
+        return [vnet.id if vnet else ""]
 
     @property
     def zone(self) -> str:

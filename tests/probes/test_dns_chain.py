@@ -752,6 +752,26 @@ def test_dns001_when_azure_dns_here_cannot_see_the_zone_by_design_arm_is_the_ref
     ]
 
 
+def test_dns001_through_a_firewall_proxy_to_a_dns_vm_is_judged_where_the_vm_resolves() -> None:
+    """The spoke asks the firewall (10.1.0.4 here), whose proxy forwards to a Windows DNS VM in the hub: the zone
+    linked to the hub is where that VM resolves, so ARM's record is the reference and the VM's fix is given."""
+    zone = zone_entry([HUB])
+    zone["records"] = [{"id": f"{ZONE_ID}/A/rec", "name": relative_record(NAME, FORWARD_ZONE),
+                        "properties": {"aRecords": [{"ipv4Address": IP}]}}]  # fmt: skip
+    vm = "10.1.0.5"
+    firewall = {
+        "firewall": {"id": "afw", "name": "afw-hub", "properties": {"firewallPolicy": {"id": POLICY},
+                     "ipConfigurations": [{"properties": {"privateIPAddress": HUB_DNS.host}}]}},
+        "policy": {"id": POLICY, "properties": {"dnsSettings": {"enableProxy": True, "servers": [vm]}}},
+    }  # fmt: skip
+    hub = {"id": HUB, "name": "vnet-hub", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}}
+    ctx = AzureContext(**{**azure_context().__dict__, "zone": zone, "firewalls": [firewall],
+                          "server_hosts": {vm: dns_vm("Windows", WINDOWS_IMAGE)}})  # fmt: skip
+    ctx.vnets[HUB.lower()] = hub
+    j = world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, azure=nx(), context=ctx, ask="").judge()
+    assert ids(j) == ["DNS001"] and f"-ComputerName {vm}" in (j.findings[0].command or "")
+
+
 def test_dns001_without_azure_context_gives_every_server_kind_briefly() -> None:
     f = the(world(custom=nx()).judge(), "DNS001")
     windows, bind, *unbound = (f.command or "").split("\n")
