@@ -62,7 +62,7 @@ def test_a_list_under_a_missing_resource_group_is_404_through_the_sdk(serve: Any
             return AccessToken("t", 2**31)
 
     fake, _ = serve(world())
-    client = NetworkManagementClient(Token(), SUB, base_url=fake.endpoint, connection_verify=fake.ca_path)  # type: ignore[arg-type]
+    client = NetworkManagementClient(Token(), SUB, base_url=fake.endpoint, connection_verify=fake.ca_path)
     assert [v.name for v in client.virtual_networks.list(armworld.CLUSTER_RG)] == ["vnet-aks"]
     with pytest.raises(ResourceNotFoundError) as caught:
         list(client.virtual_networks.list("rg-nope"))

@@ -294,22 +294,22 @@ def test_the_real_sdk_clients_read_the_lz_bodies(serve: Any) -> None:
     fake, _ = serve("lz-proxy-servers")
     kw: dict[str, Any] = {"base_url": fake.endpoint, "connection_verify": fake.ca_path}
     hub, work = landing.CONNECTIVITY, landing.WORKLOAD
-    dns = DnsResolverManagementClient(Token(), hub, **kw)  # type: ignore[arg-type]
+    dns = DnsResolverManagementClient(Token(), hub, **kw)
     [inbound] = dns.inbound_endpoints.list(landing.HUB_RG, "dnspr-hub")
     assert inbound.ip_configurations[0].private_ip_address == landing.INBOUND_IP
     assert [r.domain_name for r in dns.forwarding_rules.list(landing.HUB_RG, "rs-hub")] == ["corp.contoso.com."]
     links = dns.virtual_network_links.list(landing.HUB_RG, "rs-hub")
     assert {x.virtual_network.id for x in links} == {landing.SPOKE_VNET, landing.HUB_VNET}
     assert dns.dns_resolvers.get(landing.HUB_RG, "dnspr-hub").virtual_network.id == landing.HUB_VNET
-    net = NetworkManagementClient(Token(), hub, **kw)  # type: ignore[arg-type]
+    net = NetworkManagementClient(Token(), hub, **kw)
     firewall = net.azure_firewalls.get(landing.HUB_RG, "afw-hub")
     assert firewall.ip_configurations[0].private_ip_address == landing.FIREWALL_IP
     policy = net.firewall_policies.get(landing.HUB_RG, "afwp-hub")
     assert policy.dns_settings.enable_proxy and policy.dns_settings.servers == [landing.DNS_VM_IP, landing.INBOUND_IP]
-    aks = ContainerServiceClient(Token(), work, **kw)  # type: ignore[arg-type]
-    [connection] = aks.private_endpoint_connections.list(armworld.CLUSTER_RG, armworld.CLUSTER).value
-    assert connection.private_endpoint.id == landing.NODE_ENDPOINT
-    roles = AuthorizationManagementClient(Token(), hub, **kw)  # type: ignore[arg-type]
+    aks = ContainerServiceClient(Token(), work, **kw)
+    [connection] = aks.private_endpoint_connections.list(armworld.CLUSTER_RG, armworld.CLUSTER).value or []
+    assert connection.private_endpoint is not None and connection.private_endpoint.id == landing.NODE_ENDPOINT
+    roles = AuthorizationManagementClient(Token(), hub, **kw)
     definition = roles.role_definitions.get(f"/subscriptions/{hub}", armworld.PRIVATE_DNS_ZONE_CONTRIBUTOR)
     assert definition.role_name == "Private DNS Zone Contributor"
     by_sub = fake.requests_by_subscription()

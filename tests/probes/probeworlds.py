@@ -119,7 +119,9 @@ def azure_context(
     )
 
 
-def _roles(cluster: Body, zone_id: str, assignments: list[Body], hidden: set[str] = frozenset()) -> dict[str, Any]:
+def _roles(
+    cluster: Body, zone_id: str, assignments: list[Body], hidden: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
     """Assignments at each checked scope or above it (inherited), as ARM lists them for the source; None at a
     scope in a subscription the caller cannot read."""
     byo = str(cluster["properties"]["apiServerAccessProfile"].get("privateDNSZone", "")).startswith("/subscriptions/")
