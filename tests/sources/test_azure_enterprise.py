@@ -349,3 +349,17 @@ def test_lz_zone_gone_is_404_on_the_zone(serve) -> None:
     assert ctx.errors and all(e.status == 404 for e in ctx.errors)
     assert all(e.scope.lower().startswith(landing.ZONE.lower()) for e in ctx.errors)
     assert ctx.resolvers and ctx.firewalls, "the rest of the connectivity subscription is read as usual"
+
+
+def test_the_search_is_bounded_and_says_what_it_left_out(serve) -> None:
+    extra = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(1, 56)]
+    bodies = world() + [{"id": f"/subscriptions/{s}", "subscriptionId": s, "displayName": f"sub-{i}",
+                         "state": "Enabled"} for i, s in enumerate(extra)]  # fmt: skip
+    fake = serve(bodies)
+    ctx = read(fake)
+    assert ctx.errors == ()
+    listed = [s["subscriptionId"] for s in ctx.subscriptions or []]
+    assert len(listed) == 57, "every page of the subscription list"
+    assert len(ctx.searched_subscriptions) == 50 and ctx.searched_subscriptions[:2] == (WORK, CONN)
+    left_out = set(listed) - set(ctx.searched_subscriptions)
+    assert len(left_out) == 7 and not any(_in(fake, s, "/providers/") for s in left_out), "not one read there"
