@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import probeworlds
 import pytest
 from aksdiag.probes import dns_chain
 from aksdiag.probes.dns_chain.fixes import bind as bind_statement
@@ -31,6 +32,7 @@ from aksdiag.facts import (
     ResolverConfig,
     ResolverConfigNeed,
 )
+from aksdiag.lab.scenarios import CLUSTER_FQDN
 from aksdiag.model import Finding, Severity, Status
 from aksdiag.probe import Judgement, Skip
 from aksdiag.settings import Settings
@@ -770,6 +772,24 @@ def test_dns001_through_a_firewall_proxy_to_a_dns_vm_is_judged_where_the_vm_reso
     ctx.vnets[HUB.lower()] = hub
     j = world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, azure=nx(), context=ctx, ask="").judge()
     assert ids(j) == ["DNS001"] and f"-ComputerName {vm}" in (j.findings[0].command or "")
+
+
+@pytest.mark.parametrize(
+    ("lz", "first_line"),
+    [
+        ("lz-windows-dns", "Add-DnsServerConditionalForwarderZone -Name privatelink.koreacentral.azmk8s.io"),
+        ("lz-linux-dns", 'zone "privatelink.koreacentral.azmk8s.io" { type forward; forward only;'),
+    ],
+)
+def test_dns001_in_the_landing_zone_worlds_fits_vm_dns01(lz: str, first_line: str) -> None:
+    """The lab's lz worlds (probeworlds: the Azure context as the source reads it): the spoke asks vm-dns01
+    (10.1.0.4), which lacks the forwarder; Azure DNS from the spoke says NXDOMAIN (the zone is linked to the hub)."""
+    ctx = probeworlds.azure_context(lz)
+    j = world(resolver=(HUB_DNS,), others={HUB_DNS: nx()}, azure=nx(), context=ctx, name=CLUSTER_FQDN, ask="").judge()
+    assert ids(j) == ["DNS001"]
+    f = j.findings[0]
+    assert (f.command or "").startswith(first_line) and "vm-dns01 (10.1.0.4" in f.remediation
+    assert ("forward-zone:" in (f.command or "")) is (lz == "lz-linux-dns")
 
 
 def test_dns001_without_azure_context_gives_every_server_kind_briefly() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from aksdiag.probes import private_dns
-from probeworlds import NEED, azure_context, bodies
+from probeworlds import NEED, azure_context
 
 from aksdiag import codes
 from aksdiag.facts import AzureContext, AzureReadError
@@ -435,17 +435,8 @@ def test_dns015_not_judged_on_a_zone_that_is_gone() -> None:
 
 
 def lz_context(world: str) -> AzureContext:
-    """probeworlds' context of an lz-* world, with the role definitions and identities the source reads, taken from
-    the world's bodies where probeworlds does not fill them (yet)."""
-    ctx = azure_context(world)
-    by_type = bodies(world)
-    if not ctx.role_definitions:
-        for d in by_type.get("microsoft.authorization/roledefinitions", []):
-            ctx.role_definitions[d["name"].lower()] = d
-    if not ctx.identities:
-        for i in by_type.get("microsoft.managedidentity/userassignedidentities", []):
-            ctx.identities[i["id"].lower()] = i
-    return ctx
+    """probeworlds' context of an lz-* world: the landing-zone fields as the Azure source fills them."""
+    return azure_context(world)
 
 
 @pytest.mark.parametrize(
