@@ -108,18 +108,20 @@ class _Reader(Reads):
         subnet_ids = node_subnet_ids(cluster) + ([access["subnetId"]] if access.get("subnetId") else [])
         first_vnets = sorted({*own_vnets, *(vnet_of_subnet(s) for s in subnet_ids)}, key=str.lower)
 
+        # spawned (so sent) in the order of what waits on them: the VNets lead to the DNS servers' hosts, the
+        # search to the rulesets' rules, the roles to their definitions; the zone and the identity lead nowhere
         vnets_t = self.spawn(self._vnets(first_vnets))
         peers_t = self.spawn(self._peers(vnets_t))
-        zone_t = self.spawn(zones.zone(self, self.clients, zone_id, self.sub))
+        nsgs_t = self.spawn(self._nsgs(vnets_t, subnet_ids))
+        servers = Servers(self, self.clients, self.spawn)
+        servers_t = self.spawn(self._servers(servers, vnets_t, peers_t, own_vnets))
+        zone_sub = subscription_of(zone_id, self.sub) if zone_id else ""
+        search_t = self.spawn(self._search(subs_t, [self.sub, zone_sub], props.get("privateFQDN") or "", zone_id))
         ids_t = self.spawn(roles.identities(self, self.clients, cluster, self.sub))
         roles_t = self.spawn(self._roles(cluster, zone_id, own_vnets, ids_t))
         defs_t = self.spawn(self._definitions(roles_t))
         endpoints_t = self.spawn(self._endpoints(node_rg, bool(access.get("enableVnetIntegration")), conns_t))
-        zone_sub = subscription_of(zone_id, self.sub) if zone_id else ""
-        search_t = self.spawn(self._search(subs_t, [self.sub, zone_sub], props.get("privateFQDN") or "", zone_id))
-        nsgs_t = self.spawn(self._nsgs(vnets_t, subnet_ids))
-        servers = Servers(self, self.clients, self.spawn)
-        servers_t = self.spawn(self._servers(servers, vnets_t, peers_t, own_vnets))
+        zone_t = self.spawn(zones.zone(self, self.clients, zone_id, self.sub))
         lbs_t = self.spawn(self._in_node_rg(node_rg, "lb"))
         pips_t = self.spawn(self._in_node_rg(node_rg, "pip"))
         await asyncio.gather(vnets_t, peers_t, zone_t, ids_t, roles_t, defs_t, endpoints_t, search_t, nsgs_t,
