@@ -12,6 +12,7 @@ not registered, a code not yet in the catalogue, and the one known gap of the DN
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def _alarms(doc: dict[str, Any], probe: str) -> set[str]:
     return {f["id"] for f in doc["findings"] if f["probe"] == probe and f["severity"] != "info"}
 
 
-def _start(world: str, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Any:
+def _start(world: str, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> tuple[Any, Any]:
     resources = arm.ArmWorld()
     for body in _bodies(world):
         resources.add(body)
@@ -97,10 +98,10 @@ def _start(world: str, scenario: str, tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 @pytest.fixture
-def landing_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def landing_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     running: list[Any] = []
 
-    def start(world: str, scenario: str, backend: str = "python") -> Any:
+    def start(world: str, scenario: str, backend: str = "python") -> tuple[Any, Any]:
         fake, lab = _start(world, scenario, tmp_path, monkeypatch, backend)
         running.extend([fake, lab])
         return fake, lab
@@ -139,7 +140,7 @@ def _dns_plane_gap(doc: dict[str, Any], expected: set[str], got: set[str], spoke
 
 
 @pytest.mark.parametrize("world", sorted(TABLE))
-def test_landing_zone_world(world: str, landing_zone, capsys: pytest.CaptureFixture[str]) -> None:
+def test_landing_zone_world(world: str, landing_zone: Any, capsys: pytest.CaptureFixture[str]) -> None:
     arm_codes, scenario_name = TABLE[world]
     scenario = LZ_SCENARIOS[scenario_name]
     _not_ready(world, arm_codes | scenario.expected)
@@ -169,7 +170,9 @@ def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
     return found[0]
 
 
-def _run(world: str, scenario: str, landing_zone, capsys: pytest.CaptureFixture[str], backend: str = "python"):
+def _run(
+    world: str, scenario: str, landing_zone: Any, capsys: pytest.CaptureFixture[str], backend: str = "python"
+) -> tuple[Any, dict[str, Any]]:
     _not_ready(world, set())
     fake, _ = landing_zone(world, scenario, backend)
     main([*ARGS, "--subscription", landing.WORKLOAD, "--timeout", "1", "-o", "json"])
@@ -178,7 +181,9 @@ def _run(world: str, scenario: str, landing_zone, capsys: pytest.CaptureFixture[
 
 @pytest.mark.parametrize(("world", "kind", "fix"), [("lz-windows-dns", "Windows", "Add-DnsServerConditionalForwarderZone"),
                                                      ("lz-linux-dns", "Linux", "forward-zone")])  # fmt: skip
-def test_dns001_fix_fits_the_server(world: str, kind: str, fix: str, landing_zone, capsys) -> None:
+def test_dns001_fix_fits_the_server(
+    world: str, kind: str, fix: str, landing_zone: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     """vm-dns01 without the forwarder: DNS001's fix is the command for its OS (Linux: BIND and unbound)."""
     _, doc = _run(world, world, landing_zone, capsys)
     dns001 = [f for f in doc["findings"] if f["id"] == "DNS001"]
@@ -192,21 +197,23 @@ def test_dns001_fix_fits_the_server(world: str, kind: str, fix: str, landing_zon
 
 @pytest.mark.parametrize(("world", "why"), [("lz-inbound-unlinked", landing.INBOUND_IP),
                                             ("lz-firewall-unlinked", landing.FIREWALL_IP)])  # fmt: skip
-def test_dns011_says_which_server_resolves_from_the_unlinked_vnet(world: str, why: str, landing_zone, capsys) -> None:
+def test_dns011_says_which_server_resolves_from_the_unlinked_vnet(
+    world: str, why: str, landing_zone: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, doc = _run(world, world, landing_zone, capsys)
     dns011 = _finding(doc, "DNS011")
     assert why in dns011["detail"] + dns011["remediation"], dns011
     assert "vnet-hub" in dns011["detail"] + dns011["remediation"]
 
 
-def test_denied_subscription_is_az001_naming_it(landing_zone, capsys) -> None:
+def test_denied_subscription_is_az001_naming_it(landing_zone: Any, capsys: pytest.CaptureFixture[str]) -> None:
     _, doc = _run("lz-denied-sub", "lz-healthy", landing_zone, capsys)
     az001 = _finding(doc, "AZ001")
     assert landing.CONNECTIVITY in json.dumps(az001)
     assert "AZ002" not in {f["id"] for f in doc["findings"]}
 
 
-def test_second_endpoint_reads_every_subscription(landing_zone, capsys) -> None:
+def test_second_endpoint_reads_every_subscription(landing_zone: Any, capsys: pytest.CaptureFixture[str]) -> None:
     fake, _ = _run("lz-second-endpoint", "lz-second-endpoint", landing_zone, capsys)
     by_sub = fake.requests_by_subscription()
     assert landing.CONNECTIVITY.lower() in by_sub and landing.WORKLOAD.lower() in by_sub
@@ -215,7 +222,9 @@ def test_second_endpoint_reads_every_subscription(landing_zone, capsys) -> None:
 
 @pytest.mark.bind
 @pytest.mark.parametrize("world", ["lz-rule-fixed", "lz-parent-rule-spoke-unlinked", "lz-windows-dns"])
-def test_both_planes_with_bind(world: str, landing_zone, capsys, bind_required) -> None:
+def test_both_planes_with_bind(
+    world: str, landing_zone: Any, capsys: pytest.CaptureFixture[str], bind_required: None
+) -> None:
     """Real BIND plays the landing zone's DNS servers: the same codes as the Python lab."""
     arm_codes, scenario_name = TABLE[world]
     scenario = LZ_SCENARIOS[scenario_name]

@@ -6,6 +6,7 @@ give the same answers."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import dns.exception
 import dns.message
@@ -23,7 +24,7 @@ PUBLIC_HOST, PUBLIC_IP = "www.my.com", "20.41.65.8"
 NX = "NXDOMAIN"
 
 
-def ask(world, role: str, name: str = CLUSTER_FQDN, transport: str = "udp", timeout: float = 3.0) -> str:
+def ask(world: Any, role: str, name: str = CLUSTER_FQDN, transport: str = "udp", timeout: float = 3.0) -> str:
     """What `dig @server name A` shows, in short: the addresses, NXDOMAIN (or another rcode), or "timeout"."""
     server = world.endpoints[role]
     query = dns.message.make_query(name, "A")
@@ -68,7 +69,7 @@ def test_every_lz_scenario_has_its_answers_and_shown_addresses() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(LZ_SCENARIOS))
-def test_the_spoke_gets_what_azure_would_answer(name: str, start_world) -> None:
+def test_the_spoke_gets_what_azure_would_answer(name: str, start_world: Any) -> None:
     world = start_world(name)
     vnet_server, spoke_azure = ANSWERS[name]
     timeout = 0.5 if vnet_server == "timeout" else 3.0
@@ -95,7 +96,7 @@ def test_a_catch_all_leaves_azures_reserved_domains_to_azure_dns() -> None:
     assert named["azmk8s.io"] == ("onprem",), "a rule that names a reserved domain applies"
 
 
-def test_the_zones_rule_beats_the_catch_all_and_the_catch_all_takes_the_rest(start_world) -> None:
+def test_the_zones_rule_beats_the_catch_all_and_the_catch_all_takes_the_rest(start_world: Any) -> None:
     world = start_world("lz-rule-fixed")
     assert ask(world, "azure-rules") == ENDPOINT_IP, "the zone's rule → the inbound endpoint → the hub's zone"
     assert ask(world, "azure", CORP_HOST) == CORP_IP, "the corp rule → on premises"
@@ -104,21 +105,21 @@ def test_the_zones_rule_beats_the_catch_all_and_the_catch_all_takes_the_rest(sta
     assert ask(start_world("lz-healthy"), "azure", ONPREM_HOST) != ONPREM_IP, "without the catch-all: not asked"
 
 
-def test_a_disabled_rule_is_skipped(start_world) -> None:
+def test_a_disabled_rule_is_skipped(start_world: Any) -> None:
     world = start_world("lz-rule-disabled")
     assert ask(world, "azure-rules") == NX, "past the disabled rule, the catch-all leaves azmk8s.io to public DNS"
     assert ask(world, "azure") == ENDPOINT_IP, "the zone linked to the spoke still answers first"
     assert ask(start_world("lz-rule-disabled-spoke-unlinked"), "azure") == NX, "without that link, nothing does"
 
 
-def test_a_linked_zone_answers_before_the_rules(start_world) -> None:
+def test_a_linked_zone_answers_before_the_rules(start_world: Any) -> None:
     world = start_world("lz-parent-rule")
     assert ask(world, "azure") == ENDPOINT_IP, "the zone is linked to the spoke"
     assert ask(world, "azure-rules") == NX, "the azmk8s.io rule alone sends it on premises"
     assert ask(start_world("lz-parent-rule-spoke-unlinked"), "azure") == NX, "the zone unlinked: the rule takes it"
 
 
-def test_the_inbound_endpoint_resolves_as_its_vnet_with_its_rules(start_world) -> None:
+def test_the_inbound_endpoint_resolves_as_its_vnet_with_its_rules(start_world: Any) -> None:
     world = start_world("lz-healthy")
     assert ask(world, "resolver") == ENDPOINT_IP
     assert ask(world, "resolver", CORP_HOST) == CORP_IP, "rs-hub is linked to the hub: its corp rule applies"
@@ -126,19 +127,19 @@ def test_the_inbound_endpoint_resolves_as_its_vnet_with_its_rules(start_world) -
     assert ask(world, "azure", CORP_HOST) == CORP_IP, "rs-hub is linked to the spoke too"
 
 
-def test_the_firewall_proxy_forwards_to_azure_dns_in_its_vnet(start_world) -> None:
+def test_the_firewall_proxy_forwards_to_azure_dns_in_its_vnet(start_world: Any) -> None:
     world = start_world("lz-firewall-unlinked")
     assert ask(world, "firewall") == NX and ask(world, "firewall", transport="tcp") == NX
     assert ask(world, "azure-hub") == NX, "the hub's view has no zone: the proxy can only relay that"
 
 
-def test_the_firewall_with_the_proxy_off_does_not_answer(start_world) -> None:
+def test_the_firewall_with_the_proxy_off_does_not_answer(start_world: Any) -> None:
     world = start_world("lz-proxy-off")
     assert ask(world, "firewall", timeout=0.5) == "timeout"
     assert ask(world, "resolver") == ENDPOINT_IP, "the rest of the hub is fine"
 
 
-def test_the_firewall_picks_one_of_its_servers_per_query_repeatably(start_world) -> None:
+def test_the_firewall_picks_one_of_its_servers_per_query_repeatably(start_world: Any) -> None:
     rng = random.Random(FIREWALL_SEED)
     picks = [rng.choice(("custom", "resolver")) for _ in range(16)]
     assert set(picks) == {"custom", "resolver"}, "the seed draws both servers within 16 queries"
@@ -149,13 +150,13 @@ def test_the_firewall_picks_one_of_its_servers_per_query_repeatably(start_world)
     assert [ask(again, "firewall", transport="tcp") for _ in picks] == expected, "the same seed, the same answers"
 
 
-def test_the_jump_box_vnet_sees_its_own_endpoint(start_world) -> None:
+def test_the_jump_box_vnet_sees_its_own_endpoint(start_world: Any) -> None:
     world = start_world("lz-second-endpoint")
     assert ask(world, "azure-jumpbox") == "10.50.0.5"
     assert ask(world, "firewall") == ENDPOINT_IP
 
 
-def _answers(world) -> dict[tuple[str, str, str], str]:
+def _answers(world: Any) -> dict[tuple[str, str, str], str]:
     roles = sorted(r for r in world.endpoints if r != "firewall" or world.scenario.server(r).behaviour != "dead")
     return {
         (role, name, transport): ask(world, role, name, transport)
@@ -183,6 +184,6 @@ def _bind_cover() -> list[str]:
 
 @pytest.mark.bind
 @pytest.mark.parametrize("name", _bind_cover())
-def test_python_and_bind_agree(name: str, start_world, bind_required) -> None:
+def test_python_and_bind_agree(name: str, start_world: Any, bind_required: None) -> None:
     python, bind = start_world(name, "python"), start_world(name, "bind")
     assert _answers(bind) == _answers(python)
