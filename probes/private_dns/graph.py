@@ -85,12 +85,12 @@ class _Draw:
         steps = [s for i, s in enumerate(path.steps) if not _merged(path.steps, i)]
         previous: Step | None = None
         for step in steps:
-            there = self.step_node(step, path)
+            there = self.step_node(step)
             self.edge(here, there, *self.label(previous, step, path))
             here, previous = there, step
         self.end(here, previous, path)
 
-    def step_node(self, step: Step, path: Path) -> str:
+    def step_node(self, step: Step) -> str:
         kind = KIND.get(step.kind, "dns-server")
         if step.kind == "azure-dns":
             return self.node(
@@ -264,8 +264,7 @@ class _Draw:
 
 
 def _merged(steps: tuple[Step, ...], i: int) -> bool:
-    """A rule's target step that the next step names again (the inbound endpoint, the Azure DNS of the server's
-    VNet is drawn from the target node itself): only the inbound endpoint replaces it."""
+    """A rule's target step followed by the inbound endpoint it is: that endpoint's node stands for both."""
     step = steps[i]
     return step.kind == "target" and i + 1 < len(steps) and steps[i + 1].kind == "inbound"
 

@@ -126,36 +126,66 @@ def test_marked_edges_only_where_an_error_or_warning_stands(world: str) -> None:
 
 # ---------------------------------------------------------------- the landing zone (aksdiag.lab.armworld, lz-*)
 
-LZ = {
-    "lz-healthy": None,
-    "lz-resolver": None,
-    "lz-azure-dns": None,
-    "lz-inbound-unlinked": (("azure-dns", "zone"), "no link", Status.FAIL),
-    "lz-firewall-unlinked": (("azure-dns", "zone"), "no link", Status.FAIL),
-    "lz-proxy-off": (("vnet", "firewall"), None, Status.FAIL),
-    "lz-rule-target": (("azure-dns", "rule"), "ruleset rule", Status.FAIL),
-    "lz-second-stale": (("record", "endpoint"), None, Status.FAIL),
+ON_THE_PATH = {
+    "DNS011": {("azure-dns", "zone")},
+    "DNS012": {("record", "endpoint"), ("zone", "record")},
+    "DNS014": {("vnet", "custom-dns"), ("vnet", "firewall"), ("vnet", "resolver-inbound")},
+    "DNS019": {("zone", "record")},
+    "DNS023": {("azure-dns", "rule")},
+    "DNS024": {("azure-dns", "rule"), ("resolver-inbound", "azure-dns")},
+    "DNS025": {("azure-dns", "rule")},
+    "DNS026": {("vnet", "rule")},
+    "DNS027": {("vnet", "firewall")},
+    "DNS028": {("firewall", "custom-dns"), ("firewall", "resolver-inbound"), ("firewall", "dns-server")},
 }
-"""world → None (nothing marked) or (the marked edge's node kinds, its label (None: any), its status)."""
+"""Where each finding that breaks the path shows: the node kinds of the edge it marks."""
+LZ_WORLDS = sorted(w for w in armworld.WORLDS if w.startswith("lz-"))
 
 
-@pytest.mark.parametrize("world", list(LZ))
-def test_landing_zone_marks_exactly_the_broken_edge(world: str) -> None:
-    if world not in armworld.WORLDS:
-        pytest.skip(f"{world} is not registered in aksdiag.lab.armworld yet")
-    if not azure_context(world).firewalls:
-        pytest.skip("probeworlds does not carry the landing zone's firewalls, resolvers and rulesets yet")
-    j = judged(world)
+def landing(world: str):
+    if azure_context(world).subscriptions is None:
+        pytest.skip(f"probeworlds does not carry the landing zone's fields for {world} yet")
+    return judged(world)
+
+
+@pytest.mark.parametrize("world", LZ_WORLDS)
+def test_landing_zone_marks_exactly_the_edges_its_findings_name(world: str) -> None:
+    """Every lz-* world: each path finding marks an edge of its kind with its severity, and nothing else is
+    marked (a healthy landing zone has no marked edge)."""
+    j = landing(world)
     graph = j.graph
     assert graph is not None
     well_formed(graph)
-    expect = LZ[world]
-    if expect is None:
-        assert marked(graph) == [], [(e.label, e.status) for e in marked(graph)]
-        return
-    pair, label, status = expect
-    hits = [e for e in marked(graph) if kinds(graph, e) == pair and (label is None or e.label == label)]
-    assert hits and all(e.status is status for e in hits), [(kinds(graph, e), e.label) for e in marked(graph)]
+    on_path = [f for f in j.findings if f.id in ON_THE_PATH and f.severity is not Severity.INFO]
+    for f in on_path:
+        status = Status.FAIL if f.severity is Severity.ERROR else Status.WARN
+        hits = [e for e in marked(graph) if kinds(graph, e) in ON_THE_PATH[f.id] and e.status is status]
+        assert hits, (f.id, [(kinds(graph, e), e.label, e.status.value) for e in marked(graph)])
+    allowed = set().union(*(ON_THE_PATH[f.id] for f in on_path)) if on_path else set()
+    assert all(kinds(graph, e) in allowed for e in marked(graph)), [f.id for f in j.findings]
+
+
+def test_lz_healthy_and_inbound_unlinked() -> None:
+    if "lz-healthy" not in armworld.WORLDS:
+        pytest.skip("the landing-zone worlds are not registered yet")
+    assert marked(landing("lz-healthy").graph) == []  # type: ignore[arg-type]
+    graph = landing("lz-inbound-unlinked").graph
+    assert graph is not None
+    (broken,) = marked(graph)
+    assert (kinds(graph, broken), broken.label, broken.status) == (("azure-dns", "zone"), "no link", Status.FAIL)
+    assert graph.node(broken.source).label == "Azure DNS in vnet-hub"  # type: ignore[union-attr]
+
+
+def test_lz_second_stale_draws_the_jump_box_zone_from_its_own_vnet() -> None:
+    if "lz-second-stale" not in armworld.WORLDS:
+        pytest.skip("the landing-zone worlds are not registered yet")
+    graph = landing("lz-second-stale").graph
+    assert graph is not None
+    (broken,) = marked(graph)
+    assert kinds(graph, broken) == ("record", "endpoint")
+    assert graph.node(broken.target).label == "pe-aks-lab-jumpbox 10.50.0.5"  # type: ignore[union-attr]
+    starts = [n.label for n in graph.nodes if n.kind == "vnet"]
+    assert starts == ["vnet-aks", "vnet-jumpbox"], "the jump box's VNet asks its own zone"
 
 
 # ---------------------------------------------------------------- the landing zone from its raw bodies
