@@ -149,4 +149,5 @@ def _wait_ready(role: str, proc: subprocess.Popen[bytes], endpoint: Endpoint, di
             return
         except (dns.exception.Timeout, OSError):
             time.sleep(0.05)
-    raise RuntimeError(f"named for {role} did not answer on {endpoint} within {START_TIMEOUT_S:g} s")
+    log = (directory / "named.log").read_text(errors="replace")[-800:]
+    raise RuntimeError(f"named for {role} did not answer on {endpoint} within {START_TIMEOUT_S:g} s: {log}")
