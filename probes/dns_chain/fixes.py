@@ -31,9 +31,9 @@ def bind(zone: str, to: Endpoint) -> str:
 
 
 def unbound(zone: str, to: Endpoint) -> str:
-    """An unbound.conf clause."""
+    """An unbound.conf clause, on one line (unbound's lexer takes a newline as any other space)."""
     at = to.host if to.port == 53 else f"{to.host}@{to.port}"
-    return f'forward-zone:\n  name: "{zone}"\n  forward-addr: {at}'
+    return f'forward-zone: name: "{zone}" forward-addr: {at}'
 
 
 def dns001_fix(arm: AzureFacts | None, server: Endpoint, zone: str, to: Endpoint, fqdn: str) -> dict[str, str]:
@@ -54,11 +54,11 @@ def dns001_fix(arm: AzureFacts | None, server: Endpoint, zone: str, to: Endpoint
         return {
             "remediation": (
                 f"Add a forward zone for {zone} → {shown} on the Linux DNS server {kind.name} ({ip}"
-                f"{', ' + kind.detail if kind.detail else ''}): a zone of type forward in named.conf for BIND (then "
-                f"rndc reconfig), or a forward-zone clause in unbound.conf for unbound (then unbound-control "
-                f"reload).{_PLACEMENT}"
+                f"{', ' + kind.detail if kind.detail else ''}): for BIND the zone statement below in named.conf (then "
+                f"rndc reconfig); for unbound, in unbound.conf: {unbound(zone, to)} (then unbound-control reload)."
+                f"{_PLACEMENT}"
             ),
-            "command": f"{bind(zone, to)}\n{unbound(zone, to)}",
+            "command": bind(zone, to),
         }
     if kind.kind is Kind.RESOLVER and arm is not None:
         resolver = arm.resolver_at(ip)
@@ -76,10 +76,11 @@ def _unknown_fix(kind: ServerKind, server: Endpoint, zone: str, to: Endpoint) ->
     ip = server.host
     return {
         "remediation": (
-            f"Add a conditional forwarder for {zone} → {to.short} on {server.short}{known}.{_PLACEMENT} Windows DNS: the first "
-            "line (PowerShell); BIND: the second (named.conf); unbound: the last (unbound.conf)."
+            f"Add a conditional forwarder for {zone} → {to.short} on {server.short}{known}.{_PLACEMENT} On Windows "
+            f"DNS: the command below (PowerShell); on BIND, in named.conf: {bind(zone, to)} On unbound, in "
+            f"unbound.conf: {unbound(zone, to)}"
         ),
-        "command": f"{windows(zone, to, ip)}\n{bind(zone, to)}\n{unbound(zone, to)}",
+        "command": windows(zone, to, ip),
     }
 
 

@@ -548,9 +548,9 @@ def test_dns001_names_the_forward_zone_and_the_server() -> None:
         f"Add a conditional forwarder for {FORWARD_ZONE} → {AZURE.short} on {CUSTOM.short}."
     )
     assert f"for {PRIVATE_ZONE}" not in f.remediation, "forwarders cover privatelink.<region>, not the GUID subzone"
-    assert f.command and f.command.startswith(
-        f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.host} -ComputerName {CUSTOM.host}\n"
-    ), "no Azure context: the server's kind is unknown, every form is given (Windows DNS first)"
+    assert f.command == (
+        f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.host} -ComputerName {CUSTOM.host}"
+    ), "no Azure context: the server's kind is unknown, Windows DNS's command (BIND and unbound in the remediation)"
     assert hop(j, "custom-dns").status is Status.FAIL and hop(j, "azure-dns").status is Status.OK
 
 
@@ -640,12 +640,11 @@ def test_dns001_on_a_windows_dns_vm_is_the_powershell_forwarder() -> None:
 
 def test_dns001_on_a_linux_dns_vm_gives_bind_and_unbound() -> None:
     f = the(kind_world(server_hosts={HUB_DNS.host: dns_vm("Linux", UBUNTU_IMAGE)}), "DNS001")
-    bind, *unbound = (f.command or "").split("\n")
-    assert (
-        bind
-        == f'zone "{FORWARD_ZONE}" {{ type forward; forward only; forwarders {{ {AZURE.host} port {AZURE.port}; }}; }};'
+    assert f.command == (
+        f'zone "{FORWARD_ZONE}" {{ type forward; forward only; forwarders {{ {AZURE.host} port {AZURE.port}; }}; }};'
     )
-    assert unbound == ["forward-zone:", f'  name: "{FORWARD_ZONE}"', f"  forward-addr: {AZURE.host}@{AZURE.port}"]
+    unbound = f'forward-zone: name: "{FORWARD_ZONE}" forward-addr: {AZURE.host}@{AZURE.port}'
+    assert f"in unbound.conf: {unbound} (then unbound-control reload)" in f.remediation
     assert "Linux DNS server vm-dns01 (10.1.0.4, Canonical:ubuntu-24_04-lts:server)" in f.remediation
     assert "rndc reconfig" in f.remediation and "unbound-control reload" in f.remediation
     assert "Add-DnsServer" not in (f.command or "")
@@ -789,20 +788,20 @@ def test_dns001_in_the_landing_zone_worlds_fits_vm_dns01(lz: str, first_line: st
     assert ids(j) == ["DNS001"]
     f = j.findings[0]
     assert (f.command or "").startswith(first_line) and "vm-dns01 (10.1.0.4" in f.remediation
-    assert ("forward-zone:" in (f.command or "")) is (lz == "lz-linux-dns")
+    assert ("forward-zone:" in f.remediation) is (lz == "lz-linux-dns")
+    assert "\n" not in (f.command or ""), "one pasteable line"
 
 
 def test_dns001_without_azure_context_gives_every_server_kind_briefly() -> None:
     f = the(world(custom=nx()).judge(), "DNS001")
-    windows, bind, *unbound = (f.command or "").split("\n")
-    assert windows.startswith(f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers {AZURE.host}")
-    assert bind.startswith(f'zone "{FORWARD_ZONE}" {{ type forward;') and unbound[0] == "forward-zone:"
-    assert "Windows DNS: the first line" in f.remediation
+    assert (f.command or "").startswith(f"Add-DnsServerConditionalForwarderZone -Name {FORWARD_ZONE} -MasterServers")
+    assert f'on BIND, in named.conf: zone "{FORWARD_ZONE}" {{ type forward;' in f.remediation
+    assert f'On unbound, in unbound.conf: forward-zone: name: "{FORWARD_ZONE}" forward-addr:' in f.remediation
 
 
 def test_dns001_with_azure_context_but_no_nic_for_the_server_is_unknown_too() -> None:
     f = the(kind_world(), "DNS001")
-    assert len((f.command or "").split("\n")) == 5, "Windows, BIND, and unbound's three lines"
+    assert (f.command or "").startswith("Add-DnsServerConditionalForwarderZone") and "named.conf" in f.remediation
 
 
 # ---------------------------------------------------------------- DNS002
