@@ -67,7 +67,7 @@ def probe(pid: str, *needs: str, then: tuple[str, ...] = (), skip: str = "", boo
     def judge(target: str, settings: Settings, facts: Any) -> Judgement:
         seen = {facts[Need(n)] for n in (*needs, *then)}
         fields = {"server": "10.1.0.4", "outcome": "NXDOMAIN", "name": target, "azure_view": "Azure DNS answered",
-                  "note": "", "zone": "z", "forward_to": "168.63.129.16", "server_host": "10.1.0.4"}  # fmt: skip
+                  "note": "", "zone": "z", "forward_to": "168.63.129.16", "server_host": "10.1.0.4", "remediation": "fix", "command": "do"}  # fmt: skip
         found = (codes.DNS001.at(pid, **fields),) if "BAD" in seen else ()
         return Judgement(findings=found, facts={"seen": sorted(seen)})
 
