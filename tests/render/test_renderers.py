@@ -34,7 +34,8 @@ def sample_report() -> Report:
         outcome="NXDOMAIN",
         azure_view=f"Azure DNS ({AZURE}) answered 10.224.0.4",
         note="",
-        remediation="Add a conditional forwarder for privatelink.koreacentral.azmk8s.io → 168.63.129.16 on 10.1.0.4. The server must sit in a VNet linked to the private zone, or forward to a DNS Private Resolver inbound endpoint in one.", command=f"Add-DnsServerConditionalForwarderZone -Name privatelink.koreacentral.azmk8s.io -MasterServers {AZURE}",
+        remediation="Add a conditional forwarder for privatelink.koreacentral.azmk8s.io → 168.63.129.16 on 10.1.0.4. The server must sit in a VNet linked to the private zone, or forward to a DNS Private Resolver inbound endpoint in one.",
+        command=f"Add-DnsServerConditionalForwarderZone -Name privatelink.koreacentral.azmk8s.io -MasterServers {AZURE}",
         evidence={"10.1.0.4:53": {"udp": {"outcome": "nxdomain"}}},
     )
     info = codes.DNS010.at("dns_chain", hop=3, server=f"{AZURE} (Azure DNS)", timeout="2", name=NAME)

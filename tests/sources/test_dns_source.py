@@ -162,7 +162,9 @@ def test_cname_chase_shares_the_query_deadline(servers: LabServers) -> None:
     elapsed = time.perf_counter() - started
     assert (a.outcome, a.cname_chain) == (Outcome.TIMEOUT, ("api.other.example",))
     # a fresh timeout for the chase would end at 0.7 + 1.0 s
-    assert elapsed < timeout + first_hop / 2, f"the chase took {elapsed:.2f} s: it must use what is left of the deadline"
+    assert elapsed < timeout + first_hop / 2, (
+        f"the chase took {elapsed:.2f} s: it must use what is left of the deadline"
+    )
 
 
 # ---------------------------------------------------------------- failures: rcodes, hostile and broken replies
