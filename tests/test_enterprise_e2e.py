@@ -27,23 +27,20 @@ from aksdiag.lab.scenarios import CLUSTER_FQDN
 
 ARGS = ["dns", "--cluster", armworld.CLUSTER, "--resource-group", armworld.CLUSTER_RG]
 
-# world → (the ARM plane's codes, the DNS scenario that plays its DNS plane). The ARM codes are the issue's table
-# (notes/preamble13.md) but for four rule worlds: the table assumed rules before zones, while Azure consults the
-# zones linked to the VNet first (Learn, DNS Private Resolver overview, "DNS query process"), and their zone is
-# linked to the spoke, so the rules never see the name (the private_dns probe judges them so too). The same worlds
-# with the spoke's zone link removed (`-spoke-unlinked`, a patch of the lab's bodies) break on both planes.
+# world → (the ARM plane's codes, the DNS scenario that plays its DNS plane), in Azure's order at a VNet's view of
+# Azure DNS (Learn, DNS Private Resolver overview, "DNS query process"): a zone linked to the VNet answers first,
+# then the rulesets linked to it. The rule worlds link the zone to the hub only and rs-hub to the spoke only, so
+# their rules decide from the spoke; lz-rules-zone-linked links the zone to the spoke too, and its rules are moot.
 TABLE: dict[str, tuple[set[str], str]] = {
     "lz-healthy": (set(), "lz-healthy"),
     "lz-resolver": (set(), "lz-resolver"),
     "lz-azure-dns": (set(), "lz-azure-dns"),
-    "lz-catch-all": (set(), "lz-catch-all"),  # the table: DNS023
-    "lz-parent-rule": (set(), "lz-parent-rule"),  # the table: DNS023
-    "lz-rule-target": (set(), "lz-rule-target"),  # the table: DNS024
+    "lz-catch-all": ({"DNS011"}, "lz-catch-all"),  # the catch-all leaves azmk8s.io to the spoke's Azure DNS
+    "lz-parent-rule": ({"DNS023"}, "lz-parent-rule"),
+    "lz-rule-target": ({"DNS024"}, "lz-rule-target"),
     "lz-rule-fixed": (set(), "lz-rule-fixed"),
-    "lz-rule-disabled": ({"DNS025"}, "lz-rule-disabled"),  # a warning: the linked zone answers
-    "lz-parent-rule-spoke-unlinked": ({"DNS023"}, "lz-parent-rule-spoke-unlinked"),
-    "lz-rule-target-spoke-unlinked": ({"DNS024"}, "lz-rule-target-spoke-unlinked"),
-    "lz-rule-disabled-spoke-unlinked": ({"DNS011", "DNS025"}, "lz-rule-disabled-spoke-unlinked"),
+    "lz-rule-disabled": ({"DNS011", "DNS025"}, "lz-rule-disabled"),  # DNS025 an error, past it as lz-catch-all
+    "lz-rules-zone-linked": (set(), "lz-rules-zone-linked"),  # a zone linked to the spoke answers before any rule
     "lz-ruleset-conflict": ({"DNS026"}, "lz-resolver"),  # queries sent to 10.1.2.4 meet no spoke ruleset
     "lz-inbound-unlinked": ({"DNS011"}, "lz-inbound-unlinked"),
     "lz-firewall-unlinked": ({"DNS011"}, "lz-firewall-unlinked"),
@@ -58,24 +55,9 @@ TABLE: dict[str, tuple[set[str], str]] = {
     "lz-denied-sub": ({"AZ001"}, "lz-healthy"),
     "lz-zone-gone": ({"AZ002"}, "lz-firewall-unlinked"),  # no zone anywhere: the DNS plane as if unlinked
 }
-UNLINKED = "-spoke-unlinked"
 LAB_TIMING = ["--timeout", "2", "--slow-ms", "1500"]
 """Lab answers cross up to four forwarding hops on a machine the whole suite shares: a busy moment must not turn
 a healthy world into DNS009 (slow) or DNS005 (no answer); only lz-proxy-off waits out its timeout."""
-
-
-def _bodies(world: str) -> list[dict[str, Any]]:
-    """The lab's bodies of `world`; for a `-spoke-unlinked` world, its base with the zone's spoke link moved to the
-    jump box VNet (linked elsewhere, not to the spoke)."""
-    if not world.endswith(UNLINKED):
-        return armworld.build(world)
-    bodies = armworld.build(world.removesuffix(UNLINKED))
-    for body in bodies:
-        if body["type"].lower().endswith("privatednszones/virtualnetworklinks"):
-            vnet = body["properties"]["virtualNetwork"]
-            if vnet["id"].lower() == landing.SPOKE_VNET.lower():
-                vnet["id"] = landing.JUMP_VNET
-    return bodies
 
 
 def _alarms(doc: dict[str, Any], probe: str) -> set[str]:
@@ -84,9 +66,9 @@ def _alarms(doc: dict[str, Any], probe: str) -> set[str]:
 
 def _start(world: str, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> tuple[Any, Any]:
     resources = arm.ArmWorld()
-    for body in _bodies(world):
+    for body in armworld.build(world):
         resources.add(body)
-    resources.faults = armworld.faults(world.removesuffix(UNLINKED))
+    resources.faults = armworld.faults(world)
     fake = arm.FakeArm(resources, tmp_path / "tls")
     lab = lab_world.start(scenario, backend, tmp_path / "dns")
     shown = {role: address for role, address in SHOWN.items() if role in lab.endpoints}
@@ -116,7 +98,7 @@ def landing_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
 
 def _not_ready(world: str, codes: set[str]) -> None:
     """xfail (at run time) what others have not delivered yet: the world, or a code of the table."""
-    if world.removesuffix(UNLINKED) not in armworld.WORLDS:
+    if world not in armworld.WORLDS:
         pytest.xfail(f"{world} is not in armworld.WORLDS yet (the LAB helper's aksdiag/lab/armworld/enterprise.py)")
     from aksdiag.codes import CATALOGUE
 
@@ -224,7 +206,7 @@ def test_second_endpoint_reads_every_subscription(landing_zone: Any, capsys: pyt
 
 
 @pytest.mark.bind
-@pytest.mark.parametrize("world", ["lz-rule-fixed", "lz-parent-rule-spoke-unlinked", "lz-windows-dns"])
+@pytest.mark.parametrize("world", ["lz-rule-fixed", "lz-parent-rule", "lz-windows-dns"])
 def test_both_planes_with_bind(
     world: str, landing_zone: Any, capsys: pytest.CaptureFixture[str], bind_required: None
 ) -> None:

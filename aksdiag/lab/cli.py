@@ -69,6 +69,12 @@ def run(args: argparse.Namespace) -> ExitCode:
         expected = ", ".join(sorted(s.expected)) or "no fault"
         print(f"  {s.name:<18} {expected:<16} {s.summary}")
     from aksdiag.lab.armworld import WORLDS
+    from aksdiag.lab.lzscenarios import LZ_SCENARIOS
+
+    print("\nLanding-zone DNS scenarios (aksdiag lab up --scenario NAME; the ARM world of the same name plays ARM):")
+    for s in LZ_SCENARIOS.values():
+        expected = ", ".join(sorted(s.expected)) or "no fault"
+        print(f"  {s.name:<20} {expected:<8} {s.summary}")
 
     print("\nARM worlds (aksdiag lab arm --world NAME):")
     for name, summary in WORLDS.items():
@@ -189,12 +195,13 @@ def _lab_up(name: str, backend: str) -> ExitCode:
     import shlex
 
     from aksdiag.lab import world as lab_world
+    from aksdiag.lab.lzscenarios import LZ_SCENARIOS
     from aksdiag.lab.scenarios import SCENARIOS
 
-    if name not in SCENARIOS:
+    if name not in SCENARIOS and name not in LZ_SCENARIOS:
         raise UsageError(f"unknown scenario {name!r}", "`aksdiag lab list` shows them")
     try:
-        world = lab_world.start(SCENARIOS[name], backend)
+        world = lab_world.start(lab_world.lookup(name), backend)
     except (OSError, RuntimeError) as e:
         raise AksdiagError(f"the lab could not start: {e}") from e
     with world:

@@ -142,10 +142,12 @@ def _lz(name: str, summary: str, expected: set[str], lz: Landing) -> LzScenario:
 
 
 SPOKE_AZURE = Landing(spoke_dns="azure", zone_links=("hub", "spoke"))
-RULES = replace(SPOKE_AZURE, hub_rules=())
-"""The rule worlds: the spoke uses Azure DNS, rs-hub is linked to the spoke only."""
+RULES = Landing(spoke_dns="azure", hub_rules=())
+"""The rule worlds: the spoke uses Azure DNS, the zone is linked to the hub only, rs-hub to the spoke only (so the
+spoke's view has no zone for the name: its rules decide)."""
 FIXED = (CORP_RULE, CATCH_ALL, ZONE_TO_INBOUND)
 DISABLED = (CORP_RULE, CATCH_ALL, replace(ZONE_TO_INBOUND, enabled=False))
+ZONE_LINKED = (CORP_RULE, CATCH_ALL, PARENT_RULE, ZONE_TO_ONPREM)
 
 
 def _scenarios() -> list[LzScenario]:
@@ -155,23 +157,20 @@ def _scenarios() -> list[LzScenario]:
         _lz("lz-resolver", "the spoke asks the Private Resolver's inbound endpoint in the hub", set(),
             Landing(spoke_dns="resolver")),
         _lz("lz-azure-dns", "the spoke uses Azure DNS and the zone is linked to it too", set(), SPOKE_AZURE),
-        _lz("lz-catch-all", "a catch-all rule linked to the spoke; the zone linked to the spoke answers first",
-            set(), replace(RULES, spoke_rules=(CORP_RULE, CATCH_ALL))),
-        _lz("lz-parent-rule", "a rule for azmk8s.io linked to the spoke; the zone linked to it answers first",
-            set(), replace(RULES, spoke_rules=(CORP_RULE, PARENT_RULE))),
-        _lz("lz-rule-target", "the zone's own rule forwards on premises; the zone linked to the spoke answers first",
-            set(), replace(RULES, spoke_rules=(CORP_RULE, ZONE_TO_ONPREM))),
+        _lz("lz-catch-all", "a catch-all rule linked to the spoke, no rule for the zone: the catch-all leaves "
+            "azmk8s.io to the spoke's Azure DNS, where the zone is not linked", {"DNS002"},
+            replace(RULES, spoke_rules=(CORP_RULE, CATCH_ALL))),
+        _lz("lz-parent-rule", "a rule for azmk8s.io linked to the spoke takes the zone's name on premises",
+            {"DNS002"}, replace(RULES, spoke_rules=(CORP_RULE, PARENT_RULE))),
+        _lz("lz-rule-target", "the zone's own rule linked to the spoke forwards on premises", {"DNS002"},
+            replace(RULES, spoke_rules=(CORP_RULE, ZONE_TO_ONPREM))),
         _lz("lz-rule-fixed", "the catch-all, and the zone's rule to the inbound endpoint (the fix)", set(),
             replace(RULES, spoke_rules=FIXED)),
-        _lz("lz-rule-disabled", "the zone's rule is Disabled; the zone linked to the spoke answers first", set(),
-            replace(RULES, spoke_rules=DISABLED)),
-        _lz("lz-parent-rule-spoke-unlinked", "lz-parent-rule, the zone not linked to the spoke: the rule takes it "
-            "on premises", {"DNS002"}, replace(RULES, zone_links=("hub",), spoke_rules=(CORP_RULE, PARENT_RULE))),
-        _lz("lz-rule-target-spoke-unlinked", "lz-rule-target, the zone not linked to the spoke: the rule takes it "
-            "on premises", {"DNS002"}, replace(RULES, zone_links=("hub",), spoke_rules=(CORP_RULE, ZONE_TO_ONPREM))),
-        _lz("lz-rule-disabled-spoke-unlinked", "lz-rule-disabled, the zone not linked to the spoke: the catch-all "
-            "leaves azmk8s.io to the spoke's Azure DNS, which has no zone", {"DNS002"},
-            replace(RULES, zone_links=("hub",), spoke_rules=DISABLED)),
+        _lz("lz-rule-disabled", "the zone's rule is Disabled: the catch-all leaves azmk8s.io to the spoke's Azure "
+            "DNS, where the zone is not linked", {"DNS002"}, replace(RULES, spoke_rules=DISABLED)),
+        _lz("lz-rules-zone-linked", "rules send '.', azmk8s.io and the zone on premises, but the zone linked to "
+            "the spoke answers before any rule", set(),
+            replace(RULES, zone_links=("hub", "spoke"), spoke_rules=ZONE_LINKED)),
         _lz("lz-inbound-unlinked", "the spoke asks the inbound endpoint; the zone is linked to no VNet",
             {"DNS002"}, Landing(spoke_dns="resolver", zone_links=())),
         _lz("lz-firewall-unlinked", "the spoke asks the firewall's proxy; the zone is not linked to its VNet",

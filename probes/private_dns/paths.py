@@ -206,7 +206,7 @@ class Walk:
             return [path.ended("unread", view=vnet, why=why)]
         taken = effective_rule(linked, self.fqdn)
         if taken is None:
-            return [path.ended("view", view=vnet, why=why)]
+            return [path.ended("view", view=vnet, why=why + self._left_to_azure(linked))]
         rule, ruleset = taken
         targets = ", ".join(map(str, rule.targets)) or "no target"
         path = path.then(Step("rule", f"{ruleset.name}/{rule.name}", f"{rule.shown_domain} → {targets}", rule.id),
@@ -215,6 +215,15 @@ class Walk:
         for target in rule.targets:
             out += self._target(path.then(Step("target", str(target))), target.ip, rule, ruleset)
         return out or [path.ended("off-azure")]
+
+    def _left_to_azure(self, linked: list[Ruleset]) -> str:
+        """Why no rule took a reserved name although a wildcard is linked there (DNS011 says it), else ""."""
+        domain = next((d for d in RESERVED if self.fqdn == d or self.fqdn.endswith("." + d)), "")
+        wildcard = next(((r, rs) for rs in linked for r in rs.rules or () if r.enabled and not r.domain), None)
+        if not domain or wildcard is None:
+            return ""
+        rule, ruleset = wildcard
+        return f"; the wildcard rule {rule.name} ('.') of {ruleset.name} leaves {domain} to Azure DNS"
 
     def _target(self, path: Path, ip: str, rule: ForwardingRule, ruleset: Ruleset) -> list[Path]:
         arm = self.arm

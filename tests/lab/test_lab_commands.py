@@ -12,6 +12,7 @@ import sys
 import dns.message
 import dns.query
 
+from aksdiag.lab.lzscenarios import LZ_SCENARIOS
 from aksdiag.lab.scenarios import DEMO_SCENARIO, SCENARIOS
 
 AKSDIAG = [sys.executable, "-m", "aksdiag"]
@@ -73,7 +74,7 @@ def test_demo_unknown_scenario_is_a_usage_error() -> None:
 
 def test_lab_list_names_every_scenario() -> None:
     out = subprocess.run([*AKSDIAG, "lab", "list"], capture_output=True, text=True, timeout=60, check=True).stdout
-    for name, scenario in SCENARIOS.items():
+    for name, scenario in {**SCENARIOS, **LZ_SCENARIOS}.items():
         line = next(line for line in out.splitlines() if line.strip().startswith(name + " "))
         for code in scenario.expected:
             assert code in line
@@ -105,6 +106,33 @@ def test_lab_up_serves_until_interrupted() -> None:
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "lab stopped" in err
+
+
+def test_lab_up_serves_a_landing_zone_scenario() -> None:
+    """lz-rule-fixed: the spoke's Azure DNS view sends the zone's name by its rule to the inbound endpoint."""
+    proc = subprocess.Popen(
+        [*AKSDIAG, "lab", "up", "--scenario", "lz-rule-fixed"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        azure = re.search(r"azure\s+127\.0\.0\.1:(\d+)", "".join(lines))
+        assert azure and "azure-rules" in "".join(lines), lines
+        query = dns.message.make_query(LZ_SCENARIOS["lz-rule-fixed"].fqdn, "A")
+        answer = dns.query.udp(query, "127.0.0.1", port=int(azure.group(1)), timeout=2)
+        assert [r.to_text() for r in answer.answer[0]] == ["10.224.0.4"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
 
 
 def test_lab_arm_serves_a_world_the_sdk_can_read() -> None:

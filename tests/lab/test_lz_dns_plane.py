@@ -43,14 +43,12 @@ ANSWERS = {
     "lz-healthy": (ENDPOINT_IP, NX),
     "lz-resolver": (ENDPOINT_IP, NX),
     "lz-azure-dns": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-catch-all": (ENDPOINT_IP, ENDPOINT_IP),  # the zone linked to the spoke answers before any rule
-    "lz-parent-rule": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-rule-target": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-rule-fixed": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-rule-disabled": (ENDPOINT_IP, ENDPOINT_IP),
-    "lz-parent-rule-spoke-unlinked": (NX, NX),  # the rule takes the name on premises
-    "lz-rule-target-spoke-unlinked": (NX, NX),
-    "lz-rule-disabled-spoke-unlinked": (NX, NX),  # the catch-all leaves azmk8s.io to a view without the zone
+    "lz-catch-all": (NX, NX),  # the catch-all leaves azmk8s.io to the spoke's view, which has no zone
+    "lz-parent-rule": (NX, NX),  # the rule takes the name on premises
+    "lz-rule-target": (NX, NX),
+    "lz-rule-fixed": (ENDPOINT_IP, ENDPOINT_IP),  # the zone's rule → the inbound endpoint → the hub's zone
+    "lz-rule-disabled": (NX, NX),  # past the disabled rule, as lz-catch-all
+    "lz-rules-zone-linked": (ENDPOINT_IP, ENDPOINT_IP),  # the zone linked to the spoke answers before any rule
     "lz-inbound-unlinked": (NX, NX),
     "lz-firewall-unlinked": (NX, NX),
     "lz-proxy-off": ("timeout", NX),
@@ -108,15 +106,17 @@ def test_the_zones_rule_beats_the_catch_all_and_the_catch_all_takes_the_rest(sta
 def test_a_disabled_rule_is_skipped(start_world: Any) -> None:
     world = start_world("lz-rule-disabled")
     assert ask(world, "azure-rules") == NX, "past the disabled rule, the catch-all leaves azmk8s.io to public DNS"
-    assert ask(world, "azure") == ENDPOINT_IP, "the zone linked to the spoke still answers first"
-    assert ask(start_world("lz-rule-disabled-spoke-unlinked"), "azure") == NX, "without that link, nothing does"
+    assert ask(world, "azure") == NX, "the zone is not linked to the spoke: nothing there answers it"
+    assert ask(world, "azure", ONPREM_HOST) == ONPREM_IP, "the catch-all still takes the rest"
+    assert ask(start_world("lz-rule-fixed"), "azure") == ENDPOINT_IP, "enabled, the rule takes it to the hub"
 
 
 def test_a_linked_zone_answers_before_the_rules(start_world: Any) -> None:
-    world = start_world("lz-parent-rule")
+    world = start_world("lz-rules-zone-linked")
     assert ask(world, "azure") == ENDPOINT_IP, "the zone is linked to the spoke"
-    assert ask(world, "azure-rules") == NX, "the azmk8s.io rule alone sends it on premises"
-    assert ask(start_world("lz-parent-rule-spoke-unlinked"), "azure") == NX, "the zone unlinked: the rule takes it"
+    assert ask(world, "azure-rules") == NX, "the rules alone send it on premises"
+    assert ask(world, "azure", ONPREM_HOST) == ONPREM_IP, "the catch-all takes the names no zone holds"
+    assert ask(start_world("lz-parent-rule"), "azure") == NX, "the zone not linked to the spoke: the rule takes it"
 
 
 def test_the_inbound_endpoint_resolves_as_its_vnet_with_its_rules(start_world: Any) -> None:

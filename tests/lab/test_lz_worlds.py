@@ -55,7 +55,7 @@ def spoke_dns(world: str) -> list[str]:
 
 
 def test_the_lz_worlds_are_registered_as_the_table_names_them() -> None:
-    assert list(enterprise.WORLDS) == LZ and len(LZ) == 21
+    assert list(enterprise.WORLDS) == LZ and len(LZ) == 22
     assert all(armworld.WORLDS[w] for w in LZ)
 
 
@@ -213,7 +213,10 @@ def test_the_rule_worlds() -> None:
     for w in ("lz-catch-all", "lz-parent-rule", "lz-rule-target", "lz-rule-fixed", "lz-rule-disabled"):
         assert spoke_dns(w) == [], w
         assert linked(w, landing.RULESET + "/virtualNetworkLinks") == {landing.SPOKE_VNET}, w
-        assert linked(w, landing.ZONE + "/virtualNetworkLinks") == {landing.HUB_VNET, landing.SPOKE_VNET}, w
+        assert linked(w, landing.ZONE + "/virtualNetworkLinks") == {landing.HUB_VNET}, w
+    w = "lz-rules-zone-linked"
+    assert spoke_dns(w) == [] and linked(w, landing.RULESET + "/virtualNetworkLinks") == {landing.SPOKE_VNET}
+    assert linked(w, landing.ZONE + "/virtualNetworkLinks") == {landing.HUB_VNET, landing.SPOKE_VNET}
     assert rules("lz-catch-all") == {"corp": corp, "catch-all": (".", (landing.ONPREM_DNS_IP,), "Enabled")}
     assert rules("lz-parent-rule") == {"corp": corp, "azmk8s": ("azmk8s.io.", (landing.ONPREM_DNS_IP,), "Enabled")}
     assert rules("lz-rule-target") == {"corp": corp, "aks-private-zone": (zone, (landing.ONPREM_DNS_IP,), "Enabled")}
@@ -221,6 +224,10 @@ def test_the_rule_worlds() -> None:
              "aks-private-zone": (zone, (landing.INBOUND_IP,), "Enabled")}  # fmt: skip
     assert rules("lz-rule-fixed") == fixed
     assert rules("lz-rule-disabled") == {**fixed, "aks-private-zone": (zone, (landing.INBOUND_IP,), "Disabled")}
+    assert rules("lz-rules-zone-linked") == {
+        "corp": corp, "catch-all": (".", (landing.ONPREM_DNS_IP,), "Enabled"),
+        "azmk8s": ("azmk8s.io.", (landing.ONPREM_DNS_IP,), "Enabled"),
+        "aks-private-zone": (zone, (landing.ONPREM_DNS_IP,), "Enabled")}  # fmt: skip
     w = "lz-ruleset-conflict"
     spoke_set = landing.RULESET.replace("/rs-hub", "/rs-spoke")
     assert spoke_dns(w) == [landing.INBOUND_IP]

@@ -171,9 +171,12 @@ def zone_rule(targets: tuple[str, ...] = (L.INBOUND_IP,), enabled: bool = True) 
          world(spoke_dns=(), zone_links=(L.HUB_VNET, L.SPOKE_VNET))),
         ("lz-rule-fixed: the zone's rule targets the inbound endpoint (the zone not linked to the spoke)",
          world(spoke_dns=(), rules=[CORP, catch_all(), zone_rule()], rs_links=(L.SPOKE_VNET,))),
-        ("the table's lz-rule-fixed: the zone also linked to the spoke",
+        ("lz-rule-fixed with the zone also linked to the spoke",
          world(spoke_dns=(), zone_links=(L.HUB_VNET, L.SPOKE_VNET), rules=[CORP, catch_all(), zone_rule()],
                rs_links=(L.SPOKE_VNET,))),
+        ("lz-rules-zone-linked: rules send '.', azmk8s.io. and the zone on premises, the zone linked to the spoke",
+         world(spoke_dns=(), zone_links=(L.HUB_VNET, L.SPOKE_VNET), rs_links=(L.SPOKE_VNET,),
+               rules=[CORP, catch_all(), ("azmk8s", "azmk8s.io.", (ONPREM,), True), zone_rule((ONPREM,))])),
     ],
 )  # fmt: skip
 def test_healthy_landing_zones_raise_no_alarm(name: str, ctx: AzureContext) -> None:
@@ -250,7 +253,7 @@ def test_dns023_a_parent_rule_sends_the_zone_on_premises() -> None:
 
 
 def test_a_linked_zone_answers_before_a_parent_rule() -> None:
-    """The table's lz-parent-rule links the zone to the spoke too: then the zone answers first, the rule is moot."""
+    """lz-parent-rule with the zone linked to the spoke too: then the zone answers first, the rule is moot."""
     ctx = world(spoke_dns=(), zone_links=(L.HUB_VNET, L.SPOKE_VNET),
                 rules=[CORP, ("azmk8s", "azmk8s.io.", (ONPREM,), True)], rs_links=(L.SPOKE_VNET,))  # fmt: skip
     assert alarms(judge(ctx)) == []
@@ -259,10 +262,12 @@ def test_a_linked_zone_answers_before_a_parent_rule() -> None:
 @pytest.mark.parametrize("zone_links", [(L.HUB_VNET,), (L.HUB_VNET, L.SPOKE_VNET)])
 def test_a_catch_all_leaves_azmk8s_io_to_azure_dns(zone_links: tuple[str, ...]) -> None:
     """Learn: "Certain domains are ignored when using a wildcard rule" (azmk8s.io is reserved for Azure services):
-    the catch-all never takes the cluster's name. Linked to the spoke, the zone answers (the table's lz-catch-all:
-    healthy); not linked, Azure DNS from the spoke has no zone: DNS011, not DNS023."""
+    the catch-all never takes the cluster's name. Linked to the spoke, the zone answers (healthy); not linked
+    (lz-catch-all), Azure DNS from the spoke has no zone: DNS011 saying why, not DNS023."""
     j = judge(world(spoke_dns=(), zone_links=zone_links, rules=[CORP, catch_all()], rs_links=(L.SPOKE_VNET,)))
     assert alarms(j) == ([] if L.SPOKE_VNET in zone_links else ["DNS011"])
+    if L.SPOKE_VNET not in zone_links:
+        assert "the wildcard rule everything ('.') of rs-hub leaves azmk8s.io to Azure DNS" in only(j, "DNS011").detail
 
 
 # ---------------------------------------------------------------- DNS024 the zone's rule
@@ -310,7 +315,7 @@ def test_dns025_disabled_and_the_parent_rule_takes_the_name_is_an_error() -> Non
 
 
 def test_dns025_disabled_while_the_linked_zone_answers_is_a_warning() -> None:
-    """lz-rule-disabled as the table has it (the zone linked to the spoke): the name still resolves."""
+    """lz-rule-disabled with the zone linked to the spoke too: the name still resolves."""
     rules = [CORP, catch_all(), zone_rule(enabled=False)]
     j = judge(world(spoke_dns=(), zone_links=(L.HUB_VNET, L.SPOKE_VNET), rules=rules, rs_links=(L.SPOKE_VNET,)))
     assert alarms(j) == ["DNS025"]
@@ -419,7 +424,8 @@ def test_az003_names_the_subscriptions_not_searched() -> None:
 
 
 def test_dns025_disabled_and_the_name_falls_to_an_unlinked_view_is_an_error() -> None:
-    """The catch-all leaves azmk8s.io to Azure DNS from the spoke, where the zone is not linked: broken."""
+    """lz-rule-disabled: the catch-all leaves azmk8s.io to Azure DNS from the spoke, where the zone is not linked:
+    broken."""
     rules = [CORP, catch_all(), zone_rule(enabled=False)]
     j = judge(world(spoke_dns=(), rules=rules, rs_links=(L.SPOKE_VNET,)))
     assert alarms(j) == ["DNS011", "DNS025"]
@@ -431,16 +437,16 @@ def test_dns025_disabled_and_the_name_falls_to_an_unlinked_view_is_an_error() ->
 
 # ---------------------------------------------------------------- the lab's landing-zone worlds
 
-AZURE_ORDER = "the zone is linked to the spoke too, and a linked zone answers before any rule (Azure's order)"
 LAB_WORLDS = {
     "lz-healthy": [],
     "lz-resolver": [],
     "lz-azure-dns": [],
-    "lz-catch-all": [],  # the table: DNS023. AZURE_ORDER, and a wildcard leaves azmk8s.io to Azure DNS anyway
-    "lz-parent-rule": [],  # the table: DNS023. AZURE_ORDER
-    "lz-rule-target": [],  # the table: DNS024. AZURE_ORDER
+    "lz-catch-all": ["DNS011"],  # the table's DNS011: the catch-all leaves azmk8s.io to the spoke's Azure DNS
+    "lz-parent-rule": ["DNS023"],
+    "lz-rule-target": ["DNS024"],
     "lz-rule-fixed": [],
-    "lz-rule-disabled": ["DNS025"],  # a warning: the linked zone answers
+    "lz-rule-disabled": ["DNS011", "DNS025"],  # DNS025 an error: the name falls to a view without the zone
+    "lz-rules-zone-linked": [],  # a zone linked to the spoke answers before any rule
     "lz-ruleset-conflict": ["DNS026"],
     "lz-inbound-unlinked": ["DNS011"],
     "lz-firewall-unlinked": ["DNS011"],
@@ -455,7 +461,7 @@ LAB_WORLDS = {
 @pytest.mark.parametrize("name", sorted(LAB_WORLDS))
 def test_the_labs_landing_zone_worlds(name: str) -> None:
     """Each lz-* world the lab serves (aksdiag.lab.armworld.enterprise), read as the source reads it: exactly its
-    codes. Three differ from the issue's table, which assumed rules before zones: see AZURE_ORDER."""
+    codes."""
     if name not in armworld.WORLDS:
         pytest.skip(f"{name} is not a lab world")
     j = judge(azure_context(name))
@@ -463,16 +469,14 @@ def test_the_labs_landing_zone_worlds(name: str) -> None:
     assert j.unread == ()
 
 
-def test_the_labs_rule_worlds_break_when_the_zone_is_not_linked_to_the_spoke() -> None:
-    """The lab's lz-parent-rule and lz-rule-target with the spoke's zone link removed: the rules take the name."""
-
-    def unlink_spoke(body: Body) -> None:
-        link = body["type"].lower().endswith("privatednszones/virtualnetworklinks")
-        if link and body["properties"]["virtualNetwork"]["id"].lower() == L.SPOKE_VNET.lower():
-            body["properties"]["virtualNetwork"]["id"] = L.JUMP_VNET  # linked elsewhere, not to the spoke
-
-    assert alarms(judge(azure_context("lz-parent-rule", patch=unlink_spoke))) == ["DNS023"]
-    assert alarms(judge(azure_context("lz-rule-target", patch=unlink_spoke))) == ["DNS024"]
+def test_the_labs_rule_worlds_say_where_the_name_goes() -> None:
+    """lz-catch-all's DNS011 names the wildcard that leaves azmk8s.io to the spoke's Azure DNS; lz-rule-disabled's
+    DNS025 is an error (the name falls to that view); lz-rules-zone-linked's rules are moot (the zone answers)."""
+    dns011 = only(judge(azure_context("lz-catch-all")), "DNS011")
+    assert "vnet-aks" in dns011.detail and "the wildcard rule catch-all ('.') of rs-hub" in dns011.detail
+    assert only(judge(azure_context("lz-rule-disabled")), "DNS025").severity is Severity.ERROR
+    linked = judge(azure_context("lz-rules-zone-linked"))
+    assert all(h.status is Status.OK for h in linked.hops), [(h.kind, h.status) for h in linked.hops]
 
 
 def test_a_zone_that_is_gone_is_az002_not_dns011() -> None:

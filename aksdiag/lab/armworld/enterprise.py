@@ -85,7 +85,9 @@ class Spec:
 
 HEALTHY = Spec()
 SPOKE_AZURE = Spec(spoke_dns=(), zone_links=("hub", "spoke"))
-RULES = replace(SPOKE_AZURE, ruleset_links=("spoke",))
+RULES = Spec(spoke_dns=(), ruleset_links=("spoke",))
+"""The rule worlds: the spoke uses Azure DNS, the zone is linked to the hub only, rs-hub to the spoke only; so
+Azure DNS from the spoke has no linked zone for the name, and rs-hub's rules decide where it goes."""
 FIXED = replace(RULES, rules=(CORP, CATCH_ALL, ZONE_INBOUND))
 RESOLVER = Spec(spoke_dns=(lz.INBOUND_IP,))
 JUMPBOX = Spec(jumpbox=True)
@@ -95,15 +97,21 @@ SPECS: dict[str, tuple[str, Spec]] = {
                    HEALTHY),
     "lz-resolver": ("landing zone: the spoke asks the Private Resolver's inbound endpoint 10.1.2.4", RESOLVER),
     "lz-azure-dns": ("landing zone: the spoke uses Azure DNS, the zone is linked to it too", SPOKE_AZURE),
-    "lz-catch-all": ("landing zone: a catch-all rule '.' linked to the spoke sends every name on premises",
+    "lz-catch-all": ("landing zone: a catch-all rule '.' linked to the spoke, and no rule for the zone: the "
+                     "catch-all leaves azmk8s.io to Azure DNS from the spoke, where the zone is not linked",
                      replace(RULES, rules=(CORP, CATCH_ALL))),
     "lz-parent-rule": ("landing zone: a rule for azmk8s.io. linked to the spoke sends the zone on premises",
                        replace(RULES, rules=(CORP, PARENT))),
     "lz-rule-target": ("landing zone: the zone's own rule forwards on premises, not to an inbound endpoint",
                        replace(RULES, rules=(CORP, ZONE_ONPREM))),
     "lz-rule-fixed": ("landing zone: the catch-all, and the zone's rule to the inbound endpoint (the fix)", FIXED),
-    "lz-rule-disabled": ("landing zone: the zone's rule is Disabled, the catch-all takes the name",
+    "lz-rule-disabled": ("landing zone: the zone's rule is Disabled; past it the catch-all leaves azmk8s.io to "
+                         "Azure DNS from the spoke, where the zone is not linked",
                          replace(FIXED, rules=(CORP, CATCH_ALL, replace(ZONE_INBOUND, enabled=False)))),
+    "lz-rules-zone-linked": ("landing zone: rules send '.', azmk8s.io. and the zone on premises, but the zone is "
+                             "linked to the spoke too, and a linked zone answers before any rule",
+                             replace(RULES, zone_links=("hub", "spoke"),
+                                     rules=(CORP, CATCH_ALL, PARENT, ZONE_ONPREM))),
     "lz-ruleset-conflict": ("landing zone: the spoke asks the inbound endpoint, while rs-spoke linked to it sends "
                             "the zone on premises", replace(RESOLVER, ruleset_links=("hub",),
                                                             spoke_rules=(ZONE_ONPREM,))),
