@@ -170,7 +170,7 @@ def _dns002_azure_no_record(chain: Chain, server: Server) -> list[Finding]:
     elif seen and not aks and seen.count(".") >= 1:
         zone, zone_note = seen, f" (the answer came from the zone {seen})"
     else:
-        zone = f"the private zone holding {chain.name}" if aks else chain.zone
+        zone = f"that holds {chain.name}" if aks else chain.zone  # "Link the private DNS zone that holds …"
         zone_note = "; no private zone holding the name is linked to the VNet asking"
     return [
         codes.DNS002.at(

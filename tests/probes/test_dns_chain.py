@@ -830,7 +830,7 @@ def test_dns002_zone_not_linked() -> None:
     f = the(world(custom=nx(), azure=nx("azmk8s.io"), soa="azmk8s.io").judge(), "DNS002")
     assert "no private zone holding the name is linked to the VNet asking" in f.detail
     assert "is linked to this VNet" not in f.detail
-    assert f"Link the private DNS zone the private zone holding {NAME} to" in f.remediation
+    assert f"Link the private DNS zone that holds {NAME} to" in f.remediation
     assert f.command and "--zone-name <private-zone> " in f.command
 
 
