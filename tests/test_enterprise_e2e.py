@@ -3,10 +3,7 @@
 from a jump box in the spoke: resolv.conf names the spoke's DNS server, 168.63.129.16 is the spoke's Azure DNS, and
 the address map sends the world's addresses (10.1.1.4, 10.1.2.4, 10.1.0.4, 168.63.129.16…) to the lab's loopback
 servers. Each world names exactly its codes (error and warning): the ARM plane's (private_dns) from the table of
-notes/preamble13.md, the DNS plane's (dns_chain) from the scenario; a healthy world names none; ARM saw GETs only.
-
-Cases the others' work has not reached yet are xfailed at run time, never silently passed: a world the lab has
-not registered, a code not yet in the catalogue, and the one known gap of the DNS chain (named in _dns_plane_gap).
+the TABLE below, the DNS plane's (dns_chain) from the scenario; a healthy world names none; ARM saw GETs only.
 """
 
 from __future__ import annotations
@@ -96,39 +93,10 @@ def landing_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
         r.close()
 
 
-def _not_ready(world: str, codes: set[str]) -> None:
-    """xfail (at run time) what others have not delivered yet: the world, or a code of the table."""
-    if world not in armworld.WORLDS:
-        pytest.xfail(f"{world} is not in armworld.WORLDS yet (the LAB helper's aksdiag/lab/armworld/enterprise.py)")
-    from aksdiag.codes import CATALOGUE
-
-    missing = sorted(c for c in codes if c not in CATALOGUE)
-    if missing:
-        pytest.xfail(f"{', '.join(missing)} not in aksdiag.codes.CATALOGUE yet")
-
-
-def _dns_plane_gap(doc: dict[str, Any], expected: set[str], got: set[str], spoke_dns: str) -> str:
-    """The known gap of the DNS chain, named so that it is xfailed only when it is exactly that: it takes the
-    spoke's own Azure DNS (168.63.129.16 from the jump box) as the truth even when the spoke's VNet uses a custom
-    server and the zone is linked to the hub only (the landing zone's design), so it says DNS002 where the path is
-    fine, and withholds DNS001 from a server without the forwarder."""
-    chain = next(p for p in doc["probes"] if p["probe"] == "dns_chain")
-    azure = [h for h in chain["hops"] if h["kind"] == "azure-dns"]
-    spoke_azure_nx = bool(azure) and azure[0].get("rcode") == "NXDOMAIN"
-    if spoke_dns != "azure" and spoke_azure_nx and (got ^ expected) <= {"DNS001", "DNS002"}:
-        return (
-            f"dns_chain names {sorted(got)} instead of {sorted(expected)}: it judges against the spoke's own Azure "
-            "DNS (NXDOMAIN: the zone is linked to the hub only, by design) although the spoke's VNet uses "
-            f"{SHOWN[spoke_dns]}"
-        )
-    return ""
-
-
 @pytest.mark.parametrize("world", sorted(TABLE))
 def test_landing_zone_world(world: str, landing_zone: Any, capsys: pytest.CaptureFixture[str]) -> None:
     arm_codes, scenario_name = TABLE[world]
     scenario = LZ_SCENARIOS[scenario_name]
-    _not_ready(world, arm_codes | scenario.expected)
     fake, _ = landing_zone(world, scenario_name)
     rc = main([*ARGS, "--subscription", landing.WORKLOAD, *LAB_TIMING, "-o", "json"])
     doc = json.loads(capsys.readouterr().out)
@@ -138,10 +106,6 @@ def test_landing_zone_world(world: str, landing_zone: Any, capsys: pytest.Captur
     assert fake.requests and fake.writes() == [], "read-only, and it did read"
     assert _alarms(doc, "private_dns") == arm_codes, doc["findings"]
     dns_codes = _alarms(doc, "dns_chain")
-    if dns_codes != scenario.expected:
-        gap = _dns_plane_gap(doc, set(scenario.expected), dns_codes, scenario.resolver[0])
-        if gap:
-            pytest.xfail(gap)
     assert dns_codes == scenario.expected, doc["findings"]
     errors = [f for f in doc["findings"] if f["severity"] == "error"]
     assert rc == (1 if errors else 0)
@@ -158,7 +122,6 @@ def _finding(doc: dict[str, Any], code: str) -> dict[str, Any]:
 def _run(
     world: str, scenario: str, landing_zone: Any, capsys: pytest.CaptureFixture[str], backend: str = "python"
 ) -> tuple[Any, dict[str, Any]]:
-    _not_ready(world, set())
     fake, _ = landing_zone(world, scenario, backend)
     main([*ARGS, "--subscription", landing.WORKLOAD, *LAB_TIMING, "-o", "json"])
     return fake, json.loads(capsys.readouterr().out)
@@ -172,10 +135,6 @@ def test_dns001_fix_fits_the_server(
     """vm-dns01 without the forwarder: DNS001's fix is the command for its OS (Linux: BIND and unbound)."""
     _, doc = _run(world, world, landing_zone, capsys)
     dns001 = [f for f in doc["findings"] if f["id"] == "DNS001"]
-    if not dns001:
-        gap = _dns_plane_gap(doc, {"DNS001"}, _alarms(doc, "dns_chain"), "custom")
-        if gap:
-            pytest.xfail(gap)
     assert dns001 and landing.DNS_VM_IP in dns001[0]["remediation"]
     assert fix in dns001[0]["remediation"], f"{kind} server: {dns001[0]['remediation']}"
 
@@ -213,13 +172,8 @@ def test_both_planes_with_bind(
     """Real BIND plays the landing zone's DNS servers: the same codes as the Python lab."""
     arm_codes, scenario_name = TABLE[world]
     scenario = LZ_SCENARIOS[scenario_name]
-    _not_ready(world, arm_codes | scenario.expected)
     fake, doc = _run(world, scenario_name, landing_zone, capsys, backend="bind")
     assert _alarms(doc, "private_dns") == arm_codes
     dns_codes = _alarms(doc, "dns_chain")
-    if dns_codes != scenario.expected:
-        gap = _dns_plane_gap(doc, set(scenario.expected), dns_codes, scenario.resolver[0])
-        if gap:
-            pytest.xfail(gap)
     assert dns_codes == scenario.expected
     assert fake.writes() == []
