@@ -21,47 +21,39 @@ _NS = "Microsoft.Network"
 
 async def resolvers_in(reads: Reads, client: Any, subscription: str) -> list[dict[str, Any]] | None:
     """{"resolver", "inbound", "outbound"} for every resolver of the subscription; None where the list failed."""
-    found = await reads.list_all(
-        f"/subscriptions/{subscription}/providers/{_NS}/dnsResolvers", client.dns_resolvers.list(),
-        f"{_NS}/dnsResolvers/read",
+    return await _each_with_children(
+        reads, subscription, "dnsResolvers", client.dns_resolvers.list(), "resolver",
+        {"inbound": ("inboundEndpoints", client.inbound_endpoints.list),
+         "outbound": ("outboundEndpoints", client.outbound_endpoints.list)},
     )  # fmt: skip
-    if found is None:
-        return None
-
-    async def one(resolver: dict[str, Any]) -> dict[str, Any]:
-        rid = str(resolver.get("id") or "")
-        p = parse_id(rid)
-        rg, name = p.get("resourcegroups", ""), p.get("dnsresolvers", "")
-        inbound, outbound = await asyncio.gather(
-            reads.list_all(rid + "/inboundEndpoints", client.inbound_endpoints.list(rg, name),
-                           f"{_NS}/dnsResolvers/inboundEndpoints/read"),
-            reads.list_all(rid + "/outboundEndpoints", client.outbound_endpoints.list(rg, name),
-                           f"{_NS}/dnsResolvers/outboundEndpoints/read"),
-        )  # fmt: skip
-        return {"resolver": resolver, "inbound": inbound, "outbound": outbound}
-
-    return list(await asyncio.gather(*(one(r) for r in found)))
 
 
 async def rulesets_in(reads: Reads, client: Any, subscription: str) -> list[dict[str, Any]] | None:
     """{"ruleset", "rules", "links"} for every forwarding ruleset of the subscription; None where the list failed."""
-    found = await reads.list_all(
-        f"/subscriptions/{subscription}/providers/{_NS}/dnsForwardingRulesets", client.dns_forwarding_rulesets.list(),
-        f"{_NS}/dnsForwardingRulesets/read",
+    return await _each_with_children(
+        reads, subscription, "dnsForwardingRulesets", client.dns_forwarding_rulesets.list(), "ruleset",
+        {"rules": ("forwardingRules", client.forwarding_rules.list),
+         "links": ("virtualNetworkLinks", client.virtual_network_links.list)},
     )  # fmt: skip
+
+
+async def _each_with_children(
+    reads: Reads, subscription: str, kind: str, pager: Any, key: str, children: dict[str, tuple[str, Any]]
+) -> list[dict[str, Any]] | None:
+    """Every `kind` resource of the subscription as {key: body, child key: [bodies] | None …}: the list, then each
+    resource's child collections (`children`: child key → (REST segment, the SDK's list(rg, name))), concurrently."""
+    found = await reads.list_all(f"/subscriptions/{subscription}/providers/{_NS}/{kind}", pager, f"{_NS}/{kind}/read")
     if found is None:
         return None
 
-    async def one(ruleset: dict[str, Any]) -> dict[str, Any]:
-        rid = str(ruleset.get("id") or "")
+    async def one(body: dict[str, Any]) -> dict[str, Any]:
+        rid = str(body.get("id") or "")
         p = parse_id(rid)
-        rg, name = p.get("resourcegroups", ""), p.get("dnsforwardingrulesets", "")
-        rules, links = await asyncio.gather(
-            reads.list_all(rid + "/forwardingRules", client.forwarding_rules.list(rg, name),
-                           f"{_NS}/dnsForwardingRulesets/forwardingRules/read"),
-            reads.list_all(rid + "/virtualNetworkLinks", client.virtual_network_links.list(rg, name),
-                           f"{_NS}/dnsForwardingRulesets/virtualNetworkLinks/read"),
+        rg, name = p.get("resourcegroups", ""), p.get(kind.lower(), "")
+        lists = await asyncio.gather(
+            *(reads.list_all(f"{rid}/{segment}", list_of(rg, name), f"{_NS}/{kind}/{segment}/read")
+              for segment, list_of in children.values())
         )  # fmt: skip
-        return {"ruleset": ruleset, "rules": rules, "links": links}
+        return {key: body, **dict(zip(children, lists, strict=True))}
 
-    return list(await asyncio.gather(*(one(r) for r in found)))
+    return list(await asyncio.gather(*(one(b) for b in found)))
