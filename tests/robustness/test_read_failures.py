@@ -81,8 +81,9 @@ def _other_ca(doc: dict[str, Any], server: FakeKubeApi) -> None:
     import base64
     import tempfile
 
-    other = Pki(Path(tempfile.mkdtemp(prefix="aksdiag-test-ca-")), name="not the API server's CA")
-    doc["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(other.ca_pem.encode()).decode()
+    with tempfile.TemporaryDirectory(prefix="aksdiag-test-ca-") as where:  # only its PEM is kept
+        pem = Pki(Path(where), name="not the API server's CA").ca_pem
+    doc["clusters"][0]["cluster"]["certificate-authority-data"] = base64.b64encode(pem.encode()).decode()
 
 
 def _failing_plugin(doc: dict[str, Any], server: FakeKubeApi) -> None:
