@@ -21,8 +21,8 @@ The model, and why it is the simplest faithful one:
   onprem.internal, which no rule names: a catch-all shows there) and recurses to public DNS for the rest.
 
 `expected` lists the error and warning codes the DNS chain must name from a jump box in the spoke with the Azure
-context (`aksdiag dns --cluster`): the DNS plane's share of the lz table in notes/preamble13.md (the ARM side's
-codes are the private_dns probe's). What the lab cannot model: a rule's several targets are tried in order (Azure
+context (`aksdiag dns --cluster`): the DNS plane's share of the table in tests/test_enterprise_e2e.py (the ARM
+side's codes are the private_dns probe's). What the lab cannot model: a rule's several targets are tried in order (Azure
 does not say how it picks); the firewall's random choice is per query, by a seeded generator, not by Azure's.
 """
 

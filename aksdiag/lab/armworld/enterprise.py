@@ -1,5 +1,6 @@
 """The landing-zone ARM worlds (`lz-*`): two subscriptions as the Cloud Adoption Framework lays them out (names, ids
-and addresses from landing), healthy and broken one way each, as notes/preamble13.md's table specifies them.
+and addresses from landing), healthy and broken one way each; tests/test_enterprise_e2e.py's table says what each
+must raise on both planes.
 
 Bodies start from the REST API specification's example payloads, copied into arm_seeds/ with our ids and names
 (dns_resolver, inbound_endpoint, outbound_endpoint, dns_forwarding_ruleset, forwarding_rule,
