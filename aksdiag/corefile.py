@@ -23,7 +23,7 @@ _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|ms|m|s)")
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _MAX_DEPTH = 64
 _BREAKS = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
-_TOKEN = re.compile(r'"((?:\\"|[^"])*)("?)|#[^\n]*|[^\s#"]+')
+_TOKEN = re.compile(r'"((?:\\"|[^"])*)("?)|#[^\n]*|[^\s#"][^\s#]*')  # a quote inside a word is a letter
 
 
 class CorefileError(AksdiagError):
@@ -116,15 +116,27 @@ class Rewrite:
             return True
         if self.match == "regex":
             return re.search(self.pattern, name) is not None
-        pattern = self.pattern.lower()
-        if self.match in ("exact", "suffix"):
-            pattern = _fqdn(pattern)
-        return {
-            "exact": name == pattern,
-            "prefix": name.startswith(pattern),
-            "suffix": name.endswith(pattern),
-            "substring": pattern in name,
-        }[self.match]
+        p = _fqdn(self.pattern) if self.match in ("exact", "suffix") else self.pattern.lower()
+        ok = {"exact": name == p, "prefix": name.startswith(p), "suffix": name.endswith(p), "substring": p in name}
+        return ok[self.match]
+
+    def apply(self, name: str) -> str:
+        """The name the later plugins (hosts, kubernetes, forward) see once this rule has matched `name`."""
+        if self.field != "name":
+            return name
+        to, p = self.replacement.lower(), self.pattern.lower()
+        if self.match == "regex":
+            m = re.search(self.pattern, name)
+            if m is None:
+                return name
+            return _fqdn(
+                re.sub(r"\{([0-9])\}", lambda g: (m[int(g[1])] or "") if int(g[1]) <= m.re.groups else g[0], to)
+            )
+        if self.match == "prefix":
+            return _fqdn(to + name[len(p) :])
+        if self.match == "suffix":
+            return name[: len(name) - len(_fqdn(p))] + _fqdn(to)
+        return _fqdn(to if self.match == "exact" else name.replace(p, to, 1))
 
 
 @dataclass(frozen=True)
@@ -148,11 +160,13 @@ class Explanation:
     name: str
     zone: str  # the block's zone that won
     block: ServerBlock
+    rewritten: str  # the name after the rewrites: what hosts, kubernetes and forward look up
     forward: Forward | None  # the first forward whose FROM covers the name (see `forwards`)
     forwards: tuple[Forward, ...]  # all that do, in order (older CoreDNS refuses a second forward in a block)
-    rewrites: tuple[Rewrite, ...]
+    rewrites: tuple[Rewrite, ...]  # the rules that apply, in order (a matching `stop` rule is the last)
     hosts: tuple[HostsEntry, ...]
-    cache: Cache | None
+    hosts_stop: tuple[Origin, ...]  # hosts plugins that cover the name, lack it and don't fall through: SERVFAIL
+    cache: Cache | None  # keyed on the name as asked (cache runs before rewrite)
     plugins: tuple[str, ...]  # the block's other plugins, in order
 
 
@@ -174,17 +188,33 @@ class CoreDNSConfig:
             return None
         zone, block = best
         ds = block.directives
-        forwards = [f for f in (_forward(d) for d in ds if d.name == "forward") if f.applies(name)]
+        rewrites, seen = [], name
+        for rule in (_rewrite(d) for d in ds if d.name == "rewrite"):
+            if rule.matches(seen):
+                rewrites.append(rule)
+                seen = rule.apply(seen)
+                if rule.mode == "stop":
+                    break
+        forwards = [f for f in (_forward(d) for d in ds if d.name == "forward") if f.applies(seen)]
         caches = [c for c in (_cache(d) for d in ds if d.name == "cache") if _covered(name, c.zones)]
-        hosts = [_hosts(d) for d in ds if d.name == "hosts"]
+        hosts = [
+            (d, es)
+            for d in ds
+            if d.name == "hosts"
+            for zones, es in [_hosts(d)]
+            if _covered(seen, zones or block.zones)
+        ]
+        entries = tuple(e for _, es in hosts for e in es if seen in e.names)
         return Explanation(
             name=name,
             zone=zone,
             block=block,
+            rewritten=seen,
             forward=forwards[0] if forwards else None,
             forwards=tuple(forwards),
-            rewrites=tuple(r for d in ds if d.name == "rewrite" for r in [_rewrite(d)] if r.matches(name)),
-            hosts=tuple(e for zones, es in hosts if _covered(name, zones) for e in es if name in e.names),
+            rewrites=tuple(rewrites),
+            hosts=entries,
+            hosts_stop=() if entries else tuple(d.origin for d, _ in hosts if not _falls_through(d, seen)),
             cache=caches[0] if caches else None,
             plugins=tuple(dict.fromkeys(d.name for d in ds if d.name not in ("forward", "rewrite", "hosts", "cache"))),
         )
@@ -358,6 +388,11 @@ def _hosts(d: Directive) -> tuple[tuple[str, ...], tuple[HostsEntry, ...]]:
             raise CorefileError(f"{c.origin}: hosts entry {c.name} names no host")
         entries.append(HostsEntry(address, tuple(_fqdn(a) for a in c.args), c.origin))
     return tuple(_fqdn(z) for z in d.args[1:]), tuple(entries)
+
+
+def _falls_through(d: Directive, name: str) -> bool:
+    fall = [c for c in d.children or () if c.name == "fallthrough"]
+    return any(_covered(name, tuple(_fqdn(z) for z in c.args)) for c in fall)
 
 
 def _cache(d: Directive) -> Cache:

@@ -109,6 +109,40 @@ def test_an_override_adds_rewrites_and_hosts_to_the_default_block_naming_key_and
     assert "hosts" not in plain.plugins and "rewrite" not in plain.plugins
 
 
+def test_hosts_forward_and_kubernetes_see_the_rewritten_name() -> None:
+    config = parse_coredns(AKS_COREFILE, {"app.override": OVERRIDE})
+    legacy = config.explain("shop.legacy.contoso.com")
+    assert legacy is not None and legacy.rewritten == "shop.default.svc.cluster.local."
+    db = config.explain("db.contoso.com")
+    assert db is not None and db.rewritten == "db.prod.svc.cluster.local."
+    plain = config.explain("www.contoso.com")
+    assert plain is not None and plain.rewritten == "www.contoso.com." and plain.rewrites == ()
+    chain = parse_coredns(
+        ".:53 {\n rewrite continue name prefix old- new-\n rewrite name suffix .a.example .b.example\n"
+        " rewrite name substring never x\n hosts {\n  10.0.0.7 new-db.b.example\n }\n}"
+    ).explain("old-db.a.example")
+    assert chain is not None and chain.rewritten == "new-db.b.example."
+    assert [r.match for r in chain.rewrites] == ["prefix", "suffix"]  # the stop rule ends the list
+    assert [h.address for h in chain.hosts] == ["10.0.0.7"] and chain.hosts_stop == ()
+
+
+def test_hosts_without_fallthrough_stops_every_other_name_in_its_zones() -> None:
+    override = "hosts {\n  10.0.0.1 example1.org\n}\n"  # the classic .override mistake: no fallthrough
+    config = parse_coredns(AKS_COREFILE, {"h.override": override})
+    other = config.explain("login.microsoftonline.com")
+    assert other is not None and other.hosts == () and other.hosts_stop == (Origin("h.override", 1),)
+    listed = config.explain("example1.org")
+    assert listed is not None and listed.hosts_stop == () and [h.address for h in listed.hosts] == ["10.0.0.1"]
+    narrow = parse_coredns(
+        AKS_COREFILE, {"h.override": "hosts {\n 10.0.0.1 a.example1.org\n fallthrough example1.org\n}"}
+    )
+    inside, outside = narrow.explain("b.example1.org"), narrow.explain("b.example2.org")
+    assert inside is not None and inside.hosts_stop == ()
+    assert outside is not None and outside.hosts_stop == (Origin("h.override", 1),)
+    zoned = parse_coredns(".:53 {\n hosts /etc/hosts example1.org\n forward . 10.0.0.1\n}").explain("a.example2.org")
+    assert zoned is not None and zoned.hosts_stop == ()  # a hosts plugin for other zones does not stop it
+
+
 def test_keys_aks_does_not_import_are_ignored_and_other_imports_are_listed() -> None:
     corefile = AKS_COREFILE + "(snip) {\n  log\n}\nimport /etc/extra/*.conf\n"
     config = parse_coredns(corefile, {"a.server": "a.com {\n log\n}", "notes.txt": "hello"})
@@ -160,6 +194,7 @@ def test_nested_options_comments_and_quoting() -> None:
     }
     forward . 10.0.0.10 { prefer_udp }
     log "a \\"quoted\\" word"
+    errors a"b
 }
 """
     config = parse_coredns(corefile)
@@ -168,14 +203,14 @@ def test_nested_options_comments_and_quoting() -> None:
     assert hosts.args == ("/etc/coredns/my hosts",) and hosts.children is not None and len(hosts.children) == 2
     template = block.directives[1]
     assert template.children is not None and template.children[0].args == ("{{ .Name }} 60 IN A 10.0.0.9",)
-    assert block.directives[-1].args == ('a "quoted" word',)
+    assert block.directives[-2].args == ('a "quoted" word',) and block.directives[-1].args == ('a"b',)
     e = config.explain("quoted.example")
     assert e is not None and [h.address for h in e.hosts] == ["10.9.9.9"]
     assert e.cache is not None and (e.cache.success_ttl, e.cache.denial_ttl, e.cache.serve_stale) == (3600, 300, 3600)
     assert e.forward is not None and e.forward.prefer_udp and e.forward.origin.line == 16
     old = config.explain("db.old.example")
     assert old is not None and [r.match for r in old.rewrites] == ["suffix"]
-    assert e.plugins == ("template", "log")
+    assert e.plugins == ("template", "log", "errors")
 
 
 def test_serve_stale_without_a_duration_is_an_hour_and_a_bare_cache_has_coredns_defaults() -> None:
