@@ -109,6 +109,25 @@ def test_reader_role_is_read_only_and_covers_what_the_probes_read() -> None:
     assert by_kind("Namespace", spec.DEFAULT_NAMESPACE)
 
 
+def test_coredns_reader_gets_exactly_the_two_coredns_configmaps_in_kube_system() -> None:
+    role = by_kind("Role", "aksdiag-coredns-reader")
+    assert role["metadata"]["namespace"] == "kube-system"
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"],
+                              "resourceNames": ["coredns", "coredns-custom"], "verbs": ["get"]}]  # fmt: skip
+    binding = by_kind("RoleBinding", "aksdiag-coredns-reader")
+    assert binding["metadata"]["namespace"] == "kube-system"
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": "aksdiag-coredns-reader"}  # fmt: skip
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": spec.SERVICE_ACCOUNT, "namespace": namespace}
+        for namespace in (spec.DEFAULT_NAMESPACE, spec.HOST_NETWORK_NAMESPACE)
+    ]
+    others = [rule for d in manifests() if d["kind"] in ("Role", "ClusterRole")
+              and d["metadata"]["name"] != "aksdiag-coredns-reader"
+              for rule in d.get("rules", []) if "configmaps" in rule.get("resources", [])]  # fmt: skip
+    assert others == [], "no other role reads ConfigMaps"
+
+
 def test_the_pods_resources_the_fake_api_server_serves() -> None:
     from aksdiag.lab.kube import RESOURCES
 

@@ -46,7 +46,10 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         "(deny: [list pods]) makes it answer 403. Writes a kubeconfig for kubectl and aksdiag.",
     )
     kube.add_argument(
-        "--world", required=True, metavar="DIR", help="a directory of Kubernetes object files, or an lb-… world"
+        "--world",
+        required=True,
+        metavar="DIR",
+        help="a directory of Kubernetes object files, an lb-… world or a coredns-… world",
     )
 
 
@@ -79,6 +82,11 @@ def run(args: argparse.Namespace) -> ExitCode:
     print("\nARM worlds (aksdiag lab arm --world NAME):")
     for name, summary in WORLDS.items():
         print(f"  {name:<18} {summary}")
+    from aksdiag.lab.corednsworld import WORLDS as COREDNS_WORLDS
+
+    print("\nCluster DNS worlds (aksdiag lab kube --world NAME):")
+    for name, (summary, _) in COREDNS_WORLDS.items():
+        print(f"  {name:<22} {summary}")
     return ExitCode.OK
 
 
@@ -117,14 +125,20 @@ def _lab_kube(world: str) -> ExitCode:
     import tempfile
     from pathlib import Path
 
-    from aksdiag.lab import lbworld
+    from aksdiag.lab import corednsworld, lbworld
     from aksdiag.lab.kube import FakeKubeApi, KubeWorld
 
     if world in lbworld.WORLDS:  # the Kubernetes half of an `aksdiag lab arm --world lb-…` world
         objects = KubeWorld()
         objects.add_all(lbworld.kube(world))
+    elif world in corednsworld.WORLDS:  # kube-system's DNS layer: kube-dns, CoreDNS pods, the two ConfigMaps
+        objects = KubeWorld()
+        objects.add_all(corednsworld.kube(world))
     elif not Path(world).is_dir():
-        raise UsageError(f"{world!r} is not a directory of Kubernetes object files nor an lb-… lab world")
+        raise UsageError(
+            f"{world!r} is not a directory of Kubernetes object files nor an lb-… or coredns-… lab world",
+            "`aksdiag lab list` shows the worlds",
+        )
     else:
         try:
             objects = KubeWorld.load(world)

@@ -5,8 +5,10 @@ API server for what aksdiag uses: discovery (`/api`, `/apis`, resource lists), g
 namespace with `limit`/`continue` paging, label selectors (`=`, `!=`, `in`, `notin`, exists) and field selectors
 (`metadata.name`, `metadata.namespace`, `spec.nodeName`, `status.podIP`, `status.phase`, `=`/`!=`, indexed so a
 selector on 250,000 pods stays cheap), custom resources (NodeNetworkConfig), pod create/delete/log, 401 without
-a bearer token, 403 for the resources a world's `_rbac.yaml` denies (`deny: ["list pods", "get nodes"]`),
-watches, and kube-apiserver's /readyz and /livez (the demo's API server is this server). Pod creation is admitted like the real server does: the namespace must exist and so must the pod's
+a bearer token, 403 for the resources a world's `_rbac.yaml` denies (`deny: ["list pods", "get nodes"]`; one
+object: `"get configmaps/coredns-custom"`; `allow: ["get configmaps/coredns"]` lets named objects through a denial of
+their resource, as a Role's `resourceNames` does), watches, and kube-apiserver's /readyz and /livez (the demo's API
+server is this server). Pod creation is admitted like the real server does: the namespace must exist and so must the pod's
 service account (403 otherwise). Pod status changes come from whoever plays the kubelet (`aksdiag.lab.kubelet`)
 through `KubeWorld.update`.
 

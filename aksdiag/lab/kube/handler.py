@@ -71,11 +71,8 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             verb = {"GET": "get" if name else "watch" if watching else "list", "POST": "create", "DELETE": "delete"}[
                 method
             ]
-            if (verb, resource.plural) in api.world.denied or (verb, f"{resource.plural}/{sub}") in api.world.denied:
-                scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-                message = (f'{resource.plural} is forbidden: User "system:serviceaccount:aksdiag:aksdiag" cannot '
-                           f'{verb} resource "{resource.plural}" in API group "{resource.group}" {scope}')  # fmt: skip
-                return self._send(403, protocol.status(403, "Forbidden", message))
+            if api.world.forbids(verb, resource.plural, name, sub):
+                return self._send(403, protocol.forbidden(resource, verb, namespace, name, sub))
             if method == "POST":
                 return self._create(resource, namespace)
             if method == "DELETE":

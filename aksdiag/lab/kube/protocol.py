@@ -13,6 +13,19 @@ def status(code: int, reason: str, message: str) -> dict[str, Any]:
             "reason": reason, "code": code}  # fmt: skip
 
 
+def forbidden(resource: Resource, verb: str, namespace: str, name: str = "", sub: str = "") -> dict[str, Any]:
+    """The 403 kube-apiserver's authorizer answers (apierrors.NewForbidden): the object's name, when the request
+    names one, before "is forbidden", and in the details with the group and resource."""
+    qualified = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+    what = f'{qualified} "{name}"' if name else qualified
+    scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+    target = f"{resource.plural}/{sub}" if sub else resource.plural
+    message = (f'{what} is forbidden: User "system:serviceaccount:aksdiag:aksdiag" cannot {verb} resource '
+               f'"{target}" in API group "{resource.group}" {scope}')  # fmt: skip
+    details = {k: v for k, v in (("name", name), ("group", resource.group), ("kind", resource.plural)) if v}
+    return {**status(403, "Forbidden", message), "details": details}
+
+
 def resource_list(group_version: str) -> dict[str, Any]:
     return {
         "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
@@ -57,8 +70,12 @@ def table(resource: Resource, objects: list[dict[str, Any]], meta: dict[str, Any
         def cells(o: dict[str, Any]) -> list[Any]:
             status, spec = o.get("status") or {}, o.get("spec") or {}
             total = len(spec.get("containers") or [])
-            ready = sum(1 for c in status.get("containerStatuses") or [] if c.get("ready"))
-            return [o["metadata"]["name"], f"{ready}/{total}", status.get("phase", "Unknown"), 0, "<unknown>",
+            containers = status.get("containerStatuses") or []
+            ready = sum(1 for c in containers if c.get("ready"))
+            restarts = sum(int(c.get("restartCount") or 0) for c in containers)
+            waiting = [w.get("reason") for c in containers if (w := (c.get("state") or {}).get("waiting"))]
+            shown = next((r for r in waiting if r), None) or status.get("phase", "Unknown")  # CrashLoopBackOff…
+            return [o["metadata"]["name"], f"{ready}/{total}", shown, restarts, "<unknown>",
                     status.get("podIP") or "<none>", spec.get("nodeName") or "<none>", "<none>", "<none>"]  # fmt: skip
     else:
         columns = [column("Name"), column("Age")]

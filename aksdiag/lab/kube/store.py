@@ -69,6 +69,9 @@ class KubeWorld:
         self.objects: dict[Resource, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
         self.index: dict[tuple[Resource, str, str], set[tuple[str, str]]] = defaultdict(set)
         self.denied: set[tuple[str, str]] = set()
+        """(verb, resource) refused with 403: `pods`, a subresource `pods/log`, or one object `configmaps/NAME`."""
+        self.allowed: set[tuple[str, str]] = set()
+        """(verb, `resource/NAME`) let through despite a denial of the resource: RBAC's `resourceNames`."""
         self.faults: dict[str, dict[str, Any]] = {}
         """Path substring → fault (handler.fault): `status` (401, 500…), `close`, `body: garbage`, `delay_s`,
         `continue: repeat` (every page of a list names the same continue token)."""
@@ -93,12 +96,22 @@ class KubeWorld:
                 [json.loads(path.read_text())] if path.suffix == ".json" else list(yaml.safe_load_all(path.read_text()))
             )
             if path.stem == "_rbac":
-                for rule in (docs[0] or {}).get("deny", []):
-                    verb, _, resource = rule.partition(" ")
-                    world.denied.add((verb, resource))
+                for key, rules in (("deny", world.denied), ("allow", world.allowed)):
+                    for rule in (docs[0] or {}).get(key, []):
+                        verb, _, resource = rule.partition(" ")
+                        rules.add((verb, resource))
                 continue
             world.add_all(d for d in docs if d)
         return world
+
+    def forbids(self, verb: str, plural: str, name: str = "", sub: str = "") -> bool:
+        """Whether `_rbac.yaml` refuses this request. A denial of `pods` covers its subresources and every name;
+        `R/X` names a subresource (`pods/log`) or, on a request for one object, that object (`configmaps/coredns`);
+        an allowed `R/NAME` wins over a denial of `R`, as a Role's `resourceNames` grants those objects only."""
+        named = f"{plural}/{name}" if name and not sub else ""
+        if named and (verb, named) in self.allowed:
+            return False
+        return any((verb, key) in self.denied for key in (plural, f"{plural}/{sub}" if sub else named) if key)
 
     def add_all(self, docs: Iterable[dict[str, Any]]) -> None:
         for doc in docs:
