@@ -70,7 +70,7 @@ def _probe(console: Console, probe: ProbeResult) -> None:
         if hop.cname_chain:
             answer = " → ".join([*hop.cname_chain, answer])
         where = Text.assemble(
-            f"{hop.index:>3} ", (mark, style), f" {hop.kind:<13}", (hop.name, "bold"),
+            f"{hop.index:>3} ", (mark, style), f" {hop.kind:<12} ", (hop.name, "bold"),
             (f"  {hop.server}" if hop.server else "", "cyan"),
         )  # fmt: skip
         ms = f"  {hop.elapsed_ms:.1f} ms" if hop.elapsed_ms is not None else ""

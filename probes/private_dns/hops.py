@@ -8,6 +8,7 @@ from aksdiag.probes.private_dns.paths import Path, Resolvers
 from aksdiag.armview import name_of
 from aksdiag.azfacts import ApiEndpoint, AzureFacts, Cluster, VNet
 from aksdiag.model import Finding, Hop, Status
+from aksdiag.settings import AZURE_DNS
 
 
 def hops(
@@ -25,8 +26,7 @@ def hops(
             detail=_cluster_detail(arm.zone_mode, cluster, cluster_vnets)),
         Hop(2, "vnet-dns", "VNet DNS servers", Status.FAIL if "DNS014" in failed else Status.OK,
             answers=tuple(s for s, _ in resolvers),
-            detail="; ".join(f"{s} in {v.name if v else 'a VNet not read (on-premises or not peered)'}"
-                             for s, v in resolvers)),
+            detail=_servers_detail(resolvers, walked)),
     ]  # fmt: skip
     hops += _forwarding_hops(len(hops), walked or [], findings)
     zone = arm.zone
@@ -111,3 +111,22 @@ def _endpoint_detail(endpoint: ApiEndpoint) -> str:
     may recreate it elsewhere on a stop/start (then records and firewall rules pinned to the old IP go stale)."""
     where = ", ".join(f"subnet {name_of(s)}" for s in endpoint.subnet_ids)
     return f"{endpoint.name} in {where or 'an unknown subnet'}"
+
+
+def _servers_detail(resolvers: Resolvers, walked: list[Path] | None) -> str:
+    """What each cluster VNet asks and where its answer comes from (from the walked paths when there are some)."""
+    if not walked:
+        return "; ".join(f"{s} in {v.name if v else 'a VNet not read (on-premises or not peered)'}"
+                         for s, v in resolvers)  # fmt: skip
+    out = []
+    for path in walked:
+        asked = "Azure DNS" if path.server == AZURE_DNS.host else path.server
+        if path.end == "view" and path.view is not None:
+            where = f"answered by Azure DNS in {path.view.name}"
+        elif path.end == "off-azure":
+            where = f"sent on to {path.last or 'a server'} off Azure"
+        else:
+            where = {"loop": "loops", "proxy-off": "no answer (DNS proxy off)",
+                     "unread": "not followed (a read failed)"}.get(path.end, "lost in a VNet not read")  # fmt: skip
+        out.append(f"{path.start.name} asks {asked}: {where}")
+    return "; ".join(dict.fromkeys(out))
