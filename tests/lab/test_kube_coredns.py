@@ -198,6 +198,36 @@ def test_each_broken_world_differs_from_the_healthy_one_exactly_as_named(name: s
         ], "a pod not ready keeps its endpoint, marked not ready"
 
 
+@pytest.mark.parametrize("name", WORLDS)
+def test_the_served_configmaps_read_as_coredns_reads_them(name: str, tmp_path: Path) -> None:
+    """The two ConfigMaps as served, through aksdiag's Corefile reader: which block and line answer the cluster's
+    FQDN in each world (the default block and the node's resolver, but for the two coredns-custom worlds)."""
+    from kubernetes import client
+
+    from aksdiag.corefile import parse_coredns
+    from aksdiag.lab.scenarios import CLUSTER_FQDN
+
+    with serve(loaded(name), tmp_path) as (_, api_client):
+        v1 = client.CoreV1Api(api_client)
+        corefile = v1.read_namespaced_config_map("coredns", NS).data["Corefile"]
+        custom = v1.read_namespaced_config_map("coredns-custom", NS).data or {}
+    config = parse_coredns(corefile, custom)
+    assert config.unsupported == () and config.ignored_keys == ()
+    seen = config.explain(CLUSTER_FQDN)
+    assert seen is not None and seen.forward is not None
+    if name == "coredns-custom-forward":
+        assert seen.zone == f"{FORWARD_ZONE}." and seen.block.origin.key == corednsworld.SERVER_KEY
+        assert seen.forward.targets == (corednsworld.WRONG_FORWARD,) and seen.rewrites == ()
+        return
+    assert seen.zone == "." and seen.forward.targets == ("/etc/resolv.conf",)
+    if name == "coredns-custom-rewrite":
+        (rule,) = seen.rewrites
+        assert rule.origin.key == corednsworld.OVERRIDE_KEY and rule.mode == "stop"
+        assert seen.rewritten == CLUSTER_FQDN.replace(".privatelink.", ".") + "."
+    else:
+        assert seen.rewrites == () and seen.rewritten == CLUSTER_FQDN + "."
+
+
 def forbidden(resource: str, verb: str, name: str = "", group: str = "") -> dict[str, Any]:
     """kube-apiserver's 403 for a request in kube-system (apierrors.NewForbidden)."""
     qualified = f"{resource}.{group}" if group else resource
