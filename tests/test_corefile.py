@@ -175,6 +175,16 @@ def test_a_forward_from_a_narrower_zone_takes_only_its_names() -> None:
     assert bar is not None and bar.zone == "example.com." and bar.forward is None
 
 
+def test_an_override_forward_next_to_the_default_one_is_listed_second() -> None:
+    config = parse_coredns(AKS_COREFILE, {"f.override": "forward . 10.9.0.4"})
+    e = config.explain("api.contoso.com")
+    assert e is not None and e.forward is not None and e.forward.node_resolver  # the first in the block comes first
+    assert [(f.targets, f.origin) for f in e.forwards] == [
+        (("/etc/resolv.conf",), Origin("Corefile", 13)),
+        (("10.9.0.4",), Origin("f.override", 1)),
+    ]
+
+
 def test_nested_options_comments_and_quoting() -> None:
     corefile = """\
 .:53 {   # the default block
