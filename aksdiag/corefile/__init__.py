@@ -169,7 +169,7 @@ def _imported(d: Directive, custom: Mapping[str, str]) -> list[str] | None:
     return sorted(k for k in custom if fnmatch.fnmatchcase(k, d.args[0].removeprefix("custom/")))
 
 
-# ---- the plugins this reader understands ----------------------------------------------------------------------
+# ---- server keys: [transport://]zone[:port], several per block ------------------------------------------------
 
 
 def _keys(d: Directive) -> tuple[ServerKey, ...]:
