@@ -18,6 +18,7 @@ import dns.message
 import dns.query
 
 from aksdiag.facts import Endpoint
+from aksdiag.lab import relay
 from aksdiag.lab.dnsserver import SOA_TEXT, TTL
 from aksdiag.lab.scenarios import ServerSpec, ZoneSpec
 
@@ -96,12 +97,14 @@ def write_config(spec: ServerSpec, endpoints: dict[str, Endpoint], directory: Pa
         "  dnssec-validation no;",
         "  notify no;",
         "  minimal-responses no-auth-recursive;",
-        "  max-cache-ttl 1;",
-        "  max-ncache-ttl 1;",
     ]
+    lines += _cache_options(spec)
     if default:
         lines += ["  forward only;", f"  forwarders {{ {_bind_addresses(endpoints, default)} }};"]
     lines += ["};", "controls { };", 'zone "." { type hint; file "root.hints"; };']
+    if spec.behaviour in relay.RELAY_BEHAVIOURS and relay.spec_of(spec).protocol == "force-tcp":
+        hosts = sorted({endpoints[r].host for roles in (*forwards.values(), default) for r in roles})
+        lines += [f"server {host} {{ tcp-only yes; }};" for host in hosts]  # ForceTCP: upstreams asked over TCP
     (directory / "root.hints").write_text(
         f".\t3600000\tNS\troot.lab.invalid.\nroot.lab.invalid.\t3600000\tA\t{me.host}\n"
     )
@@ -116,6 +119,22 @@ def write_config(spec: ServerSpec, endpoints: dict[str, Endpoint], directory: Pa
     conf = directory / "named.conf"
     conf.write_text("\n".join(lines) + "\n")
     return conf
+
+
+def _cache_options(spec: ServerSpec) -> list[str]:
+    """A relay's cache as BIND's (max-cache-ttl, max-ncache-ttl, serve-stale); other servers cache for 1 s."""
+    if spec.behaviour not in relay.RELAY_BEHAVIOURS:
+        return ["  max-cache-ttl 1;", "  max-ncache-ttl 1;"]
+    cache = relay.spec_of(spec)
+    lines = [f"  max-cache-ttl {cache.success_ttl};", f"  max-ncache-ttl {cache.denial_ttl};"]
+    if cache.serve_stale:
+        lines += [
+            "  stale-answer-enable yes;",
+            "  stale-cache-enable yes;",
+            f"  max-stale-ttl {cache.serve_stale};",
+            "  stale-answer-ttl 1;",  # BIND's least (CoreDNS answers stale entries with TTL 0)
+        ]
+    return lines
 
 
 def zone_file(zone: ZoneSpec) -> str:

@@ -12,6 +12,10 @@ forwarding ruleset's rules (longest enabled suffix; a catch-all leaves Azure's r
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aksdiag.lab.relay import RelaySpec
 
 CLUSTER_FQDN = "aks-lab-k3x9q2.5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io"
 CLUSTER_ZONE = "5e2c1a7b-3f4d-4e8a-9b6c-0d1e2f3a4b5c.privatelink.koreacentral.azmk8s.io"
@@ -89,6 +93,9 @@ class ServerSpec:
     upstreams: tuple[str, ...] = ()
     """random-forward: the roles one of which answers each query."""
     seed: int | None = None
+    relay: RelaySpec | None = None
+    """coredns/localdns (the cluster's caching relays, aksdiag.lab.relay): cache and protocol; None: the kind's
+    defaults. `forwards` are its per-zone overrides, `default_forward` its upstream."""
 
     def forward_map(self) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
         """Conditional forwarders (zone → target roles, the enabled rules over `forwards`) and the default

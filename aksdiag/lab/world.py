@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from aksdiag.facts import Endpoint
-from aksdiag.lab import dnsserver
+from aksdiag.lab import dnsserver, relay
 from aksdiag.lab.scenarios import SCENARIOS, Scenario, ServerSpec
 from aksdiag.settings import Settings
 
 BACKENDS = ("python", "bind")
-PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only", "truncate-udp", "random-forward")
-"""Network conditions or appliances rather than DNS software: served by Python in every backend."""
+PYTHON_BEHAVIOURS = ("dead", "slow", "udp-only", "truncate-udp", "random-forward", "switchable")
+"""Network conditions or appliances rather than DNS software, and servers a test changes while the world runs
+(switchable): served by Python in every backend."""
 
 
 @dataclass
@@ -26,6 +27,8 @@ class World:
     workdir: Path
     resolv_conf: Path
     _closers: list[Any] = field(default_factory=list)
+    live: relay.Live = field(default_factory=relay.Live)
+    """The Python relays and switchable servers, and the clock the relays read (freeze it, advance it)."""
 
     @property
     def azure_dns(self) -> Endpoint:
@@ -69,6 +72,19 @@ class World:
             args += ["--count", str(self.scenario.count)]
         return args
 
+    def flush(self, role: str) -> None:
+        """Empty a Python relay's cache, as restarting the CoreDNS pods (or LocalDNS) does."""
+        self.live.relays[role].flush()
+
+    def add_forward(self, role: str, zone: str, upstream: str) -> None:
+        """Give a running relay or switchable server a conditional forwarder: `zone` → the `upstream` role."""
+        live = self.live.relays.get(role) or self.live.switches[role]
+        live.forwards[zone] = (self.endpoints[upstream],)
+
+    def take_down(self, role: str) -> None:
+        """A switchable server stops answering (packets dropped), as a dead upstream."""
+        self.live.switches[role].down = True
+
     def close(self) -> None:
         while self._closers:
             self._closers.pop().close()
@@ -111,6 +127,8 @@ def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path
         for spec in scenario.servers:
             if backend == "bind" and spec.behaviour not in PYTHON_BEHAVIOURS:
                 bind_specs.append(spec)
+            elif spec.behaviour in relay.LIVE_BEHAVIOURS:
+                python.add(world.live.serve(spec, endpoints), endpoints[spec.role].port)
             else:
                 python.add(_python_server(spec, endpoints), endpoints[spec.role].port)
         if bind_specs:
@@ -128,9 +146,13 @@ def start(scenario: Scenario | str, backend: str = "python", workdir: str | Path
 
 
 def lookup(name: str) -> Scenario:
-    """A scenario by name: the classic ones, then the landing zone's (`lz-*`)."""
+    """A scenario by name: the classic ones, the cluster relays' (`relay-*`, `localdns-*`), the landing zone's."""
     if name in SCENARIOS:
         return SCENARIOS[name]
+    from aksdiag.lab.relayscenarios import RELAY_SCENARIOS
+
+    if name in RELAY_SCENARIOS:
+        return RELAY_SCENARIOS[name]
     from aksdiag.lab.lzscenarios import LZ_SCENARIOS
 
     return LZ_SCENARIOS[name]
