@@ -73,7 +73,11 @@ def run(args: argparse.Namespace) -> ExitCode:
         print(f"  {s.name:<18} {expected:<16} {s.summary}")
     from aksdiag.lab.armworld import WORLDS
     from aksdiag.lab.lzscenarios import LZ_SCENARIOS
+    from aksdiag.lab.relayscenarios import RELAY_SCENARIOS
 
+    print("\nCluster relay scenarios (aksdiag lab up --scenario NAME; the resolv.conf names CoreDNS or LocalDNS):")
+    for r in RELAY_SCENARIOS.values():
+        print(f"  {r.name:<22} {r.answer:<10} {r.summary}")
     print("\nLanding-zone DNS scenarios (aksdiag lab up --scenario NAME; the ARM world of the same name plays ARM):")
     for s in LZ_SCENARIOS.values():
         expected = ", ".join(sorted(s.expected)) or "no fault"
@@ -210,9 +214,10 @@ def _lab_up(name: str, backend: str) -> ExitCode:
 
     from aksdiag.lab import world as lab_world
     from aksdiag.lab.lzscenarios import LZ_SCENARIOS
+    from aksdiag.lab.relayscenarios import RELAY_SCENARIOS
     from aksdiag.lab.scenarios import SCENARIOS
 
-    if name not in SCENARIOS and name not in LZ_SCENARIOS:
+    if name not in SCENARIOS and name not in LZ_SCENARIOS and name not in RELAY_SCENARIOS:
         raise UsageError(f"unknown scenario {name!r}", "`aksdiag lab list` shows them")
     try:
         world = lab_world.start(lab_world.lookup(name), backend)
