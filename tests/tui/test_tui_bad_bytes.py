@@ -72,7 +72,8 @@ def hexes(data: bytes) -> list[str]:
 
 def quit_with(keys: Callable[..., str], rc_file: Path, *how: str) -> None:
     keys(*how)
-    poll(rc_file.exists, 90, f"{how} did not quit", keys)  # a bound, not a timing: a loaded CI box tears the lab down slowly
+    # a bound, not a timing: a loaded CI box tears the lab down slowly
+    poll(rc_file.exists, 90, f"{how} did not quit", keys)
     assert rc_file.read_text().strip() == "1", f"the report is broken: exit 1, not {rc_file.read_text()!r}"
     assert "Traceback" not in keys(), "no traceback on the screen"
     assert keys.modes() == "00000", "the terminal is restored: no mouse reporting, no alternate screen"  # type: ignore[attr-defined]
