@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -407,5 +408,35 @@ def test_a_probe_the_command_leaves_out_loses_its_tile_and_the_run_ends(lab, app
             assert not app.tiles["private_dns"].display and app.tiles["dns_chain"].display
             assert app.running == [] and app.left_out == {"private_dns"}
             assert [p.probe for p in app.report.probes] == ["dns_chain"]
+
+    run(go())
+
+
+def test_findings_follow_the_most_severe_until_the_user_chooses_and_a_stale_list_is_skipped(lab, app_for) -> None:
+    """Findings arrive as probes end, in any order: with the list focused but the selection still the pane's own
+    (the top one), a more severe finding arriving takes the top and the selection; a finding the user moved to
+    stays; a list asked for before a newer one is not drawn over it."""
+    session = lab("mixed-resolver")
+    app = app_for(session)
+
+    async def go() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_final(pilot, app)
+            await pilot.press("3")
+            pane = app.query_one(FindingsPane)
+            assert app.focused is pane.list
+            error, *rest = pane.findings
+            assert error.severity.rank > rest[-1].severity.rank
+            await pane.show(tuple(rest))  # as if the error's probe had not ended yet: the pane picks the top
+            assert pane.selected == rest[0]
+            await pane.show((error, *rest))  # the error arrives: the user chose nothing, so it is selected
+            assert pane.selected == error, "the pane's own choice follows the most severe"
+            await pilot.press("down")  # the user moves: that choice is kept when the list is redrawn
+            chosen = pane.selected
+            await pane.show((error, *rest))
+            assert pane.selected == chosen
+            stale, newest = tuple(rest), (error, *rest)
+            await asyncio.gather(pane.show(stale), pane.show(newest))
+            assert pane.findings == newest, "the stale list queued first is skipped, the newest is shown"
 
     run(go())

@@ -72,6 +72,10 @@ class FindingsPane(Horizontal):
         self._showing = asyncio.Lock()  # results stream in fast: one show() at a time, or two lists interleave
         self.view = view
         self.findings: tuple[Finding, ...] = ()
+        self._wanted: tuple[Finding, ...] | None = None
+        """The newest list asked for: a show() still waiting when a newer one comes is skipped."""
+        self._auto: Finding | None = None
+        """The finding the pane chose itself (the most severe): not a choice of the user's to keep."""
 
     def compose(self) -> ComposeResult:
         yield ListView(id="finding-list")
@@ -92,13 +96,17 @@ class FindingsPane(Horizontal):
         return item.finding if isinstance(item, FindingItem) else None
 
     async def show(self, findings: tuple[Finding, ...]) -> None:
-        """Replace the list. A finding the user is looking at (the list has focus) stays selected while it is
-        there; otherwise the most severe is, as findings arrive from probes finishing in any order."""
+        """Replace the list. A finding the user chose (the list has focus and they moved to it) stays selected
+        while it is there; otherwise the most severe is, as findings arrive from probes finishing in any order."""
+        self._wanted = findings
         async with self._showing:
+            if self._wanted is not findings:
+                return  # a newer list was asked for while this one waited: that one is shown
             await self._show(findings)
 
     async def _show(self, findings: tuple[Finding, ...]) -> None:
-        before = self.selected if self.list.has_focus else None
+        chosen = self.selected if self.list.has_focus else None
+        before = chosen if chosen is not None and chosen != self._auto else None
         self.findings = findings
         await self.list.clear()
         await self.list.extend(FindingItem(f) for f in findings)
@@ -107,6 +115,7 @@ class FindingsPane(Horizontal):
                 (i for i, f in enumerate(findings) if before and (f.id, f.detail) == (before.id, before.detail)), 0
             )
             self.list.index = keep
+            self._auto = None if before else findings[keep]
             self.detail.show(findings[keep], self.view)
         else:
             self.detail.show(None, self.view)
