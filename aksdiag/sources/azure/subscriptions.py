@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from aksdiag import azfacts_dns
 from aksdiag.sources.azure import retry
 from aksdiag.sources.azure.clients import endpoint_kwargs
 
@@ -165,6 +166,5 @@ def to_search(listed: list[dict[str, Any]] | None, first: list[str]) -> list[str
 
 
 def subscription_of(resource_id: str, default: str) -> str:
-    """The subscription in a resource id, as written; `default` for an id that names none (a tenant-level one)."""
-    parts = resource_id.split("/")
-    return parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" and parts[2] else default
+    """The subscription in a resource id (lower-cased); `default` for an id that names none (a tenant-level one)."""
+    return azfacts_dns.subscription_of(resource_id) or default
