@@ -11,6 +11,7 @@ import sys
 
 import dns.message
 import dns.query
+from labup import lab_up
 
 from aksdiag.lab.lzscenarios import LZ_SCENARIOS
 from aksdiag.lab.scenarios import DEMO_SCENARIO, SCENARIOS
@@ -81,58 +82,24 @@ def test_lab_list_names_every_scenario() -> None:
 
 
 def test_lab_up_serves_until_interrupted() -> None:
-    proc = subprocess.Popen(
-        [*AKSDIAG, "lab", "up", "--scenario", "stale-copy"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        lines = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                break
-        custom = re.search(r"custom\s+127\.0\.0\.1:(\d+)", "".join(lines))
-        assert custom, lines
+    with lab_up("stale-copy") as up:
+        assert "custom" in up.ports, up.text
         query = dns.message.make_query(SCENARIOS["stale-copy"].fqdn, "A")
-        answer = dns.query.udp(query, "127.0.0.1", port=int(custom.group(1)), timeout=2)
+        answer = dns.query.udp(query, "127.0.0.1", port=up.ports["custom"], timeout=2)
         assert [r.to_text() for r in answer.answer[0]] == ["10.224.0.9"]
-        assert "aksdiag dns" in "".join(lines)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
-    assert "lab stopped" in err
+        assert "aksdiag dns" in up.text
+    assert up.returncode == 0, up.stderr
+    assert "lab stopped" in up.stderr
 
 
 def test_lab_up_serves_a_landing_zone_scenario() -> None:
     """lz-rule-fixed: the spoke's Azure DNS view sends the zone's name by its rule to the inbound endpoint."""
-    proc = subprocess.Popen(
-        [*AKSDIAG, "lab", "up", "--scenario", "lz-rule-fixed"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        lines = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                break
-        azure = re.search(r"azure\s+127\.0\.0\.1:(\d+)", "".join(lines))
-        assert azure and "azure-rules" in "".join(lines), lines
+    with lab_up("lz-rule-fixed") as up:
+        assert {"azure", "azure-rules"} <= set(up.ports), up.text
         query = dns.message.make_query(LZ_SCENARIOS["lz-rule-fixed"].fqdn, "A")
-        answer = dns.query.udp(query, "127.0.0.1", port=int(azure.group(1)), timeout=2)
+        answer = dns.query.udp(query, "127.0.0.1", port=up.ports["azure"], timeout=2)
         assert [r.to_text() for r in answer.answer[0]] == ["10.224.0.4"]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    assert up.returncode == 0, up.stderr
 
 
 def test_lab_arm_serves_a_world_the_sdk_can_read() -> None:

@@ -6,9 +6,7 @@ relay (its cache) gives the same answers where BIND can play the part."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
+from labup import lab_up
 
 from aksdiag.lab import relay
 from aksdiag.lab.relayscenarios import RELAY_SCENARIOS, RelayScenario
@@ -200,28 +199,13 @@ def test_lab_list_and_up_know_the_relay_scenarios() -> None:
     out = subprocess.run([*aksdiag, "lab", "list"], capture_output=True, text=True, timeout=60, check=True).stdout
     for name, scenario in RELAY_SCENARIOS.items():
         assert re.search(rf"^  {name} +{re.escape(scenario.answer)} ", out, re.M), name
-    proc = subprocess.Popen(
-        [*aksdiag, "lab", "up", "--scenario", "relay-healthy"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                break
-        coredns = re.search(r"coredns\s+127\.0\.0\.1:(\d+)", "".join(lines))
-        assert coredns, lines
-        reply = dns.query.udp(dns.message.make_query(CLUSTER_FQDN, "A"), "127.0.0.1", port=int(coredns[1]), timeout=4)
+    with lab_up("relay-healthy") as up:
+        assert "coredns" in up.ports, up.text
+        reply = dns.query.udp(
+            dns.message.make_query(CLUSTER_FQDN, "A"), "127.0.0.1", port=up.ports["coredns"], timeout=4
+        )
         assert [r.to_text() for r in reply.answer[0]] == [ENDPOINT_IP]
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    assert up.returncode == 0, up.stderr
 
 
 # ---------------------------------------------------------------- real BIND 9 as the relay
