@@ -1,8 +1,9 @@
-"""`aksdiag lab up --scenario NAME` as the tests run it: a real process, the servers it prints (role → port on
-127.0.0.1), stopped with Ctrl-C (SIGINT) at the end; every wait on it is bounded."""
+"""`aksdiag lab up|arm|kube …` as the tests run them: a real process, what it prints until it says how to stop it
+(`lab up`'s servers as role → port on 127.0.0.1), stopped with Ctrl-C (SIGINT) at the end; every wait is bounded."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -12,7 +13,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 AKSDIAG = [sys.executable, "-m", "aksdiag"]
@@ -28,10 +28,14 @@ class LabUp:
     """Set once the lab has stopped (after the `with` block)."""
 
 
-@contextmanager
-def lab_up(scenario: str, timeout: float = 60.0) -> Iterator[LabUp]:
+def lab_up(scenario: str) -> contextlib.AbstractContextManager[LabUp]:
+    return lab("up", "--scenario", scenario)
+
+
+@contextlib.contextmanager
+def lab(*args: str, timeout: float = 60.0) -> Iterator[LabUp]:
     proc = subprocess.Popen(
-        [*AKSDIAG, "lab", "up", "--scenario", scenario],
+        [*AKSDIAG, "lab", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,4 +85,4 @@ def _until(lines: queue.Queue[str], marker: str, timeout: float) -> str:
         seen.append(line)
         if marker in line:
             return "".join(seen)
-    raise AssertionError(f"`aksdiag lab up` did not say {marker!r} within {timeout:g} s: {''.join(seen)!r}")
+    raise AssertionError(f"`aksdiag lab` did not say {marker!r} within {timeout:g} s: {''.join(seen)!r}")

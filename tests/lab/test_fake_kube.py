@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from labup import lab
 
 from aksdiag.lab.kube import FakeKubeApi, KubeWorld
 
@@ -156,27 +157,11 @@ def test_kubectl_is_a_second_client(api: FakeKubeApi, tmp_path: Path) -> None:
 
 
 def test_lab_kube_command_serves_a_directory(world_dir: Path) -> None:
-    import os
     import re
-    import signal
-    import sys
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aksdiag", "lab", "kube", "--world", str(world_dir)], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        text = ""
-        for line in proc.stdout:
-            text += line
-            if "Ctrl-C" in line:
-                break
-        assert "serving 9 objects" in text  # 2 nodes, 6 pods, 1 NodeNetworkConfig
-        kubeconfig = re.search(r"KUBECONFIG=(\S+)", text).group(1)  # type: ignore[union-attr]
+    with lab("kube", "--world", str(world_dir)) as served:
+        assert "serving 9 objects" in served.text  # 2 nodes, 6 pods, 1 NodeNetworkConfig
+        kubeconfig = re.search(r"KUBECONFIG=(\S+)", served.text).group(1)  # type: ignore[union-attr]
         doc = yaml.safe_load(Path(kubeconfig).read_text())
         assert doc["clusters"][0]["cluster"]["server"].startswith("https://127.0.0.1:")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    assert served.returncode == 0, served.stderr

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from labup import lab
 
 from aksdiag.lab import corednsworld
 from aksdiag.lab.corednsworld import KUBE_DNS_IP, NODES, PODS, WORLDS
@@ -353,31 +354,16 @@ def test_kubectl_reports_the_named_403(tmp_path: Path) -> None:
 
 
 def test_lab_kube_serves_a_coredns_world_by_name() -> None:
-    import os
     import re
-    import signal
     import sys
 
     listed = subprocess.run([sys.executable, "-m", "aksdiag", "lab", "list"], capture_output=True, text=True,
                             timeout=60, check=True).stdout  # fmt: skip
     assert all(name in listed for name in WORLDS)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aksdiag", "lab", "kube", "--world", "coredns-crashloop"], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        text = ""
-        for line in proc.stdout:
-            text += line
-            if "Ctrl-C" in line:
-                break
-        assert "serving 8 objects from coredns-crashloop" in text
-        kubeconfig = re.search(r"KUBECONFIG=(\S+)", text).group(1)  # type: ignore[union-attr]
+    with lab("kube", "--world", "coredns-crashloop") as served:
+        assert "serving 8 objects from coredns-crashloop" in served.text
+        kubeconfig = re.search(r"KUBECONFIG=(\S+)", served.text).group(1)  # type: ignore[union-attr]
         assert yaml.safe_load(Path(kubeconfig).read_text())["clusters"][0]["cluster"]["server"].startswith(
             "https://127.0.0.1:"
         )
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    assert served.returncode == 0, served.stderr

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 
 import dns.message
 import dns.query
-from labup import lab_up
+from labup import lab, lab_up
 
 from aksdiag.lab.lzscenarios import LZ_SCENARIOS
 from aksdiag.lab.scenarios import DEMO_SCENARIO, SCENARIOS
@@ -109,23 +107,9 @@ def test_lab_arm_serves_a_world_the_sdk_can_read() -> None:
 
     from aksdiag.lab import armworld
 
-    proc = subprocess.Popen(
-        [*AKSDIAG, "lab", "arm", "--world", "healthy"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                break
-        text = "".join(lines)
-        endpoint = re.search(r"AKSDIAG_ARM_ENDPOINT=(\S+)", text).group(1)  # type: ignore[union-attr]
-        ca = re.search(r"REQUESTS_CA_BUNDLE=(\S+)", text).group(1)  # type: ignore[union-attr]
+    with lab("arm", "--world", "healthy") as served:
+        endpoint = re.search(r"AKSDIAG_ARM_ENDPOINT=(\S+)", served.text).group(1)  # type: ignore[union-attr]
+        ca = re.search(r"REQUESTS_CA_BUNDLE=(\S+)", served.text).group(1)  # type: ignore[union-attr]
         cluster = (
             f"/subscriptions/{armworld.SUBSCRIPTION}/resourceGroups/{armworld.CLUSTER_RG}"
             f"/providers/Microsoft.ContainerService/managedClusters/{armworld.CLUSTER}"
@@ -133,10 +117,7 @@ def test_lab_arm_serves_a_world_the_sdk_can_read() -> None:
         request = urllib.request.Request(endpoint + cluster, headers={"Authorization": "Bearer lab"})
         with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca), timeout=5) as r:
             assert json.loads(r.read())["name"] == armworld.CLUSTER
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0, err
+    assert served.returncode == 0, served.stderr
 
 
 def test_lab_arm_unknown_world_is_a_usage_error() -> None:
