@@ -97,6 +97,10 @@ class DnsAnswer:
     error: str | None = None
     truncated: bool = False
     zone: str | None = None
+    ttl: int | None = None
+    """Seconds the answer may be cached, as the server said: the smallest TTL of the answer's records, or for a
+    denial (NXDOMAIN, NODATA) the negative-caching TTL (min of the SOA's TTL and MINIMUM). A caching relay counts it
+    down, so it tells when a cached answer expires; None when there was no reply (or nothing to cache)."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -114,6 +118,8 @@ class DnsAnswer:
             d["truncated"] = True
         if self.zone:
             d["zone"] = self.zone
+        if self.ttl is not None:
+            d["ttl"] = self.ttl
         return d
 
 
@@ -369,12 +375,16 @@ class KubeContextNeed:
 
 @dataclass(frozen=True)
 class KubeListNeed:
-    """Need: list `resource` (`pods`, `nodes`, `services`, `events`, `nodenetworkconfigs`) across namespaces."""
+    """Need: list `resource` (`pods`, `nodes`, `services`, `events`, `nodenetworkconfigs`, `endpointslices`,
+    `configmaps`) across namespaces, or in `namespace`; with `name`, GET that one object (its KubeList holds it
+    alone, or says 403/404): RBAC's `resourceNames` grants a GET of a named object, never a list."""
 
     context: KubeContextNeed
     resource: str
     field_selector: str = ""
     label_selector: str = ""
+    namespace: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)

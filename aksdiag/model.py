@@ -50,6 +50,8 @@ class Hop:
     cname_chain: tuple[str, ...] = ()
     elapsed_ms: float | None = None
     detail: str = ""
+    ttl: int | None = None
+    """The answer's TTL as the server gave it (a relay's counts down: when its cached answer expires)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Hop:
             "cname_chain": list(self.cname_chain),
             "elapsed_ms": _ms(self.elapsed_ms),
             "detail": self.detail,
+            **({"ttl": self.ttl} if self.ttl is not None else {}),
         }
 
     @classmethod
@@ -78,6 +81,7 @@ class Hop:
             cname_chain=tuple(d.get("cname_chain", ())),
             elapsed_ms=d.get("elapsed_ms"),
             detail=d.get("detail", ""),
+            ttl=d.get("ttl"),
         )
 
 

@@ -98,6 +98,7 @@ async def ask(q: DnsQuery, timeout: float, settings: Settings | None = None) -> 
             error=_why(outcome, answer.rcode(), chain),
             truncated=truncated,
             zone=zone,
+            ttl=_ttl(answer, outcome),
         )
 
 
@@ -189,6 +190,18 @@ def _find(msg: dns.message.Message, name: dns.name.Name, rdtype: dns.rdatatype.R
     for rrset in msg.answer:
         if rrset.name == name and rrset.rdtype == rdtype:
             return rrset
+    return None
+
+
+def _ttl(msg: dns.message.Message, outcome: Outcome) -> int | None:
+    """How long the reply may be cached: the answer's smallest TTL, or for a denial the SOA's negative TTL
+    (RFC 2308: the smaller of the SOA record's TTL and its MINIMUM); None when nothing in it says."""
+    if outcome is Outcome.ANSWER and msg.answer:
+        return min(rrset.ttl for rrset in msg.answer)
+    if outcome in (Outcome.NXDOMAIN, Outcome.NODATA):
+        for rrset in msg.authority:
+            if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+                return min(rrset.ttl, rrset[0].minimum)
     return None
 
 
