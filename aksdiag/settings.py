@@ -49,6 +49,9 @@ class Settings:
     servers: tuple[Endpoint, ...] = ()
     """Custom DNS servers given with --server; empty means: the resolver's nameservers that are not Azure DNS."""
     expect: tuple[str, ...] = ()
+    vnet_dns: tuple[Endpoint, ...] = ()
+    """The VNet's DNS servers as Azure has them (--vnet-dns; `aksdiag pod` passes what ARM says): the servers the
+    host's (node's) resolver should be using. Empty: unknown here (the Azure context, when given, says)."""
     slow_ms: float = 300.0
     """A p95 latency above this over --count queries is DNS009."""
     in_cluster: bool = False

@@ -97,7 +97,7 @@ def _wrong_shape(document: object, schema: str) -> str:
     return ""
 
 
-_ITEMS: dict[str, type] = {"servers": Endpoint, "expect": str, "addresses": str, "ports": int}
+_ITEMS: dict[str, type] = {"servers": Endpoint, "vnet_dns": Endpoint, "expect": str, "addresses": str, "ports": int}
 """The item type of the settings' tuples a snapshot saves (the probes read these)."""
 
 
