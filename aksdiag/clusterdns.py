@@ -9,8 +9,12 @@ is the kube-dns Service's ClusterIP (10.0.0.10 by default) and each CoreDNS pod'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
+
+from aksdiag.facts import KubeList
 
 LOCALDNS_VNET_IP = "169.254.10.10"
 LOCALDNS_KUBE_IP = "169.254.10.11"
@@ -137,3 +141,88 @@ class ConfigMapRead:
     @property
     def missing(self) -> bool:
         return self.status == 404
+
+
+# ---- from the API server's JSON (a KubeList's items) to the types above: the one place that knows the raw keys
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    """obj[k1][k2]…, or None where a level is missing (the API server leaves empty fields out)."""
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, Mapping) else None
+    return obj
+
+
+def kube_dns_service(listed: KubeList | None) -> KubeDnsService | None:
+    """The kube-dns Service from a list of kube-system's Services (fieldSelector metadata.name=kube-dns); None when
+    it was not read or is absent, or has no ClusterIP (headless)."""
+    for obj in listed.items if listed is not None and not listed.error else ():
+        if _get(obj, "metadata", "name") not in (None, KUBE_DNS_SERVICE):
+            continue
+        ip = _get(obj, "spec", "clusterIP")
+        if not ip or ip == "None":
+            continue
+        ports = tuple((str(p.get("protocol") or "TCP"), int(p.get("port") or 0))
+                      for p in _get(obj, "spec", "ports") or () if isinstance(p, Mapping))  # fmt: skip
+        return KubeDnsService(str(ip), ports)
+    return None
+
+
+def dns_endpoints(listed: KubeList | None) -> tuple[DnsEndpoint, ...]:
+    """The endpoints of kube-dns's EndpointSlices, one per address. As discovery.k8s.io/v1 says, an unset `ready`
+    or `serving` is read as ready and an unset `terminating` as not terminating."""
+    out: list[DnsEndpoint] = []
+    for piece in listed.items if listed is not None and not listed.error else ():
+        for endpoint in piece.get("endpoints") or ():
+            conditions = endpoint.get("conditions") or {}
+            ready = conditions.get("ready") is not False
+            serving = conditions.get("serving")
+            ref = endpoint.get("targetRef") or {}
+            for ip in endpoint.get("addresses") or ():
+                out.append(DnsEndpoint(
+                    ip=str(ip), ready=ready, serving=ready if serving is None else bool(serving),
+                    terminating=conditions.get("terminating") is True, node=str(endpoint.get("nodeName") or ""),
+                    pod=str(ref.get("name") or "") if ref.get("kind", "Pod") == "Pod" else "",
+                ))  # fmt: skip
+    return tuple(out)
+
+
+def coredns_pods(listed: KubeList | None) -> tuple[CoreDnsPod, ...]:
+    """The CoreDNS pods (labelSelector k8s-app=kube-dns): ready from the Ready condition; restarts, the waiting
+    reason and how the container last ended from the coredns container's status (the first one, without it)."""
+    out = []
+    for obj in listed.items if listed is not None and not listed.error else ():
+        status = obj.get("status") or {}
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
+        containers = [c for c in status.get("containerStatuses") or () if isinstance(c, Mapping)]
+        main = next((c for c in containers if c.get("name") == "coredns"), containers[0] if containers else {})
+        terminated = _get(main, "lastState", "terminated") or {}
+        out.append(CoreDnsPod(
+            name=str(_get(obj, "metadata", "name") or ""), ip=str(status.get("podIP") or ""),
+            node=str(_get(obj, "spec", "nodeName") or ""), phase=str(status.get("phase") or ""), ready=ready,
+            restarts=sum(int(c.get("restartCount") or 0) for c in containers),
+            waiting=str(_get(main, "state", "waiting", "reason") or ""), last_exit=_ended(terminated),
+        ))  # fmt: skip
+    return tuple(out)
+
+
+def _ended(terminated: Mapping[str, Any]) -> str:
+    """`Error, exit 1`, `OOMKilled, exit 137`; empty when the container never ended."""
+    if not terminated:
+        return ""
+    reason, code = terminated.get("reason") or "", terminated.get("exitCode")
+    exit_text = f"exit {code}" if code is not None else ""
+    return ", ".join(p for p in (str(reason), exit_text) if p)
+
+
+def config_map(listed: KubeList | None, name: str) -> ConfigMapRead:
+    """One ConfigMap read by name (a GET: its KubeList holds it alone, or says 403/404/why not)."""
+    if listed is None:
+        return ConfigMapRead(name, status=0, error="not read")
+    if listed.error:
+        return ConfigMapRead(name, status=listed.status, error=listed.error)
+    found = next((o for o in listed.items if _get(o, "metadata", "name") in (None, name)), None)
+    if found is None:
+        return ConfigMapRead(name, status=404, error=f'configmaps "{name}" not found')
+    data = found.get("data") or {}
+    return ConfigMapRead(name, {str(k): str(v) for k, v in data.items()})
