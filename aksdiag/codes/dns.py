@@ -298,3 +298,28 @@ DNS022 = Code(
     ),
     docs=_DNS_TROUBLESHOOT_DOCS,
 )
+
+DNS036 = Code(
+    id="DNS036",
+    severity=Severity.WARNING,
+    title="The node's resolver does not use the VNet's DNS servers",
+    summary=(
+        "The host's own resolver (a node's, seen from a pod with dnsPolicy Default or hostNetwork, or a jump box "
+        "in the cluster's VNet) asks other DNS servers than the VNet's DNS settings name. Azure hands those servers "
+        "out by DHCP, so after the VNet's DNS servers change, running nodes and VMs keep asking the old ones until "
+        "they renew their lease or restart — and CoreDNS, which forwards to the node's servers, with them. The "
+        "systemd-resolved stub (127.0.0.53) and LocalDNS (169.254.10.10) forward to the servers compared here."
+    ),
+    fix=(
+        "Restart or reimage the nodes after changing the VNet's DNS servers (az vmss restart on the pool's scale "
+        "set, or az aks nodepool upgrade --node-image-only), then restart CoreDNS; on a VM, renew DHCP "
+        "(sudo systemctl restart systemd-networkd, ipconfig /renew) or restart it."
+    ),
+    detail="the VNet's DNS servers are {vnet_servers}; {who}'s resolver ({where}) uses {host_servers}: {diff}.",
+    remediation="{remediation}",
+    command="{command}",
+    docs=(
+        "https://learn.microsoft.com/azure/virtual-network/virtual-networks-name-resolution-for-vms-and-role-instances"
+        "#specify-dns-servers"
+    ),
+)

@@ -4,7 +4,7 @@ gathered once from the facts."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aksdiag.probes.dns_chain.planning import (
@@ -13,11 +13,14 @@ from aksdiag.probes.dns_chain.planning import (
     azure_facts,
     custom_servers,
     is_azure,
+    relay_of,
+    relays,
     resolver_servers,
 )
 
 from aksdiag.armview import name_of, same_id
 from aksdiag.azfacts import AzureFacts
+from aksdiag.clusterdns import RelayKind, relay_label
 from aksdiag.dnsnames import aks_zone, forward_zone, is_suffix, relative_record
 from aksdiag.facts import (
     DnsAnswer,
@@ -32,11 +35,6 @@ from aksdiag.facts import is_public_address as is_public
 from aksdiag.probe import Facts
 from aksdiag.settings import Settings
 
-LOCALDNS = {
-    "169.254.10.10": "AKS LocalDNS (VNet DNS listener)",
-    "169.254.10.11": "AKS LocalDNS (kube-dns listener)",
-}
-
 
 @dataclass(frozen=True)
 class Server:
@@ -44,6 +42,8 @@ class Server:
     label: str
     udp: DnsResult | None
     tcp: DnsResult | None
+    relay: RelayKind | None = None
+    """CoreDNS or LocalDNS: a relay of the cluster's, drawn on the path but judged by cluster_dns, not here."""
 
     @property
     def results(self) -> list[DnsResult]:
@@ -95,6 +95,9 @@ class Chain:
     """The cluster VNet's DNS servers, from the Azure context (empty: Azure DNS); None without context."""
     arm: AzureFacts | None = None
     """The Azure context digested (with --cluster): what each DNS server is, for the fix that fits it."""
+    relays: list[Server] = field(default_factory=list)
+    """The relays on the path (CoreDNS, LocalDNS), in the resolver's order: between the resolver and the custom
+    servers; no rule of this probe judges them."""
 
     @property
     def reference(self) -> DnsAnswer | None:
@@ -191,9 +194,9 @@ class Chain:
         return None
 
     def servers(self) -> list[Server]:
-        """Every distinct server, custom ones first."""
+        """Every distinct server, custom ones first (relays too: the rules skip them)."""
         seen: dict[Endpoint, Server] = {}
-        for s in [*self.custom, *self.resolver, self.azure]:
+        for s in [*self.custom, *self.resolver, *self.relays, self.azure]:
             seen.setdefault(s.endpoint, s)
         return list(seen.values())
 
@@ -221,7 +224,9 @@ def gather(name: str, settings: Settings, facts: Facts) -> Chain:
         """One Server per endpoint: Azure DNS listed in resolv.conf must still be `chain.azure` to the rules."""
         if endpoint not in made:
             results = {t: facts.get(DnsQuery(endpoint, name, "A", t, settings.count)) for t in TRANSPORTS}
-            made[endpoint] = Server(endpoint, _label(endpoint, settings, config), results["udp"], results["tcp"])
+            relay = relay_of(endpoint, settings, config)
+            label = relay_label(endpoint.host, relay) if relay else _label(endpoint, settings)
+            made[endpoint] = Server(endpoint, label, results["udp"], results["tcp"], relay)
         return made[endpoint]
 
     soa = facts.get(DnsQuery(settings.azure_dns, name, "SOA", "udp"))
@@ -236,21 +241,16 @@ def gather(name: str, settings: Settings, facts: Facts) -> Chain:
         soa_zone=soa.first.zone if soa else None,
         vnet_dns=None if arm is None else tuple(arm.vnet_dns_servers),
         arm=arm,
+        relays=[server(e) for e in relays(settings, config)],
     )
 
 
-def _label(endpoint: Endpoint, settings: Settings, config: ResolverConfig | None) -> str:
+def _label(endpoint: Endpoint, settings: Settings) -> str:
+    """What a server that is no relay is (a relay's label is clusterdns.relay_label's)."""
     if is_azure(endpoint, settings):
         return "Azure DNS"
-    if endpoint.host in LOCALDNS:
-        return LOCALDNS[endpoint.host]
     if endpoint.host == SYSTEMD_STUB:
         return "systemd-resolved stub"
-    in_pod = (settings.in_cluster and settings.dns_policy != "Default") or any(
-        s.endswith("svc.cluster.local") for s in (config.search if config else ())
-    )
-    if in_pod and config and config.nameservers and endpoint == config.nameservers[0]:
-        return "CoreDNS, kube-dns service"
     return "custom DNS"
 
 

@@ -1,4 +1,5 @@
-"""Judging: the rules over the Chain, and the hops a report draws (resolver → custom DNS → Azure DNS → endpoint)."""
+"""Judging: the rules over the Chain, and the hops a report draws (resolver → relays → custom DNS → Azure DNS →
+endpoint). A relay (CoreDNS, LocalDNS) is drawn with what it answered and judged by the cluster_dns probe."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from aksdiag.settings import Settings
 def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     name, settings = with_azure_context(name, settings, facts)
     chain = gather(name, settings, facts)
-    hops = _hops(chain)
-    hop_of = _hop_index(chain, hops)
+    hops, hop_of = _hops(chain)
     findings: list[Finding] = []
     for server in chain.servers():
+        if server.relay is not None:
+            continue  # why a relay disagrees with the servers behind it is cluster_dns's to say
         for rule in SERVER_RULES:
             findings += [replace(f, hop=hop_of.get(server.endpoint)) for f in rule(chain, server)]
     resolver_hop = hops[0].index if hops and hops[0].kind == "resolver" else None
@@ -43,28 +45,26 @@ def _unread(chain: Chain) -> tuple[str, ...]:
     return tuple(unread)
 
 
-def _hops(chain: Chain) -> list[Hop]:
+def _hops(chain: Chain) -> tuple[list[Hop], dict[Endpoint, int]]:
+    """The hops, and where a server's findings are shown: its own hop, else the resolver hop that lists it."""
     hops: list[Hop] = []
+    index: dict[Endpoint, int] = {}
     if chain.settings.use_resolver:
         hops.append(_resolver_hop(chain))
+    for server in chain.relays:
+        hops.append(_relay_hop(chain, server, len(hops) + 1))
+        index.setdefault(server.endpoint, len(hops))
     for server in chain.custom:
         hops.append(_server_hop(chain, server, "custom-dns", len(hops) + 1))
+        index.setdefault(server.endpoint, len(hops))
     hops.append(_server_hop(chain, chain.azure, "azure-dns", len(hops) + 1))
+    index.setdefault(chain.azure.endpoint, len(hops))
     if chain.settings.expect:
         hops.append(_endpoint_hop(chain, len(hops) + 1))
-    return hops
-
-
-def _hop_index(chain: Chain, hops: list[Hop]) -> dict[Endpoint, int]:
-    """Where a server's findings are shown: its own hop, else the resolver hop that lists it."""
-    index: dict[Endpoint, int] = {}
-    position = 1 if chain.settings.use_resolver else 0
-    for offset, server in enumerate(chain.custom):
-        index[server.endpoint] = hops[position + offset].index
-    index[chain.azure.endpoint] = hops[position + len(chain.custom)].index
-    for server in chain.resolver:
-        index.setdefault(server.endpoint, hops[0].index)
-    return index
+    if chain.settings.use_resolver:
+        for server in chain.resolver:
+            index.setdefault(server.endpoint, 1)
+    return hops, index
 
 
 def _resolver_title(settings: Settings) -> str:
@@ -115,6 +115,18 @@ def _server_hop(chain: Chain, server: Server, kind: str, index: int) -> Hop:
     return _answer_hop(index, kind, server.label, status, server, answer, "; ".join(parts))
 
 
+def _relay_hop(chain: Chain, server: Server, index: int) -> Hop:
+    """A relay's hop: what it answered (and for how long it may keep it: the TTL), judged by cluster_dns."""
+    parts = [f"{r.query.transport.upper()}: {say(r.first)}{_spread(r)}" for r in server.results]
+    if server.best.ttl is not None:
+        parts.append(f"TTL {server.best.ttl} s")
+    parts.append("a relay: it caches and forwards what the servers behind it say (judged by cluster_dns)")
+    assert server.relay is not None
+    answer = server.best
+    return _answer_hop(index, server.relay.value, server.label, _answer_status(chain, answer), server, answer,
+                       "; ".join(parts))  # fmt: skip
+
+
 def _answer_hop(
     index: int, kind: str, name: str, status: Status, server: Server, answer: DnsAnswer, detail: str
 ) -> Hop:
@@ -130,6 +142,7 @@ def _answer_hop(
         cname_chain=answer.cname_chain,
         elapsed_ms=answer.elapsed_ms,
         detail=detail,
+        ttl=answer.ttl,
     )
 
 
@@ -215,6 +228,7 @@ def _facts(chain: Chain) -> dict[str, object]:
                 "server": str(s.endpoint),
                 "label": s.label,
                 "roles": _roles(chain, s),
+                **({"relay": s.relay.value} if s.relay else {}),
                 **{r.query.transport: [a.to_dict() for a in r.answers] for r in s.results},
             }
             for s in chain.servers()
@@ -226,6 +240,8 @@ def _roles(chain: Chain, server: Server) -> list[str]:
     roles = []
     if any(s.endpoint == server.endpoint for s in chain.resolver):
         roles.append("resolver")
+    if server.relay is not None:
+        roles.append("relay")
     if any(s.endpoint == server.endpoint for s in chain.custom):
         roles.append("custom-dns")
     if server.endpoint == chain.azure.endpoint:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aksdiag.probes.dns_chain.chain import Chain, Server, percentile, say, server_name
 from aksdiag.probes.dns_chain.fixes import dns001_fix
 from aksdiag.probes.dns_chain.planning import ID, is_azure
+from aksdiag.probes.dns_chain.upstreams import dns013_vnet_dns_differs, dns036_node_not_on_vnet_dns
 
 from aksdiag import codes
 from aksdiag.dnsnames import aks_zone, relative_record
 from aksdiag.facts import DnsAnswer, Outcome
 from aksdiag.facts import is_public_address as is_public
 from aksdiag.model import Finding
-from aksdiag.settings import AZURE_DNS
 
 
 def _usable(answer: DnsAnswer) -> bool:
@@ -305,8 +305,8 @@ def _dns008_resolver_diverges(chain: Chain) -> list[Finding]:
     if not got or not chain.custom:
         return []
     server, answer = got
-    if server in chain.custom or not answer.outcome.conclusive:
-        return []
+    if server in chain.custom or server.relay is not None or not answer.outcome.conclusive:
+        return []  # a relay's answer differing from the servers behind it is cluster_dns's finding
     custom = [s.best for s in chain.custom if s.best.outcome.conclusive]
     if not custom:
         return []
@@ -327,7 +327,7 @@ def _dns008_resolver_diverges(chain: Chain) -> list[Finding]:
 
 def _dns018_mixed(chain: Chain) -> list[Finding]:
     azure = [s for s in chain.resolver if is_azure(s.endpoint, chain.settings)]
-    custom = [s for s in chain.resolver if s.label == "custom DNS"]
+    custom = [s for s in chain.resolver if s.label == "custom DNS"]  # no relay, stub or Azure DNS
     if not azure or not custom:
         return []
     return [
@@ -341,31 +341,7 @@ def _dns018_mixed(chain: Chain) -> list[Finding]:
     ]
 
 
-def _dns013_vnet_dns_differs(chain: Chain) -> list[Finding]:
-    if chain.vnet_dns is None or chain.config is None or chain.config.error:
-        return []
-    vnet = set(chain.vnet_dns) or {AZURE_DNS.host}
-    host = {s.host for s in (chain.config.upstreams or chain.config.nameservers) if s.port == 53}
-    if not host or host == vnet:
-        return []
-    caveat = (
-        " (this host runs in the cluster: it has not picked up the VNet's DNS servers)"
-        if chain.settings.in_cluster
-        else " (expected only if this host sits in another VNet with other DNS servers)"
-    )
-    return [
-        codes.DNS013.at(
-            ID,
-            vnet_servers=", ".join(sorted(vnet)),
-            host_servers=", ".join(sorted(host)),
-            resolv_conf=chain.config.path,
-            caveat=caveat,
-            evidence={"vnet_dns_servers": sorted(vnet), "host_nameservers": sorted(host)},
-        )
-    ]
-
-
-RESOLVER_RULES = (_dns008_resolver_diverges, _dns013_vnet_dns_differs, _dns018_mixed)
+RESOLVER_RULES = (_dns008_resolver_diverges, dns013_vnet_dns_differs, dns036_node_not_on_vnet_dns, _dns018_mixed)
 
 
 def _same(a: DnsAnswer, b: DnsAnswer) -> bool:

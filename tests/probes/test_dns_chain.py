@@ -264,6 +264,11 @@ BROKEN: dict[str, tuple[Any, list[str]]] = {
         lambda: world(resolver=(HOST_DNS,), others={HUB_DNS: ok(), HOST_DNS: ok()}, context=azure_context(), ask=""),
         ["DNS013"],
     ),
+    # the VNet's DNS servers changed to the custom server, the node still asks the old one (F5)
+    "DNS036": (
+        lambda: world(resolver=(OLD,), others={OLD: ok()}, vnet_dns=(CUSTOM,), in_cluster=True, dns_policy="Default"),
+        ["DNS036"],
+    ),
     # TCP 53 blocked to the custom server
     "DNS017": (lambda: world(custom=Split(ok(), silent(Outcome.UNREACHABLE))), ["DNS017"]),
     # resolv.conf mixes the custom server and Azure DNS
@@ -1073,11 +1078,30 @@ def test_dns013_host_nameservers_differ_from_the_vnets() -> None:
     assert j.facts["name"] == NAME
 
 
-def test_dns013_in_cluster_says_the_node_has_not_picked_up_the_change() -> None:
+def test_in_a_clusterfirst_pod_the_nameserver_is_kube_dns_not_a_stale_vnet_server() -> None:
+    # a ClusterFirst pod's first nameserver is the kube-dns Service: a relay, not a server the VNet should list
     j = world(
         resolver=(HOST_DNS,), others={HUB_DNS: ok(), HOST_DNS: ok()}, context=azure_context(), ask="", in_cluster=True
     ).judge()
-    assert "has not picked up the VNet's DNS servers" in the(j, "DNS013").detail
+    assert j.findings == ()
+    assert [h.kind for h in j.hops] == ["resolver", "coredns", "custom-dns", "azure-dns", "endpoint"]
+
+
+def test_in_a_default_pod_the_node_not_on_the_vnets_servers_is_dns036_not_dns013() -> None:
+    j = world(
+        resolver=(HOST_DNS,),
+        others={HUB_DNS: ok(), HOST_DNS: ok()},
+        context=azure_context(),
+        ask="",
+        in_cluster=True,
+        dns_policy="Default",
+    ).judge()
+    f = the(j, "DNS036")
+    assert ids(j) == ["DNS036"] and f.hop == 1
+    assert f.detail == (
+        f"the VNet's DNS servers are {HUB_DNS.host}; the node's resolver ({RESOLV}) uses {HOST_DNS.host}: "
+        f"it does not ask {HUB_DNS.host} and it still asks {HOST_DNS.host}."
+    )
 
 
 def test_dns013_vnet_on_azure_dns() -> None:
