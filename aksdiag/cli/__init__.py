@@ -57,7 +57,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in PLANNED:
         from aksdiag import commands
 
-        return faces.show(commands.plan(args.command, args), args.output)
+        return faces.show(commands.plan(args.command, args), args.output, watch=getattr(args, "watch", None))
     if args.command == "snapshot":
         return faces.snapshot(args)
     if args.command == "tui":

@@ -13,11 +13,18 @@ from aksdiag.exitcodes import ExitCode, exit_code_for
 from aksdiag.plan import Plan
 
 
-def show(plan: Plan, output: str, out: TextIO | None = None) -> ExitCode:
-    """Run the plan, render its report to stdout, and return the exit code."""
+def show(plan: Plan, output: str, out: TextIO | None = None, watch: float | None = None) -> ExitCode:
+    """Run the plan, render its report to stdout, and return the exit code; with `watch` (seconds), run it every
+    `watch` seconds until the verdict changes (aksdiag.cli.watch)."""
     from aksdiag import runner
     from aksdiag.render import render
 
+    if watch is not None:
+        from aksdiag.cli.watch import watch as watching
+
+        if plan.source is not None:
+            raise UsageError("--watch asks the servers again every round; a snapshot (--from) never changes")
+        return watching(plan, output, watch, out=out)
     report = runner.run(plan)
     render(report, output, out or sys.stdout)
     return exit_code_for(report)

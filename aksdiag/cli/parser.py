@@ -5,9 +5,10 @@ into a plan, aksdiag.cli runs and shows it.
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from aksdiag import __version__
+from aksdiag.cli.watch import WatchSeconds
 from aksdiag.errors import UsageError
 from aksdiag.lab import cli as lab_cli
 
@@ -47,6 +48,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, f"see `{self.prog} --help`")
 
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        found, extras = super().parse_known_args(*args, **kwargs)
+        return WatchSeconds.settle(found), extras  # `dns --watch NAME`: the name is the FQDN
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aksdiag", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SNAPSHOT",
         help="judge the facts saved by `aksdiag snapshot` instead of asking the network (offline)",
     )
+    dns.add_argument("--watch", nargs="?", action=WatchSeconds, metavar="SECONDS",
+                     help="ask again every SECONDS (default 5) until the verdict changes or Ctrl-C: a line per "
+                     "hop whose answer changed, with its TTL, on stderr; the last report on stdout")  # fmt: skip
 
     snap = sub.add_parser(
         "snapshot",
