@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from aksdiag.probes.dns_chain.chain import Chain, Server, gather, percentile, say
-from aksdiag.probes.dns_chain.planning import with_azure_context
+from aksdiag.probes.dns_chain.planning import SYSTEMD_STUB, with_azure_context
 from aksdiag.probes.dns_chain.rules import RESOLVER_RULES, SERVER_RULES
 
 from aksdiag.facts import DnsAnswer, DnsResult, Endpoint, Outcome
@@ -21,7 +21,7 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     hops, hop_of = _hops(chain)
     findings: list[Finding] = []
     for server in chain.servers():
-        if server.relay is not None:
+        if not _judged(chain, server):
             continue  # why a relay disagrees with the servers behind it is cluster_dns's to say
         for rule in SERVER_RULES:
             findings += [replace(f, hop=hop_of.get(server.endpoint)) for f in rule(chain, server)]
@@ -30,6 +30,16 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
         findings += [replace(f, hop=resolver_hop) for f in resolver_rule(chain)]
     hops = [_with_findings(h, findings) for h in hops]
     return Judgement(hops=tuple(hops), findings=tuple(findings), facts=_facts(chain), unread=_unread(chain))
+
+
+def _judged(chain: Chain, server: Server) -> bool:
+    """Judged by this probe's rules: no relay, nor the systemd stub when only relays are behind it (its answer is
+    theirs: LocalDNS behind the stub on a node)."""
+    if server.relay is not None:
+        return False
+    upstreams = chain.config.upstreams if chain.config else ()
+    relayed = {r.endpoint for r in chain.relays}
+    return not (server.endpoint.host == SYSTEMD_STUB and upstreams and set(upstreams) <= relayed)
 
 
 def _unread(chain: Chain) -> tuple[str, ...]:
