@@ -39,9 +39,11 @@ class LocalDnsOverride:
     """`Sequential`, `RoundRobin` or `Random` (CoreDNS forward `policy`)."""
     max_concurrent: int | None = 1000
     cache_seconds: int = 3600
-    """`cacheDurationInSeconds`: the cache's cap on any answer's TTL, NXDOMAIN included (CoreDNS `cache N`)."""
+    """`cacheDurationInSeconds`: the cache's cap on an answer's TTL, NXDOMAIN included (CoreDNS `cache N`, success
+    and denial 9984 entries each); it lowers a longer upstream TTL, never raises a shorter one."""
     serve_stale: str = "Immediate"
-    """`Immediate`, `Verify` or `Disable`."""
+    """`Immediate` (answer from the expired entry, then refresh), `Verify` (ask upstream first) or `Disable`.
+    Learn forbids `Verify` with ForceTCP."""
     serve_stale_seconds: int = 3600
     query_logging: str = "Error"
     listener: str = LOCALDNS_VNET_IP
@@ -66,7 +68,7 @@ class LocalDnsOverride:
 
     @property
     def serves_stale(self) -> bool:
-        return self.serve_stale.lower() != "disable" and self.serve_stale_seconds > 0
+        return self.serve_stale.lower() not in ("disable", "disabled") and self.serve_stale_seconds > 0
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class LocalDnsProfile:
 
     pool: str
     mode: str = "Disabled"
-    """`Required`, `Preferred` or `Disabled`, as configured (a pool with no localDNSProfile: Disabled)."""
+    """`Required` (installed and enforced), `Preferred` (Learn, 2026: the configuration is validated, LocalDNS not
+    installed) or `Disabled`, as configured (a pool with no localDNSProfile: Disabled)."""
     state: str = "Disabled"
     """`Enabled` or `Disabled`, as AKS reports it (Preferred on an unsupported version stays Disabled). When the
     body has no state: Disabled for mode Disabled, else `Unknown`."""

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aksdiag.lab.armworld import enterprise, parts
+from aksdiag.lab.armworld import enterprise, localdns, parts
 from aksdiag.lab.armworld.names import (
     AKS_SUBNET,
     AKS_VNET,
@@ -55,6 +55,7 @@ WORLDS = {
     "zone-none": "privateDNSZone none: no private zone, the public FQDN carries the private address",
     "shadowed": "a BYO zone privatelink.koreacentral.azmk8s.io, and a leftover, more specific zone linked to the hub",
     **enterprise.WORLDS,  # the landing-zone worlds across two subscriptions (lz-*)
+    **localdns.WORLDS,  # the healthy world with each agent pool's LocalDNS profile set one way (localdns-*)
 }
 
 
@@ -68,6 +69,8 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
         return lbworld.arm(world)
     if world.startswith("lz-"):
         return enterprise.build(world)
+    if world.startswith("localdns-"):
+        return localdns.build(world)
     vnet_integration = world in ("vnet-integration", "nsg-blocks-4443", "apiserver-subnet-small")
     zone_name = CLUSTER_ZONE.replace(".privatelink.", ".private.") if vnet_integration else CLUSTER_ZONE
     zone_rg = NODE_RG
