@@ -84,14 +84,20 @@ def _diff(world: str) -> dict[str, tuple[Any, Any]]:
     return {k: (a.get(k), b.get(k)) for k in sorted({*a, *b}) if a.get(k) != b.get(k)}
 
 
-def test_force_tcp_changes_only_the_vnet_roots_protocol() -> None:
-    assert _diff("localdns-force-tcp") == {"/vnetDNSOverrides/./protocol": ("PreferUDP", "ForceTCP")}
-    o = localdns.for_listener(typed("localdns-force-tcp"), LOCALDNS_VNET_IP, CLUSTER_FQDN)
-    assert o is not None and o.force_tcp and o.destination == "VnetDNS" and o.serve_stale == "Immediate", (
-        "Learn: ForceTCP may not go with serveStale Verify"
-    )
-    kube = localdns.for_listener(typed("localdns-force-tcp"), LOCALDNS_KUBE_IP, CLUSTER_FQDN)
-    assert kube is not None and not kube.force_tcp
+def test_force_tcp_forces_tcp_towards_the_vnets_servers_on_both_listeners() -> None:
+    diff = _diff("localdns-force-tcp")
+    assert diff.pop("/vnetDNSOverrides/./protocol") == ("PreferUDP", "ForceTCP")
+    zone = {k.rsplit("/", 1)[1]: v for k, v in diff.items() if k.startswith(f"/kubeDNSOverrides/{FORWARD_ZONE}/")}
+    assert len(zone) == len(diff), "the rest is one new kube-dns override for the zone"
+    assert zone["protocol"] == (None, "ForceTCP") and zone["forwardDestination"] == (None, "VnetDNS")
+    p = typed("localdns-force-tcp")
+    for listener in (LOCALDNS_VNET_IP, LOCALDNS_KUBE_IP):
+        o = localdns.for_listener(p, listener, CLUSTER_FQDN)
+        assert o is not None and o.force_tcp and o.destination == "VnetDNS" and o.serve_stale == "Immediate", (
+            "Learn: ForceTCP may not go with serveStale Verify"
+        )
+    kube = localdns.for_listener(p, LOCALDNS_KUBE_IP, "mcr.microsoft.com")
+    assert kube is not None and not kube.force_tcp and kube.destination == "ClusterCoreDNS"
 
 
 def test_skips_vnet_dns_sends_the_zone_from_the_vnet_listener_to_coredns() -> None:

@@ -20,7 +20,8 @@ Body = dict[str, Any]
 WORLDS = {
     "localdns-healthy": "LocalDNS Required and Enabled on the pool, Learn's default overrides (. to the VNet's DNS "
     "servers, cluster.local to CoreDNS over TCP)",
-    "localdns-force-tcp": "vnetDNSOverrides '.' says ForceTCP: LocalDNS asks the VNet's DNS servers over TCP/53 only",
+    "localdns-force-tcp": f"vnetDNSOverrides '.' and kubeDNSOverrides {FORWARD_ZONE} (VnetDNS) say ForceTCP: "
+    "LocalDNS asks the VNet's DNS servers over TCP/53 only",
     "localdns-skips-vnet-dns": f"vnetDNSOverrides sends {FORWARD_ZONE} to ClusterCoreDNS: the node's lookups of the "
     "API server's name skip the VNet's DNS servers",
     "localdns-long-cache": "a profile that names only its mode: AKS's defaults, an hour of cache "
@@ -42,8 +43,10 @@ def profile(world: str) -> Body:
     p: Body = seed("local_dns_profile")
     p["state"] = "Enabled"
     vnet = p["vnetDNSOverrides"]
-    if world == "localdns-force-tcp":
+    if world == "localdns-force-tcp":  # both listeners force TCP towards the VNet's DNS servers for the zone
         vnet["."]["protocol"] = "ForceTCP"  # serveStale stays Immediate: Learn forbids ForceTCP with Verify
+        kube_root = p["kubeDNSOverrides"]["."]
+        p["kubeDNSOverrides"][FORWARD_ZONE] = {**kube_root, "forwardDestination": "VnetDNS", "protocol": "ForceTCP"}
     elif world == "localdns-skips-vnet-dns":
         vnet[FORWARD_ZONE] = {**copy.deepcopy(vnet["."]), "forwardDestination": "ClusterCoreDNS"}
     elif world == "localdns-long-cache":
