@@ -5,9 +5,11 @@ LocalDNS is a caching DNS proxy on every node of a pool whose profile is enabled
 (169.254.10.11) the ClusterFirst pods' (`kubeDNSOverrides`). Per domain, an override says where to forward
 (`VnetDNS`: the VNet's DNS servers, `ClusterCoreDNS`: the kube-dns Service), over which protocol (`PreferUDP`,
 `ForceTCP`), and how long to cache (`cacheDurationInSeconds`, default 3600) and to serve stale answers
-(`serveStale` Immediate/Verify/Disable, `serveStaleDurationInSeconds`, default 3600). Learn: "LocalDNS in AKS"
-(aks-local-dns) and the REST API's LocalDNSProfile/LocalDNSOverride; how a node turns the overrides into its
-Corefile is AgentBaker's localdns Corefile template (one server block per domain and listener).
+(`serveStale` Immediate/Verify/Disable, `serveStaleDurationInSeconds`, default 3600). `VnetDNS` is the servers the
+node got by DHCP when its localdns service started (a VNet DNS change reaches it only with a node reimage). Learn:
+"Configure LocalDNS in AKS" (localdns-custom: defaults, validation rules) and the REST API's LocalDNSProfile /
+LocalDNSOverride; how a node turns the overrides into its Corefile is AgentBaker's localdns Corefile template (one
+server block per domain and listener).
 """
 
 from __future__ import annotations
