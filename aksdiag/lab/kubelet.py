@@ -4,8 +4,9 @@ For each pod pinned to one of its nodes (`spec.nodeName`) it does what a kubelet
 Pending (pulling the image, or stuck on an image pull error: ErrImagePull then ImagePullBackOff) → Running →
 Succeeded or Failed with the container's exit code, or Failed with DeadlineExceeded past activeDeadlineSeconds.
 "Running the container" is running `python -m aksdiag ARGS` (the image's entrypoint) as a process on loopback, with
-the pod's environment, `KUBERNETES_SERVICE_HOST` pointing at the fake API server, and the resolv.conf the pod's
-dnsPolicy would give it on that node; its stdout and stderr, interleaved, become the pod's log. Deleting the pod
+the pod's environment, `KUBERNETES_SERVICE_HOST` pointing at the fake API server, its service account's token
+(unless automountServiceAccountToken is false; AKSDIAG_SERVICE_ACCOUNT names the directory) and the resolv.conf the
+pod's dnsPolicy would give it on that node; its stdout and stderr, interleaved, become the pod's log. Deleting the pod
 kills the process. Each node can differ, as nodes of real pools do: its VNet DNS (the lab world its resolv.conf
 names), extra environment, an image it cannot pull, or a container runtime that never starts the container.
 """
@@ -182,8 +183,22 @@ class SimulatedKubelet:
             ref = ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
             env[var["name"]] = fields.get(ref, "") if ref else str(var.get("value", ""))
         env["AKSDIAG_RESOLV_CONF"] = str(self._resolv_conf(pod, node, key))
+        env.pop("AKSDIAG_SERVICE_ACCOUNT", None)
+        if spec.get("automountServiceAccountToken") is not False:
+            env["AKSDIAG_SERVICE_ACCOUNT"] = str(self._mount_token(pod, key))
         env.update(node.env)
         return env
+
+    def _mount_token(self, pod: dict[str, Any], key: tuple[str, str]) -> Path:
+        """The service account volume a kubelet projects into the pod (token, ca.crt, namespace), in a directory
+        of its own: its token authenticates as the pod's service account (FakeKubeApi.service_account_token)."""
+        account = pod["spec"].get("serviceAccountName") or "default"
+        directory = self.workdir / f"serviceaccount-{key[0]}-{key[1]}"
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "token").write_text(self.api.service_account_token(key[0], account))
+        (directory / "ca.crt").write_text(self.api.pki.ca_pem)
+        (directory / "namespace").write_text(key[0])
+        return directory
 
     def _resolv_conf(self, pod: dict[str, Any], node: NodeBehaviour, key: tuple[str, str]) -> Path:
         """What the kubelet writes as the pod's /etc/resolv.conf for its dnsPolicy (Kubernetes' rules)."""

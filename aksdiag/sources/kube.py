@@ -4,7 +4,9 @@ It speaks the API server's REST protocol over httpx, with the kubeconfig (or the
 aksdiag.sources.kubeconfig, on the official client's loader. Why not the official client for the requests too:
 importing it (its API client, pydantic, the dynamic client) takes about half a second, half the budget of a whole
 `aksdiag whois` on a 5,000-node cluster. The official client and kubectl remain the independent clients the fake
-API server is tested with. Selectors run on the server; a 403 or 404 is a fact; a missing kubeconfig stops the
+API server is tested with. A need lists a resource across namespaces or in one (`namespace`), or GETs one object
+(`name`: what RBAC's `resourceNames` can grant, never a list). Selectors run on the server; a 403 or 404 is a fact
+(the API server's message, which names the object and the missing rule); a missing kubeconfig stops the
 command (exit 3). Credentials go only over verified TLS (cleartext_credentials): else the lists are not read, and
 say why.
 """
@@ -16,6 +18,7 @@ import ssl
 import time
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from aksdiag.facts import KubeContextNeed, KubeList, KubeListNeed, ReadFailure
 from aksdiag.sources import route
@@ -27,13 +30,26 @@ PAGE = 2000
 """Items per list request: fewer round trips on big clusters, still bounded memory per response."""
 EXEC_TIMEOUT = 20.0
 """An exec plugin's own bound (kubectl has none); what is left of the run's deadline, when that is less."""
-PATHS = {
-    "pods": "/api/v1/pods",
-    "nodes": "/api/v1/nodes",
-    "services": "/api/v1/services",
-    "events": "/api/v1/events",
-    "nodenetworkconfigs": "/apis/acn.azure.com/v1alpha/nodenetworkconfigs",
+RESOURCES = {
+    "pods": ("/api/v1", True),
+    "nodes": ("/api/v1", False),
+    "services": ("/api/v1", True),
+    "events": ("/api/v1", True),
+    "configmaps": ("/api/v1", True),
+    "endpointslices": ("/apis/discovery.k8s.io/v1", True),
+    "nodenetworkconfigs": ("/apis/acn.azure.com/v1alpha", True),
 }
+"""Resource → (its group-version's path, whether it lives in namespaces)."""
+
+
+def path_of(need: KubeListNeed) -> str:
+    """The REST path of the need: `/api/v1/pods`, `/api/v1/namespaces/kube-system/pods`,
+    `/api/v1/namespaces/kube-system/configmaps/coredns`. A cluster-scoped resource ignores the namespace, as
+    kubectl does; names and namespaces are escaped, so a strange one cannot reach another path."""
+    prefix, namespaced = RESOURCES[need.resource]
+    scope = f"/namespaces/{quote(need.namespace, safe='')}" if namespaced and need.namespace else ""
+    named = f"/{quote(need.name, safe='')}" if need.name else ""
+    return f"{prefix}{scope}/{need.resource}{named}"
 
 
 def config_for(context: KubeContextNeed) -> Any:
@@ -139,6 +155,8 @@ async def _client(config: Any, timeout: float) -> Any:
 
 
 async def _list(client: Any, need: KubeListNeed) -> KubeList:
+    if need.name:
+        return await _get(client, need)
     import httpx
 
     items: list[dict[str, Any]] = []
@@ -148,9 +166,10 @@ async def _list(client: Any, need: KubeListNeed) -> KubeList:
     if need.label_selector:
         params["labelSelector"] = need.label_selector
     seen: set[str] = set()
+    path = path_of(need)
     try:
         while True:
-            response = await client.get(PATHS[need.resource], params=params)
+            response = await client.get(path, params=params)
             if response.status_code != 200:
                 kind = ReadFailure.of_status(response.status_code)
                 return KubeList(status=response.status_code, error=_message(response), failure=kind.value)
@@ -168,9 +187,33 @@ async def _list(client: Any, need: KubeListNeed) -> KubeList:
     except ValueError as e:  # the body is not JSON
         return _garbage(200, f"the answer is not JSON: {e}")
     except httpx.HTTPError as e:
-        kind = classify(e)
-        said = str(e) or ("no answer before the run's deadline" if kind is ReadFailure.TIMEOUT else "no detail")
-        return KubeList(status=0, error=f"{type(e).__name__}: {said}", failure=kind.value)
+        return _unanswered(e)
+
+
+async def _get(client: Any, need: KubeListNeed) -> KubeList:
+    """One object by name: a KubeList holding it alone, or the API server's 403/404 (its message names the object,
+    and for a 403 the user, verb, resource and namespace the missing rule is about)."""
+    import httpx
+
+    try:
+        response = await client.get(path_of(need))
+        if response.status_code != 200:
+            kind = ReadFailure.of_status(response.status_code)
+            return KubeList(status=response.status_code, error=_message(response), failure=kind.value)
+        obj = response.json()
+    except ValueError as e:  # the body is not JSON
+        return _garbage(200, f"the answer is not JSON: {e}")
+    except httpx.HTTPError as e:
+        return _unanswered(e)
+    if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+        return _garbage(200, f"the answer is not a Kubernetes object ({type(obj).__name__})")
+    return KubeList((obj,))
+
+
+def _unanswered(e: Exception) -> KubeList:
+    kind = classify(e)
+    said = str(e) or ("no answer before the run's deadline" if kind is ReadFailure.TIMEOUT else "no detail")
+    return KubeList(status=0, error=f"{type(e).__name__}: {said}", failure=kind.value)
 
 
 def _garbage(status: int, why: str) -> KubeList:
@@ -197,6 +240,7 @@ def classify(error: Exception) -> ReadFailure:
 
 def _message(response: Any) -> str:
     try:
-        return str(response.json().get("message") or response.reason_phrase)
+        body = response.json()
+        return str((body.get("message") if isinstance(body, dict) else None) or response.reason_phrase)
     except ValueError:
         return f"HTTP {response.status_code} {response.reason_phrase}"

@@ -102,9 +102,11 @@ def _refuse_irregular(file: Path) -> None:
             raise AksdiagError(f"the kubeconfig {file}: {e.strerror}", FIX) from None
 
 
-def in_cluster(environ: dict[str, str] | None = None, account: Path = SERVICE_ACCOUNT) -> ApiServerConfig | None:
-    """The pod's view of the API server (KUBERNETES_SERVICE_HOST/PORT and the service account), if in a pod."""
+def in_cluster(environ: dict[str, str] | None = None, account: Path | None = None) -> ApiServerConfig | None:
+    """The pod's view of the API server (KUBERNETES_SERVICE_HOST/PORT and the service account), if in a pod. The
+    account's directory is the kubelet's mount, or AKSDIAG_SERVICE_ACCOUNT (where the lab's kubelet mounts it)."""
     env = os.environ if environ is None else environ
+    account = account or Path(env.get("AKSDIAG_SERVICE_ACCOUNT") or SERVICE_ACCOUNT)
     if not env.get("KUBERNETES_SERVICE_HOST"):
         return None
     official = _official()

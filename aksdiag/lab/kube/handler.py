@@ -1,5 +1,6 @@
-"""The fake API server's HTTP handler: authentication, discovery, RBAC denials, get/list (paged), create with
-the real server's admission checks, delete, pod logs, and server-side tables for kubectl; watches in watch.py."""
+"""The fake API server's HTTP handler: authentication (a token is a user), discovery, authorization (the world's
+denials, and for service accounts its RBAC objects: rbac.py), get/list (paged), create with the real server's
+admission checks, delete, pod logs, and server-side tables for kubectl; watches in watch.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aksdiag.lab.apiserver import HEALTH_PATHS, health
 from aksdiag.lab.arm import wait_or_hangup
-from aksdiag.lab.kube import protocol, watch
+from aksdiag.lab.kube import protocol, rbac, watch
 from aksdiag.lab.kube.store import BUILTIN_NAMESPACES, BY_KIND, Resource
 
 if TYPE_CHECKING:
@@ -41,8 +42,11 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             api.requests.append((method, self.path))
             length = int(self.headers.get("Content-Length") or 0)
             self.body = self.rfile.read(length) if length else b""  # read even when refused: keep-alive goes on
-            if self.headers.get("Authorization") != f"Bearer {api.token}":
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            user = api.users.get(token)
+            if user is None:
                 return self._send(401, protocol.status(401, "Unauthorized", "Unauthorized"))
+            api.requests_by.append((user if token != api.token else "", method, self.path))
             self.repeat_continue = False
             fault = next((f for k, f in api.world.faults.items() if k in url.path), None)
             if fault and self._fault(fault):
@@ -71,8 +75,11 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             verb = {"GET": "get" if name else "watch" if watching else "list", "POST": "create", "DELETE": "delete"}[
                 method
             ]
-            if api.world.forbids(verb, resource.plural, name, sub):
-                return self._send(403, protocol.forbidden(resource, verb, namespace, name, sub))
+            if api.world.forbids(verb, resource.plural, name, sub) or (
+                token != api.token and rbac.models_rbac(api.world)
+                and not rbac.allows(api.world, user, verb, resource, namespace, name, sub)
+            ):  # fmt: skip
+                return self._send(403, protocol.forbidden(resource, verb, namespace, name, sub, user))
             if method == "POST":
                 return self._create(resource, namespace)
             if method == "DELETE":

@@ -13,14 +13,17 @@ def status(code: int, reason: str, message: str) -> dict[str, Any]:
             "reason": reason, "code": code}  # fmt: skip
 
 
-def forbidden(resource: Resource, verb: str, namespace: str, name: str = "", sub: str = "") -> dict[str, Any]:
+def forbidden(
+    resource: Resource, verb: str, namespace: str, name: str = "", sub: str = "",
+    user: str = "system:serviceaccount:aksdiag:aksdiag",
+) -> dict[str, Any]:  # fmt: skip
     """The 403 kube-apiserver's authorizer answers (apierrors.NewForbidden): the object's name, when the request
-    names one, before "is forbidden", and in the details with the group and resource."""
+    names one, before "is forbidden", and in the details with the group and resource; `user` is who asked."""
     qualified = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
     what = f'{qualified} "{name}"' if name else qualified
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     target = f"{resource.plural}/{sub}" if sub else resource.plural
-    message = (f'{what} is forbidden: User "system:serviceaccount:aksdiag:aksdiag" cannot {verb} resource '
+    message = (f'{what} is forbidden: User "{user}" cannot {verb} resource '
                f'"{target}" in API group "{resource.group}" {scope}')  # fmt: skip
     details = {k: v for k, v in (("name", name), ("group", resource.group), ("kind", resource.plural)) if v}
     return {**status(403, "Forbidden", message), "details": details}
