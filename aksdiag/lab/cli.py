@@ -91,6 +91,11 @@ def run(args: argparse.Namespace) -> ExitCode:
     print("\nCluster DNS worlds (aksdiag lab kube --world NAME):")
     for name, (summary, _) in COREDNS_WORLDS.items():
         print(f"  {name:<22} {summary}")
+    from aksdiag.lab.clusterdnsworld import WORLDS as CLUSTER_WORLDS
+
+    print("\nLab clusters, CoreDNS and LocalDNS as live relays (aksdiag lab up --scenario NAME; codes in a pod):")
+    for c in CLUSTER_WORLDS.values():
+        print(f"  {c.name:<27} {', '.join(sorted(c.expected)) or 'no fault':<15} {c.summary}")
     return ExitCode.OK
 
 
@@ -213,10 +218,13 @@ def _lab_up(name: str, backend: str) -> ExitCode:
     import shlex
 
     from aksdiag.lab import world as lab_world
+    from aksdiag.lab.clusterdnsworld import WORLDS as CLUSTER_WORLDS
     from aksdiag.lab.lzscenarios import LZ_SCENARIOS
     from aksdiag.lab.relayscenarios import RELAY_SCENARIOS
     from aksdiag.lab.scenarios import SCENARIOS
 
+    if name in CLUSTER_WORLDS:
+        return _lab_up_cluster(name)
     if name not in SCENARIOS and name not in LZ_SCENARIOS and name not in RELAY_SCENARIOS:
         raise UsageError(f"unknown scenario {name!r}", "`aksdiag lab list` shows them")
     try:
@@ -230,6 +238,40 @@ def _lab_up(name: str, backend: str) -> ExitCode:
         print(f"  resolv.conf {world.resolv_conf}")
         try:
             print(f"\ntry:\n  aksdiag {shlex.join(world.dns_args())}\n\nCtrl-C stops the lab.", flush=True)
+            wait_for_stop()
+        except KeyboardInterrupt:
+            print("lab stopped", file=sys.stderr)
+    return ExitCode.OK
+
+
+def _lab_up_cluster(name: str) -> ExitCode:
+    """A lab cluster: the fake Kubernetes API serving its kube-system, its relays at the addresses that world shows."""
+    from aksdiag.lab import clusterdnsworld
+    from aksdiag.lab.scenarios import CLUSTER_FQDN
+
+    try:
+        cluster = clusterdnsworld.start(name, frozen=False)
+    except (OSError, RuntimeError) as e:
+        raise AksdiagError(f"the lab could not start: {e}") from e
+    with cluster:
+        try:
+            api = cluster.serve_api()
+        except OSError as e:
+            raise AksdiagError(f"the fake Kubernetes API server could not start: {e}") from e
+        kubeconfig = api.kubeconfig(cluster.workdir / "kubeconfig")
+        print(f"cluster {name}: {cluster.world.summary}")
+        for role in cluster.shown:  # the address map below says which address each plays
+            print(f"  {role:<14} {cluster.endpoints[role]}")
+        print(f"  fake Kubernetes API server at {api.url}")
+        resolv = cluster.jumpbox_resolv_conf()
+        try:
+            print(
+                f"\nas a pod sees the network:\n  export AKSDIAG_ADDRESS_MAP={cluster.address_map()}"
+                f"\nfrom a jump box:\n  export AKSDIAG_ADDRESS_MAP={cluster.address_map(in_cluster=False)}"
+                f"\n  aksdiag dns {CLUSTER_FQDN} --kubeconfig {kubeconfig} --resolv-conf {resolv} "
+                f"--azure-dns {clusterdnsworld.AZURE_IP}\n\nCtrl-C stops the lab.",
+                flush=True,
+            )
             wait_for_stop()
         except KeyboardInterrupt:
             print("lab stopped", file=sys.stderr)

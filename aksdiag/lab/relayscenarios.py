@@ -8,8 +8,11 @@ changes while the world runs (World.add_forward: the engineer adds the forwarder
 dies); it is pure Python in the BIND backend too, where BIND plays the relay (its cache: max-cache-ttl,
 max-ncache-ttl, stale-answer-enable).
 
-`expected` stays empty until the relay probes exist: aksdiag's verdicts on these worlds are the issue's next part.
-`answer` is what the pod gets from its relay first (the addresses, or the rcode), so the worlds are checked now.
+`expected` are the error and warning codes aksdiag names for a pod whose resolver is this relay at its cluster
+address: the scenario played by the lab cluster of aksdiag.lab.clusterdnsworld.PLAYS (`aksdiag pod -- dns FQDN
+--server 10.1.0.4` there, tests/test_cluster_dns_e2e.py). Served bare (`aksdiag lab up`: the relay on a loopback port,
+a resolv.conf without a pod's search domains) the relay is not recognisable as one, and aksdiag judges it as the
+host's resolver. `answer` is what the pod gets from its relay first (the addresses, or the rcode).
 """
 
 from __future__ import annotations
@@ -45,10 +48,13 @@ class RelayScenario(Scenario):
     """What the pod's first question to its relay gets: the addresses (comma-joined), or the rcode's name."""
 
 
-def _relay(name: str, summary: str, servers: tuple[ServerSpec, ...], answer: str = ENDPOINT_IP) -> RelayScenario:
+def _relay(
+    name: str, summary: str, servers: tuple[ServerSpec, ...], answer: str = ENDPOINT_IP, expected: str = ""
+) -> RelayScenario:
     relays = [s.role for s in servers if s.behaviour in ("coredns", "localdns")]
+    codes = frozenset(expected.split())
     return RelayScenario(
-        name, summary, CLUSTER_FQDN, servers, (relays[0],), frozenset(), ("custom",), (ENDPOINT_IP,), answer=answer
+        name, summary, CLUSTER_FQDN, servers, (relays[0],), codes, ("custom",), (ENDPOINT_IP,), answer=answer
     )
 
 
@@ -58,21 +64,22 @@ def _scenarios() -> list[RelayScenario]:
                (PUBLIC, AZURE, CUSTOM, COREDNS)),
         _relay("relay-cached-nxdomain", "the custom server lacks the forwarder; once it is added, CoreDNS still "
                "answers its cached NXDOMAIN until the denial TTL runs out", (PUBLIC, AZURE, FIXABLE, COREDNS),
-               "NXDOMAIN"),
+               "NXDOMAIN", "DNS032"),
         _relay("relay-override-wrong", "a coredns-custom override forwards the private zone to the old DNS "
                "server, which has no forwarder", (PUBLIC, AZURE, CUSTOM, OLD_DNS,
-               replace(COREDNS, forwards=((FORWARD_ZONE, "old-dns"),))), "NXDOMAIN"),
+               replace(COREDNS, forwards=((FORWARD_ZONE, "old-dns"),))), "NXDOMAIN", "DNS031"),
         _relay("localdns-healthy", "pod → LocalDNS (PreferUDP) → custom DNS → Azure DNS: all good",
                (PUBLIC, AZURE, CUSTOM, LOCALDNS)),
         _relay("localdns-force-tcp", "LocalDNS's override says ForceTCP; the custom server serves UDP only",
                (PUBLIC, AZURE, replace(CUSTOM, behaviour="udp-only"), replace(LOCALDNS, relay=LOCALDNS_FORCE_TCP)),
-               "SERVFAIL"),
+               "SERVFAIL", "DNS034 DNS017"),
         _relay("relay-dead-upstream", "CoreDNS's upstream does not answer (NSG, a stopped VM): SERVFAIL",
-               (PUBLIC, AZURE, ServerSpec("custom", behaviour="dead"), COREDNS), "SERVFAIL"),
+               (PUBLIC, AZURE, ServerSpec("custom", behaviour="dead"), COREDNS), "SERVFAIL", "DNS033 DNS005"),
         _relay("relay-stale", "LocalDNS cached the answer, then its upstream died (World.take_down): serve-stale "
-               "answers the expired entry with TTL 0 for an hour", (PUBLIC, AZURE, DYING, LOCALDNS)),
+               "answers the expired entry with TTL 0 for an hour", (PUBLIC, AZURE, DYING, LOCALDNS), ENDPOINT_IP,
+               "DNS033 DNS005"),
         _relay("relay-stale-off", "CoreDNS (no serve_stale) cached the answer, then its upstream died: SERVFAIL "
-               "once the entry expires", (PUBLIC, AZURE, DYING, COREDNS)),
+               "once the entry expires", (PUBLIC, AZURE, DYING, COREDNS), ENDPOINT_IP, "DNS033 DNS005"),
     ]  # fmt: skip
 
 
