@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aksdiag.lab.kube.rbac import KUBECONFIG_USER
 from aksdiag.lab.kube.store import BY_PATH, RESOURCES, Resource
 
 
@@ -15,7 +16,7 @@ def status(code: int, reason: str, message: str) -> dict[str, Any]:
 
 def forbidden(
     resource: Resource, verb: str, namespace: str, name: str = "", sub: str = "",
-    user: str = "system:serviceaccount:aksdiag:aksdiag",
+    user: str = KUBECONFIG_USER,
 ) -> dict[str, Any]:  # fmt: skip
     """The 403 kube-apiserver's authorizer answers (apierrors.NewForbidden): the object's name, when the request
     names one, before "is forbidden", and in the details with the group and resource; `user` is who asked."""
