@@ -311,15 +311,17 @@ DNS036 = Code(
         "systemd-resolved stub (127.0.0.53) and LocalDNS (169.254.10.10) forward to the servers compared here."
     ),
     fix=(
-        "Restart or reimage the nodes after changing the VNet's DNS servers (az vmss restart on the pool's scale "
-        "set, or az aks nodepool upgrade --node-image-only), then restart CoreDNS; on a VM, renew DHCP "
-        "(sudo systemctl restart systemd-networkd, ipconfig /renew) or restart it."
+        "After changing the VNet's DNS servers, restart the nodes' network service and then CoreDNS: restart the "
+        "nodes (az vmss restart on the pool's scale set) or replace them (new nodes, az aks nodepool upgrade "
+        "--node-image-only), or run sudo systemctl restart systemd-networkd on each; then kubectl -n kube-system "
+        "rollout restart deployment coredns. On a VM: sudo systemctl restart systemd-networkd (ipconfig /renew), "
+        "or restart it."
     ),
     detail="the VNet's DNS servers are {vnet_servers}; {who}'s resolver ({where}) uses {host_servers}: {diff}.",
     remediation="{remediation}",
     command="{command}",
     docs=(
-        "https://learn.microsoft.com/azure/virtual-network/virtual-networks-name-resolution-for-vms-and-role-instances"
-        "#specify-dns-servers"
+        "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/connectivity/dns/"
+        "troubleshoot-dns-failure-from-pod-but-not-from-worker-node"
     ),
 )

@@ -121,19 +121,20 @@ def dns036_node_not_on_vnet_dns(chain: Chain) -> list[Finding]:
 
 def _fix(chain: Chain, node: bool) -> str:
     lease = (
-        "Azure hands a VNet's DNS servers out by DHCP: a running VM keeps the ones it was given until it renews "
-        "its lease or restarts."
+        "Azure hands a VNet's DNS servers out by DHCP: a running VM keeps the ones it was given until its network "
+        "service renews them or it restarts."
     )
     if node:
         return (
-            f"{lease} Restart the node pool's nodes (az vmss restart on the pool's scale set in the node resource "
-            "group, instance by instance to keep the pool serving) or reimage them (az aks nodepool upgrade "
-            "--node-image-only); then restart CoreDNS (kubectl -n kube-system rollout restart deployment coredns), "
-            "which forwards to the node's servers as they were when its pods started."
+            f"{lease} For the change to reach the pods, the nodes' network service and then CoreDNS must restart: "
+            "restart the nodes (az vmss restart on the pool's scale set in the node resource group, a few instances "
+            "at a time), or replace them (scale new nodes, or az aks nodepool upgrade --node-image-only), or on each "
+            "node run sudo systemctl restart systemd-networkd and check /run/systemd/resolve/resolv.conf; then "
+            "restart CoreDNS (kubectl -n kube-system rollout restart deployment coredns)."
         )
     return (
-        f"{lease} Renew it on this host: sudo systemctl restart systemd-networkd (or sudo dhclient -r && sudo "
-        "dhclient; Windows: ipconfig /renew), or restart the VM."
+        f"{lease} On this host: sudo systemctl restart systemd-networkd (Windows: ipconfig /renew), then check "
+        "/run/systemd/resolve/resolv.conf lists the VNet's servers; or restart the VM."
     )
 
 
