@@ -132,9 +132,8 @@ def _relay_hop(chain: Chain, server: Server, index: int) -> Hop:
         parts.append(f"TTL {server.best.ttl} s")
     parts.append("a relay: it caches and forwards what the servers behind it say (judged by cluster_dns)")
     assert server.relay is not None
-    answer = server.best
-    return _answer_hop(index, server.relay.value, server.label, _answer_status(chain, answer), server, answer,
-                       "; ".join(parts))  # fmt: skip
+    status = _answer_status(chain, server.best)
+    return _answer_hop(index, server.relay.value, server.label, status, server, server.best, "; ".join(parts))
 
 
 def _answer_hop(
