@@ -60,7 +60,7 @@ DNS030 = Code(
         "Allow UDP and TCP 53 from every pod and node to the CoreDNS pods: check the network policies that apply "
         "to kube-system's k8s-app=kube-dns pods and the NSG of the system pool's subnet."
     ),
-    detail="{failing} fails ({how}) while {answering} answers.",
+    detail="{failing}: no reply ({how}), while {answering}.",
     remediation=(
         "Allow UDP and TCP 53 from the pods and nodes to {target}: look for a network policy that selects "
         "k8s-app=kube-dns in kube-system (or denies egress from the pods' namespace), and for an NSG rule on "
@@ -111,10 +111,10 @@ DNS032 = Code(
         "the pool."
     ),
     detail=(
-        "{relay} answers {cached} for {name} from its cache, while {upstreams} now answer {fresh}; its TTL says it "
-        "expires in {ttl} s{at}{cap}."
+        "{relay} answers {cached} for {name} from its cache; the servers behind it ({upstreams}) now answer {fresh}; "
+        "its TTL says it expires in {ttl} s{at}{cap}."
     ),
-    remediation="Wait {ttl} s for it to expire, or flush {relay}'s cache now: {flush}.",
+    remediation="Wait {ttl} s for it to expire, or flush the cache of {relay} now: {flush}.",
     command="{command}",
     docs=LOCALDNS_TROUBLESHOOT_DOCS,
 )
@@ -183,10 +183,7 @@ DNS035 = Code(
         "Forward the zone to the servers that answer it (the VNet's DNS servers), or remove the forward (CoreDNS's "
         "default is the node's resolver, which asks them), or set the LocalDNS override's forwardDestination back."
     ),
-    detail=(
-        "{relay} sends {name} to {targets} ({via}), not to {needed}; it answers {relay_answer} while {needed} "
-        "answer {truth}."
-    ),
+    detail=("{relay} sends {name} to {targets} by {via}, not to {needed}: it answers {relay_answer}, while {truth}."),
     remediation="{change}.",
     command="{command}",
     docs=COREDNS_CUSTOM_DOCS,
