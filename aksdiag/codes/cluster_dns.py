@@ -154,12 +154,12 @@ DNS034 = Code(
     ),
     fix="Serve and allow TCP/53 on the upstream, or set the override's protocol to PreferUDP.",
     detail=(
-        "LocalDNS of pool {pool} forwards {domain} with protocol ForceTCP ({overrides}), and {server} does not "
-        "answer over TCP ({tcp}); over UDP it answers {udp}."
+        "LocalDNS {where} forwards {domain} with protocol ForceTCP ({config}), and {server} does not answer over "
+        "TCP ({tcp}); over UDP it answers {udp}."
     ),
     remediation=(
         "Serve TCP/53 on {server} and allow it from the nodes' subnet (NSG, NVA), or set protocol PreferUDP for "
-        "{domain} in {overrides} of pool {pool}'s LocalDNS configuration."
+        "{domain} in {config}."
     ),
     command=(
         "az aks nodepool update --resource-group {resource_group} --cluster-name {cluster} --name {pool} "

@@ -18,7 +18,7 @@ from dataclasses import replace
 from aksdiag.probes.cluster_dns.planning import ID, TRANSPORTS
 from aksdiag.probes.cluster_dns.relays import Asked, Relay, View, same, say
 
-from aksdiag.clusterdns import LOCALDNS_KUBE_IP, RelayKind
+from aksdiag.clusterdns import LOCALDNS_KUBE_IP, LOCALDNS_VNET_IP, RelayKind
 from aksdiag.codes.cluster_dns import (
     DNS029,
     DNS030,
@@ -218,7 +218,7 @@ def _change(e: Explanation, origin: Origin, view: View) -> str:
 
 
 def dns035_forwarded_past(view: View) -> list[Found]:
-    return _coredns_past_vnet(view) + _localdns_past_coredns(view)
+    return _coredns_past_vnet(view) + _localdns_past_coredns(view) + _localdns_past_vnet(view)
 
 
 def _coredns_past_vnet(view: View) -> list[Found]:
@@ -308,3 +308,40 @@ def dns037_unreadable(view: View) -> list[Found]:
                             evidence={"read": key, "status": listed.status, "error": listed.error})  # fmt: skip
         out.append((None, finding))
     return out
+
+
+def _localdns_past_vnet(view: View) -> list[Found]:
+    """The node's traffic (169.254.10.10) that a vnetDNSOverrides entry sends to CoreDNS for a zone of the VNet's
+    servers: CoreDNS's default forward is the node's resolver (LocalDNS again), so they are never asked; no alarm
+    when a coredns-custom forward takes the name, or when the listener, asked, answers right."""
+    e = view.shape.explanation
+    if not view.shape.vnet_custom or (e is not None and override_of(e) is not None):
+        return []
+    pools = [(p.pool, o) for p in view.shape.localdns_pools
+             for o in [for_listener(p, LOCALDNS_VNET_IP, view.name)]
+             if o and o.configured and o.forward_destination.lower() == CLUSTER_CORE_DNS.lower() and not o.domain.endswith("cluster.local")]  # fmt: skip
+    if not pools:
+        return []
+    relay = view.relay_at(Endpoint(LOCALDNS_VNET_IP))
+    if relay is not None and relay.asked.conclusive:
+        if view.right(relay.asked.best) is not False:
+            return []
+        answer = f"{say(relay.asked.best)} (at {LOCALDNS_VNET_IP})"
+    else:
+        answer = "what CoreDNS gets from the node's resolver (forward . /etc/resolv.conf): LocalDNS again, not the VNet's servers"
+    domain, names = pools[0][1].domain, join(sorted({p for p, _ in pools}))
+    vnet = join([a.endpoint.short for a in view.vnet])
+    truth = view.truth
+    azure = view.settings.azure
+    command = (f"az aks nodepool update --resource-group {azure.resource_group if azure else '<resource-group>'} "
+               f"--cluster-name {azure.cluster if azure else '<cluster>'} --name {pools[0][0]} "
+               "--localdns-config ./localdnsconfig.json")  # fmt: skip
+    finding = DNS035.at(ID, relay=f"LocalDNS ({LOCALDNS_VNET_IP}, the nodes' and dnsPolicy Default pods' DNS)",
+                        name=view.name, targets="CoreDNS (the kube-dns Service)",
+                        via=f"vnetDNSOverrides {domain!r} forwardDestination {CLUSTER_CORE_DNS}, pool {names}",
+                        needed=f"the VNet's DNS servers {vnet}", relay_answer=answer,
+                        truth=f"the VNet's DNS servers {vnet} answer {say(truth)}" if truth else f"{vnet} hold the zone",
+                        change=f"Set forwardDestination {VNET_DNS} for {domain!r} in vnetDNSOverrides of pool {names}'s "
+                               f"LocalDNS configuration, or remove that override (Learn: {LOCALDNS_CONFIGURE_DOCS})",
+                        command=command, evidence={"pools": sorted({p for p, _ in pools}), "domain": domain})  # fmt: skip
+    return [(relay.endpoint if relay else None, finding)]

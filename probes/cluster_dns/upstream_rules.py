@@ -164,30 +164,54 @@ def _force_tcp_targets(view: View, o: LocalDnsOverride) -> list[Asked]:
     return [t for t in targets if t.silent_over("tcp") and t.udp is not None and t.udp.first.outcome.responded]
 
 
+def _inferred_force_tcp(view: View, relay: Relay) -> list[Asked]:
+    """Without the pools' profiles (no Azure context, as in a pod): a LocalDNS listener that fails while a VNet DNS
+    server answers UDP but not TCP is ForceTCP's mark."""
+    if relay.kind is not RelayKind.LOCALDNS or view.shape.localdns_pools or not _fails(relay):
+        return []
+    return [t for t in view.vnet if t.silent_over("tcp") and t.udp is not None and t.udp.first.outcome.responded]
+
+
 def _force_tcp_explains(view: View, relay: Relay) -> bool:
-    return relay.kind is RelayKind.LOCALDNS and any(_force_tcp_targets(view, o) for _, o in relay.plan.localdns)
+    return relay.kind is RelayKind.LOCALDNS and (
+        any(_force_tcp_targets(view, o) for _, o in relay.plan.localdns) or bool(_inferred_force_tcp(view, relay))
+    )
+
+
+def _overrides(listener: str) -> str:
+    return "kubeDNSOverrides" if listener == LOCALDNS_KUBE_IP else "vnetDNSOverrides"
 
 
 def dns034_force_tcp(view: View) -> list[Found]:
-    groups: dict[tuple[str, str, Endpoint], tuple[list[str], LocalDnsOverride, Asked]] = {}
+    groups: dict[tuple[str, str, Endpoint], tuple[list[str], Asked]] = {}
     for listener in _listeners(view):
         for profile in view.shape.localdns_pools:
             o = for_listener(profile, listener, view.name)
             for target in _force_tcp_targets(view, o) if o else []:
                 assert o is not None
-                pools, _, _ = groups.setdefault((listener, o.domain, target.endpoint), ([], o, target))
-                pools.append(profile.pool)
-    azure = view.settings.azure
+                groups.setdefault((listener, o.domain, target.endpoint), ([], target))[0].append(profile.pool)
     out: list[Found] = []
-    for (listener, domain, _), (pools, o, target) in groups.items():
+    for (listener, domain, _), (pools, target) in groups.items():
+        names = join(sorted(set(pools)))
         shown = Endpoint(listener) if view.relay_at(Endpoint(listener)) else target.endpoint
-        finding = DNS034.at(ID, pool=join(sorted(set(pools))), domain=domain,
-                            overrides="kubeDNSOverrides" if listener == LOCALDNS_KUBE_IP else "vnetDNSOverrides",
-                            server=target.short, tcp=say(target.tcp.first) if target.tcp else "not asked",
-                            udp=say(target.udp.first) if target.udp else "not asked",
-                            resource_group=azure.resource_group if azure else "<resource-group>",
-                            cluster=azure.cluster if azure else "<cluster>",
-                            evidence={"listener": listener, "domain": domain, "protocol": o.protocol,
-                                      "destination": o.destination, "server": str(target.endpoint)})  # fmt: skip
-        out.append((shown, finding))
+        config = f"the {_overrides(listener)} of pool {names}"
+        out.append((shown, _dns034(view, target, f"of pool {names}", domain, config, sorted(pools)[0], listener)))
+    for relay in view.relays:
+        for target in _inferred_force_tcp(view, relay):
+            config = (f"the pool's {_overrides(relay.endpoint.host)} (not read here: give --cluster to see it; "
+                      "inferred, as LocalDNS fails while the server answers UDP only)")  # fmt: skip
+            where = f"at {relay.endpoint.host}"
+            out.append(
+                (relay.endpoint, _dns034(view, target, where, "the name", config, "<pool>", relay.endpoint.host))
+            )
     return out
+
+
+def _dns034(view: View, target: Asked, where: str, domain: str, config: str, pool: str, listener: str) -> Finding:
+    azure = view.settings.azure
+    return DNS034.at(ID, where=where, domain=domain, config=config, server=target.short, pool=pool,
+                     tcp=say(target.tcp.first) if target.tcp else "not asked",
+                     udp=say(target.udp.first) if target.udp else "not asked",
+                     resource_group=azure.resource_group if azure else "<resource-group>",
+                     cluster=azure.cluster if azure else "<cluster>",
+                     evidence={"listener": listener, "domain": domain, "server": str(target.endpoint)})  # fmt: skip

@@ -83,12 +83,29 @@ def test_dns034_force_tcp_towards_a_udp_only_server() -> None:
     j = world(answers, resolver=(LOCAL_VNET,), search=(), dns_policy="Default", context=ctx, name="").run()
     f = the(j, "DNS034")
     assert alarms(j) == ["DNS034"] and f.hop == hop(j, LOCAL_VNET).index  # not DNS033: ForceTCP explains it
-    assert "LocalDNS of pool nodes forwards . with protocol ForceTCP (vnetDNSOverrides)" in f.detail
+    assert "LocalDNS of pool nodes forwards . with protocol ForceTCP (the vnetDNSOverrides of pool nodes)" in f.detail
     assert "10.1.0.4 (VNet DNS) does not answer over TCP" in f.detail and "over UDP it answers 10.224.0.4" in f.detail
     assert f.command == (
         "az aks nodepool update --resource-group rg-aks --cluster-name aks-x --name nodes "
         "--localdns-config ./localdnsconfig.json"
     )
+
+
+def test_dns034_inferred_in_a_pod_without_the_profile() -> None:
+    """`aksdiag pod -- dns` reads no ARM: LocalDNS failing while the VNet's server answers UDP only is ForceTCP's mark."""
+    answers = {LOCAL_KUBE: servfail(), CUSTOM: Split(ok(), silent())}
+    j = world(answers, resolver=(LOCAL_KUBE,)).run()
+    f = the(j, "DNS034")
+    assert alarms(j) == ["DNS034"] and f.hop == hop(j, LOCAL_KUBE).index
+    assert f.detail.startswith(
+        "LocalDNS at 169.254.10.11 forwards the name with protocol ForceTCP (the pool's kubeDNSOverrides"
+    )
+    assert "--name <pool>" in (f.command or "")
+
+
+def test_a_failing_localdns_with_a_tcp_serving_upstream_is_not_force_tcp() -> None:
+    j = world({LOCAL_KUBE: servfail()}, resolver=(LOCAL_KUBE,)).run()
+    assert alarms(j) == ["DNS033"] and "answers from here" in the(j, "DNS033").detail
 
 
 def test_dns034_is_seen_from_a_jump_box_by_the_profile_alone() -> None:
@@ -104,18 +121,6 @@ def test_force_tcp_towards_a_server_that_serves_tcp_is_no_alarm() -> None:
     assert ids(j) == []
 
 
-def test_a_disabled_localdns_pool_is_not_judged_from_a_jump_box() -> None:
-    ctx = azure_context(localdns={**localdns_profile(vnet=FORCE_TCP), "mode": "Disabled", "state": "Disabled"})
-    w = world({CUSTOM: Split(ok(), silent())}, resolver=(CUSTOM,), search=(), kube=None, in_cluster=False,
-              context=ctx, name="")  # fmt: skip
-    try:
-        w.run()
-    except Exception as e:  # Skip: no relay, no kube context, no LocalDNS pool
-        assert "no cluster DNS relay" in str(e)
-    else:
-        raise AssertionError("expected a Skip")
-
-
 def test_dns035_localdns_sends_kube_dns_traffic_past_the_coredns_override() -> None:
     server = f"{ZONE}:53 {{\n    forward . {CUSTOM2.host}\n}}\n"
     kube = {ZONE: {"forwardDestination": "VnetDNS", "protocol": "PreferUDP"}}
@@ -128,3 +133,56 @@ def test_dns035_localdns_sends_kube_dns_traffic_past_the_coredns_override() -> N
     assert f"kubeDNSOverrides '{ZONE}' forwardDestination VnetDNS, pool nodes" in f.detail
     assert "CoreDNS (coredns-custom's privatelink.server, line 2)" in f.detail
     assert f.remediation.startswith(f"Set forwardDestination ClusterCoreDNS for '{ZONE}' in kubeDNSOverrides")
+
+
+# ---------------------------------------------------------------- the LocalDNS ARM worlds of the lab, from a jump box
+
+
+def jumpbox(arm_world: str, answers: dict | None = None):  # type: ignore[no-untyped-def]
+    """`aksdiag dns --cluster …` from a jump box that asks the VNet's server: the profile is all it sees of LocalDNS."""
+    import probeworlds
+
+    ctx = probeworlds.azure_context(arm_world)
+    return world(answers, resolver=(CUSTOM,), search=(), kube=None, in_cluster=False, context=ctx, name="", vnet_dns=())
+
+
+def test_the_lab_localdns_healthy_world_raises_nothing() -> None:
+    assert ids(jumpbox("localdns-healthy").run()) == []
+
+
+def test_dns034_the_lab_force_tcp_world_against_a_udp_only_server() -> None:
+    j = jumpbox("localdns-force-tcp", {CUSTOM: Split(ok(), silent())}).run()
+    assert alarms(j) == ["DNS034", "DNS034"]  # both listeners: vnetDNSOverrides '.' and kubeDNSOverrides for the zone
+    assert {f.detail.split(" (")[1].split(")")[0] for f in j.findings} == {
+        "the vnetDNSOverrides of pool nodepool1",
+        "the kubeDNSOverrides of pool nodepool1",
+    }
+
+
+def test_dns035_the_lab_world_whose_vnet_listener_sends_the_zone_to_coredns() -> None:
+    f = the(jumpbox("localdns-skips-vnet-dns").run(), "DNS035")
+    assert f"vnetDNSOverrides '{ZONE}' forwardDestination ClusterCoreDNS, pool nodepool1" in f.detail
+    assert "LocalDNS again, not the VNet's servers" in f.detail and f.hop is None
+    assert f.remediation.startswith(
+        f"Set forwardDestination VnetDNS for '{ZONE}' in vnetDNSOverrides of pool nodepool1"
+    )
+
+
+def test_a_coredns_custom_forward_for_the_zone_makes_the_vnet_listeners_override_right() -> None:
+    import probeworlds
+
+    server = f"{ZONE}:53 {{\n    forward . {CUSTOM.host}\n}}\n"
+    ctx = probeworlds.azure_context("localdns-skips-vnet-dns")
+    w = world(resolver=(LOCAL_VNET,), search=(), dns_policy="Default", context=ctx, name="", vnet_dns=(),
+              kube=coredns_objects(custom={"privatelink.server": server}))  # fmt: skip
+    assert ids(w.run()) == []
+
+
+def test_disabled_and_preferred_localdns_pools_are_not_judged() -> None:
+    import pytest
+
+    from aksdiag.probe import Skip
+
+    for arm_world in ("localdns-disabled", "localdns-preferred"):
+        with pytest.raises(Skip):
+            jumpbox(arm_world, {CUSTOM: Split(ok(), silent())}).run()
