@@ -297,17 +297,19 @@ _EFFECT = {
 
 
 def dns037_unreadable(view: View) -> list[Found]:
-    out: list[Found] = []
-    for key, listed in view.shape.reads.items():
-        if listed is None or not listed.forbidden:
-            continue
-        configmap = key in ("coredns", "coredns-custom")
-        what = f"the ConfigMap kube-system/{key}" if configmap else f"kube-system's {key}"
-        rule = f"get on configmaps/{key}" if configmap else f"list on {key}"
-        finding = DNS037.at(ID, what=what, reason=listed.error or "forbidden (403)", effect=_EFFECT[key], rule=rule,
-                            evidence={"read": key, "status": listed.status, "error": listed.error})  # fmt: skip
-        out.append((None, finding))
-    return out
+    """One finding for every read the API server refused (one missing Role refuses both ConfigMaps)."""
+    refused = [(k, x) for k, x in view.shape.reads.items() if x is not None and x.forbidden]
+    if not refused:
+        return []
+    maps = [k for k, _ in refused if k in ("coredns", "coredns-custom")]
+    lists = [k for k, _ in refused if k not in maps]
+    what = join([f"the ConfigMap{'s' if len(maps) > 1 else ''} " + join([f"kube-system/{k}" for k in maps])] * bool(maps)
+                + [f"kube-system's {k}" for k in lists])  # fmt: skip
+    rule = join([f"get on configmaps/{k}" for k in maps] + [f"list on {k}" for k in lists])
+    finding = DNS037.at(ID, what=what, reason=refused[0][1].error or "forbidden (403)", rule=rule,
+                        effect="; ".join(_EFFECT[k] for k, _ in refused),
+                        evidence={"refused": [{"read": k, "status": x.status, "error": x.error} for k, x in refused]})  # fmt: skip
+    return [(None, finding)]
 
 
 def _localdns_past_vnet(view: View) -> list[Found]:

@@ -291,6 +291,15 @@ def test_dns037_a_denied_configmap_names_the_rule_and_the_rest_still_runs() -> N
     assert f.detail.startswith("the ConfigMap kube-system/coredns-custom could not be read (configmaps")
 
 
+def test_dns037_one_finding_for_a_missing_role_that_refuses_both_configmaps() -> None:
+    j = world(deny=("coredns", "coredns-custom")).run()
+    f = the(j, "DNS037")
+    assert ids(j) == ["DNS037"] and "get on configmaps/coredns and get on configmaps/coredns-custom" in f.remediation
+    assert f.detail.startswith("the ConfigMaps kube-system/coredns and kube-system/coredns-custom could not be read")
+    assert "AKS's default (forward . /etc/resolv.conf) is assumed" in f.detail
+    assert "the coredns ConfigMap was not read: AKS's default assumed" in hop(j, KUBE_DNS).detail
+
+
 def test_an_unreachable_api_server_is_unread_not_a_finding() -> None:
     def down(facts: dict, settings: object) -> None:
         for need in list(facts):
