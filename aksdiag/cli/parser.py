@@ -181,11 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         "watch, read its JSON report from the log, and delete it: always, also on failure, timeout and Ctrl-C. "
         "--all-nodes runs one pod per node at once and merges the reports into a node × finding matrix. The pods "
         "use the service account of container/rbac.yaml (namespace aksdiag, Pod Security restricted; with "
-        "--host-network, aksdiag-host-network).\n\n"
+        "--host-network or --node-resolver-files, aksdiag-host-network: Pod Security privileged).\n\n"
         "examples:\n"
         "  aksdiag pod --image myacr.azurecr.io/aksdiag:0.1 -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io\n"
         "  aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   # image from AKSDIAG_IMAGE\n"
         "  aksdiag pod --all-nodes --dns-policy Default -- dns api.my.com   # the nodes' VNet DNS, not CoreDNS\n"
+        "  aksdiag pod --all-nodes --host-network --dns-policy Default --node-resolver-files \\\n"
+        "      --cluster aks-prod -g rg-aks -- dns api.my.com     # each node's resolver against the VNet's DNS\n"
         "  aksdiag pod --node aks-gpu-12345678-vmss000003 --host-network -- apiserver\n"
         "  aksdiag pod --cleanup                                            # delete pods left by earlier runs\n\n"
         "exit codes: 0 no error found, 1 a pod found an error, 2 bad input, 3 a pod could not run",
@@ -195,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--namespace",
         "-n",
         metavar="NS",
-        help="where the pods run (default aksdiag; aksdiag-host-network with --host-network)",
+        help="where the pods run (default aksdiag; aksdiag-host-network with --host-network or --node-resolver-files)",
     )
     pod_where = pod.add_mutually_exclusive_group()
     pod_where.add_argument("--node", metavar="NODE", help="the node to run on (default: the first Ready one)")
@@ -204,8 +206,22 @@ def build_parser() -> argparse.ArgumentParser:
     pod.add_argument("--dns-policy", choices=("ClusterFirst", "Default"), default="ClusterFirst",
                      help="ClusterFirst: through CoreDNS (default); Default: the node's VNet DNS, without CoreDNS")  # fmt: skip
     pod.add_argument("--timeout", metavar="S", help="the pods' whole life in seconds, waiting included (default 120)")
+    pod.add_argument(
+        "--node-resolver-files",
+        action="store_true",
+        help="mount the node's /etc/resolv.conf and /run/systemd/resolve/ read-only (hostPath) and read them, so "
+        "the node's real upstreams are shown; hostPath needs Pod Security privileged: the pods run in "
+        "aksdiag-host-network",
+    )
     pod.add_argument("--cleanup", action="store_true", help="delete the pods earlier runs left behind, and stop")
     _add_kube(pod)
+    _add_azure(
+        pod,
+        "With a cluster, aksdiag reads its VNet's DNS servers from Azure Resource Manager here, on this machine, "
+        "and passes each to the pod's `dns` as --vnet-dns (unless ARGS give --vnet-dns or --server): what the node "
+        "resolves is then compared with them (DNS036). The pod itself gets no Azure credential. Credentials: "
+        "AKSDIAG_ARM_TOKEN, else DefaultAzureCredential (az login, managed identity, workload identity).",
+    )
     pod.add_argument("--output", "-o", choices=("text", "json", "markdown"), default=None,
                      help="text, json (aksdiag.report/v1) or markdown (default text)")  # fmt: skip
     pod.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS",
@@ -258,6 +274,15 @@ def _add_dns_args(dns: argparse.ArgumentParser) -> None:
         help="a custom DNS server to test (repeatable; default: the resolv.conf nameservers that are not Azure DNS)",
     )
     dns.add_argument(
+        "--vnet-dns",
+        action="append",
+        default=[],
+        metavar="IP[:PORT]",
+        help="the VNet's DNS servers as Azure has them (repeatable): the servers this host's resolver should be "
+        "using; a resolver that uses others is DNS036. Without --server these are also the custom servers to test. "
+        "`aksdiag pod --cluster …` passes them from Azure",
+    )
+    dns.add_argument(
         "--azure-dns",
         metavar="IP[:PORT]",
         help="the Azure-provided resolver (default 168.63.129.16:53; env AKSDIAG_AZURE_DNS)",
@@ -299,10 +324,11 @@ def _add_kube(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: current-context)")
 
 
-def _add_azure(p: argparse.ArgumentParser) -> None:
+def _add_azure(p: argparse.ArgumentParser, about: str | None = None) -> None:
     group = p.add_argument_group(
         "Azure context (read-only)",
-        "With a cluster, aksdiag reads it from Azure Resource Manager: its private FQDN, VNet DNS servers, private "
+        about
+        or "With a cluster, aksdiag reads it from Azure Resource Manager: its private FQDN, VNet DNS servers, private "
         "DNS zone, links and records, and private endpoint; and judges them (DNS011-DNS016, AZ001-AZ002). "
         "Credentials: AKSDIAG_ARM_TOKEN, else DefaultAzureCredential (az login, managed identity, workload identity).",
     )

@@ -31,6 +31,7 @@ def dns(args: argparse.Namespace) -> Plan:
         raise UsageError(f"--slow-ms {args.slow_ms:g} is not a positive number of milliseconds")
     settings = settings_mod.from_env(
         servers=tuple(dict.fromkeys(parse_endpoint(s) for s in args.server)),
+        vnet_dns=tuple(dict.fromkeys(parse_endpoint(s) for s in context.flag(args, "vnet_dns", None) or ())),
         expect=tuple(dict.fromkeys(parse_ip(e, "address for --expect") for e in args.expect)),
         azure_dns=parse_endpoint(args.azure_dns) if args.azure_dns else None,
         resolv_conf=files.flag_path(args.resolv_conf, "--resolv-conf", 1 << 20),

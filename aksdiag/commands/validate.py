@@ -54,7 +54,7 @@ def flags(command: str, args: argparse.Namespace) -> None:
             raise UsageError("give the FQDN to trace, or --cluster and --resource-group to use the cluster's")
         if args.fqdn is not None:
             parse_fqdn(args.fqdn)
-        for server in args.server:
+        for server in [*args.server, *(flag(args, "vnet_dns") or ())]:
             parse_endpoint(server)
         if args.azure_dns:
             parse_endpoint(args.azure_dns)

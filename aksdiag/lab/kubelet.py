@@ -8,7 +8,13 @@ the pod's environment, `KUBERNETES_SERVICE_HOST` pointing at the fake API server
 (unless automountServiceAccountToken is false; AKSDIAG_SERVICE_ACCOUNT names the directory) and the resolv.conf the
 pod's dnsPolicy would give it on that node; its stdout and stderr, interleaved, become the pod's log. Deleting the pod
 kills the process. Each node can differ, as nodes of real pools do: its VNet DNS (the lab world its resolv.conf
-names), extra environment, an image it cannot pull, or a container runtime that never starts the container.
+names), its own resolver files (what a hostPath volume mounts), extra environment, an image it cannot pull, or a
+container runtime that never starts the container.
+
+A hostPath volume is honoured as a mount would be, without one: the node's path maps to that node's lab file or
+directory (NodeBehaviour.host_files), and every argument or environment value of the container that starts with
+the volume's mountPath is rewritten to the lab path. A path the node lacks, or of the wrong hostPath type, keeps
+the pod in ContainerCreating, as a failed mount does.
 """
 
 from __future__ import annotations
@@ -43,6 +49,23 @@ class NodeBehaviour:
     """The registry's answer when this node pulls any image: the pod stays Pending with ErrImagePull."""
     never_starts: bool = False
     """The runtime never starts the container: the pod stays Pending with ContainerCreating."""
+    host_files: dict[str, Path] = field(default_factory=dict)
+    """The node's files a hostPath volume may mount: the node's path (/run/systemd/resolve) → the lab's file or
+    directory. /etc/resolv.conf is node_resolv_conf unless given here."""
+
+    def host_path(self, path: str) -> Path | None:
+        path = path.rstrip("/") or "/"
+        if path in self.host_files:
+            return self.host_files[path]
+        return self.node_resolv_conf if path == "/etc/resolv.conf" else None
+
+
+def _mounted(value: str, mounts: dict[str, Path]) -> str:
+    """`value` with a mounted path (`/host/etc/resolv.conf`) read where the node's lab file is."""
+    for seen_at, real in mounts.items():
+        if value == seen_at or value.startswith(seen_at + "/"):
+            return str(real) + value[len(seen_at) :]
+    return value
 
 
 def _now() -> str:
@@ -120,12 +143,18 @@ class SimulatedKubelet:
             return
         if self._gone(key):
             return
-        env = self._environment(pod, node, key)
+        mounts, unmountable = self._mounts(pod, node)
+        if unmountable:
+            self._set(key, containerStatuses=[{**base, "state": {"waiting": {"reason": "ContainerCreating",
+                                                                             "message": unmountable}}}])  # fmt: skip
+            self._stay_pending(key, node, base, deadline)
+            return
+        env = {k: _mounted(v, mounts) for k, v in self._environment(pod, node, key).items()}
         self._set(key, phase="Running", podIP="127.0.0.1", podIPs=[{"ip": "127.0.0.1"}],
                   containerStatuses=[{**base, "ready": True, "started": True,
                                       "state": {"running": {"startedAt": _now()}}}])  # fmt: skip
         self.started.append(key[1])
-        command = [self.python, "-m", "aksdiag", *(container.get("args") or [])]
+        command = [self.python, "-m", "aksdiag", *(_mounted(a, mounts) for a in container.get("args") or [])]
         chunks: list[str] = []
         reason = ""
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True) as proc:
@@ -182,7 +211,8 @@ class SimulatedKubelet:
         for var in spec["containers"][0].get("env") or []:
             ref = ((var.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
             env[var["name"]] = fields.get(ref, "") if ref else str(var.get("value", ""))
-        env["AKSDIAG_RESOLV_CONF"] = str(self._resolv_conf(pod, node, key))
+        if not any(v["name"] == "AKSDIAG_RESOLV_CONF" for v in spec["containers"][0].get("env") or []):
+            env["AKSDIAG_RESOLV_CONF"] = str(self._resolv_conf(pod, node, key))  # else: the pod reads a mounted one
         env.pop("AKSDIAG_SERVICE_ACCOUNT", None)
         if spec.get("automountServiceAccountToken") is not False:
             env["AKSDIAG_SERVICE_ACCOUNT"] = str(self._mount_token(pod, key))
@@ -199,6 +229,23 @@ class SimulatedKubelet:
         (directory / "ca.crt").write_text(self.api.pki.ca_pem)
         (directory / "namespace").write_text(key[0])
         return directory
+
+    def _mounts(self, pod: dict[str, Any], node: NodeBehaviour) -> tuple[dict[str, Path], str]:
+        """The container's hostPath mounts (mountPath → the node's lab path), or why one cannot be mounted."""
+        volumes = {v["name"]: v["hostPath"] for v in pod["spec"].get("volumes") or [] if v.get("hostPath")}
+        mounts: dict[str, Path] = {}
+        for mount in pod["spec"]["containers"][0].get("volumeMounts") or []:
+            host = volumes.get(mount["name"])
+            if host is None:
+                continue
+            found, kind = node.host_path(host["path"]), host.get("type") or ""
+            wrong = found is None or not found.exists()
+            wrong = wrong or (kind == "File" and not found.is_file()) or (kind == "Directory" and not found.is_dir())
+            if wrong:
+                return {}, (f'MountVolume.SetUp failed for volume "{mount["name"]}": hostPath type check failed: '
+                            f"{host['path']} is not a {kind.lower() or 'path'} on the node")  # fmt: skip
+            mounts[mount["mountPath"].rstrip("/")] = found
+        return mounts, ""
 
     def _resolv_conf(self, pod: dict[str, Any], node: NodeBehaviour, key: tuple[str, str]) -> Path:
         """What the kubelet writes as the pod's /etc/resolv.conf for its dnsPolicy (Kubernetes' rules)."""

@@ -34,6 +34,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return cleanup(_config(args), args.namespace, err)
     inner, inner_output = inner_args(args.args)
     output = args.output or inner_output or "text"
+    from aksdiag.pod import nodeview
+
+    read_azure = nodeview.check(args, inner)
     image = args.image or os.environ.get(spec.ENV_IMAGE)
     if not image:
         raise UsageError(
@@ -42,14 +45,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         )
     if args.node is not None and not args.node.strip():
         raise UsageError("--node needs a node name")
+    vnet_dns = nodeview.vnet_dns_from_azure(args, err) if read_azure else ()
     plan = spec.PodPlan(
         image=image,
-        namespace=args.namespace or spec.default_namespace(args.host_network),
-        args=inner,
+        namespace=args.namespace or spec.default_namespace(args.host_network, args.node_resolver_files),
+        args=nodeview.pod_args(inner, vnet_dns, args.node_resolver_files, args.dns_policy, err),
         run_id=spec.new_run_id(),
         timeout=spec.parse_pod_timeout(args.timeout),
         host_network=args.host_network,
         dns_policy=args.dns_policy,
+        node_resolver_files=args.node_resolver_files,
     )
     from aksdiag.pod import merge
     from aksdiag.pod import run as pod_run

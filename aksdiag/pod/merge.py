@@ -1,6 +1,7 @@
 """The pods' reports as one aksdiag.report/v1: a `pod` probe whose hops are the nodes and whose facts hold the
 node × finding matrix, and one finding per code saying on how many nodes, of which pools, it was seen
-("DNS001 on 3 of 12 nodes: pool gpu"). Pure: outcomes in, Report out.
+("DNS001 on 3 of 12 nodes: pool gpu"), and, when the pods traced DNS, a table of each node's resolver (nameservers,
+upstreams, whether they are the VNet's DNS servers: which pools or nodes differ). Pure: outcomes in, Report out.
 
 A single pod's report is kept whole (its probes, hops and findings), behind the same `pod` probe naming the node.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from aksdiag import __version__
 from aksdiag.model import Finding, Hop, ProbeResult, Report, Severity, Status
+from aksdiag.pod import nodeview
 from aksdiag.pod.run import PodOutcome
 from aksdiag.pod.spec import PodPlan
 
@@ -38,10 +40,13 @@ def merged(plan: PodPlan, outcomes: list[PodOutcome]) -> Report:
     per_node = {o.node: Report.from_dict(o.report).findings for o in ran if o.report is not None}
     findings = _merge_findings(per_node, outcomes)
     target = next((str(o.report.get("target", "")) for o in ran if o.report), "")
+    probe = _pod_probe(plan, outcomes, per_node, findings)
+    resolvers = nodeview.resolver_table(nodeview.given(plan.args, "--vnet-dns"),
+                                        [(o.node, o.pool, o.report) for o in ran])  # fmt: skip
     return Report(
         command=f"pod {plan.command}",
         target=target,
-        probes=(_pod_probe(plan, outcomes, per_node, findings),),
+        probes=(replace(probe, tables=(resolvers,)) if resolvers else probe,),
         elapsed_ms=max((o.elapsed_ms for o in outcomes), default=0.0),
         version=__version__,
     )

@@ -5,6 +5,7 @@ seccomp RuntimeDefault, a read-only root filesystem, restartPolicy Never and an 
 even if aksdiag on the client dies. It is pinned to its node by `spec.nodeName` (no scheduler, so it reaches
 cordoned nodes too) and tolerates every taint, so `--all-nodes` reaches tainted pools. Its labels name aksdiag and
 the run, so `aksdiag pod --cleanup` finds the leftovers. container/pod.yaml is the same pod for kubectl users.
+With --node-resolver-files it also mounts the node's resolver files read-only (hostPath: NODE_FILES).
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ SERVICE_ACCOUNT = "aksdiag"
 DEFAULT_NAMESPACE = "aksdiag"
 """Pod Security `restricted` is enforced there (container/rbac.yaml): only pods as locked down as ours run."""
 HOST_NETWORK_NAMESPACE = "aksdiag-host-network"
-"""Where `--host-network` pods run by default: hostNetwork needs Pod Security `privileged`, so it has its own."""
+"""Where `--host-network` (and `--node-resolver-files`) pods run by default: hostNetwork and hostPath volumes need
+Pod Security `privileged`, so it has its own."""
+NODE_FILES = (
+    ("node-resolv-conf", "/etc/resolv.conf", "File", "/host/etc/resolv.conf"),
+    ("node-systemd-resolve", "/run/systemd/resolve", "Directory", "/host/run/systemd/resolve"),
+)
+"""--node-resolver-files: (volume, the node's path, hostPath type, where the pod sees it), always read-only. The
+node's /etc/resolv.conf is systemd-resolved's stub (127.0.0.53) on AKS's images; the directory holds the real
+upstreams (resolv.conf), which the pod's own resolv.conf does not show."""
+NODE_RESOLV_CONF = "/host/etc/resolv.conf"
+NODE_RESOLVED_UPSTREAMS = "/host/run/systemd/resolve/resolv.conf"
 DEFAULT_TIMEOUT = 120.0
 ENV_IMAGE = "AKSDIAG_IMAGE"
 ENV_DNS_POLICY = "AKSDIAG_DNS_POLICY"
@@ -50,6 +61,8 @@ class PodPlan:
     timeout: float
     host_network: bool = False
     dns_policy: str = "ClusterFirst"
+    node_resolver_files: bool = False
+    """Mount the node's resolver files read-only (NODE_FILES) and point aksdiag in the pod at them."""
 
     @property
     def command(self) -> str:
@@ -63,8 +76,8 @@ class PodPlan:
         return f"aksdiag-{self.run_id}" if index is None else f"aksdiag-{self.run_id}-{index}"
 
 
-def default_namespace(host_network: bool) -> str:
-    return HOST_NETWORK_NAMESPACE if host_network else DEFAULT_NAMESPACE
+def default_namespace(host_network: bool, node_resolver_files: bool = False) -> str:
+    return HOST_NETWORK_NAMESPACE if host_network or node_resolver_files else DEFAULT_NAMESPACE
 
 
 def new_run_id() -> str:
@@ -108,6 +121,13 @@ def pod_manifest(plan: PodPlan, node: str, index: int | None = None) -> dict[str
         "terminationMessagePolicy": "FallbackToLogsOnError",
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}]
+    if plan.node_resolver_files:
+        for name, path, kind, seen_at in NODE_FILES:
+            volumes.append({"name": name, "hostPath": {"path": path, "type": kind}})
+            container["volumeMounts"].append({"name": name, "mountPath": seen_at, "readOnly": True})
+        container["env"] += [{"name": "AKSDIAG_RESOLV_CONF", "value": NODE_RESOLV_CONF},
+                             {"name": "AKSDIAG_RESOLVED_CONF", "value": NODE_RESOLVED_UPSTREAMS}]  # fmt: skip
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -136,7 +156,7 @@ def pod_manifest(plan: PodPlan, node: str, index: int | None = None) -> dict[str
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "containers": [container],
-            "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}],
+            "volumes": volumes,
         },
     }
 
