@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.widget import Widget
@@ -30,6 +30,7 @@ from aksdiag.tui.screens.help import HelpScreen
 from aksdiag.tui.screens.probe import ProbeScreen
 from aksdiag.tui.session import EngineThread
 from aksdiag.tui.view import VERDICT_STYLE, View, finding_line, plural
+from aksdiag.tui.watching import Watcher, WatchToggle
 from aksdiag.tui.widgets.facts import ProbeDetail
 from aksdiag.tui.widgets.findings import FindingsPane
 from aksdiag.tui.widgets.pipeline import HopPipeline
@@ -44,14 +45,16 @@ API_PROBE = "apiserver"
 THEMES = ("textual-dark", "textual-light")
 
 
-class AksdiagApp(App[int]):
-    """Returns the exit code of the report on quit, by the one policy (exitcodes.exit_code_for)."""
+class AksdiagApp(WatchToggle):
+    """Returns the exit code of the report on quit, by the one policy (exitcodes.exit_code_for). `w` watches
+    (aksdiag.tui.watching)."""
 
     CSS_PATH = "aksdiag.tcss"
     TITLE = "aksdiag"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "rerun", "Re-run", id="app.rerun"),
+        Binding("w", "watch", "Watch", id="app.watch"),
         Binding("e", "export", "Export", id="app.export"),
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
@@ -68,8 +71,10 @@ class AksdiagApp(App[int]):
         view: View | None = None,
         theme: str = "textual-dark",
         export_dir: Path | None = None,
+        watch_interval: float = Watcher.interval,
     ) -> None:
         super().__init__()
+        self.watch_interval = watch_interval
         self.session = session
         self.view = view or View()
         self.theme = theme
@@ -98,6 +103,7 @@ class AksdiagApp(App[int]):
                 yield Static("", id="top-findings")
             with TabPane("DNS chain", id="dns"):
                 yield HopPipeline(DNS_PROBE, self.view, id="pipeline")
+                yield Static("", id="watch", classes="-hidden")
             with TabPane("Findings", id="findings"):
                 yield FindingsPane(self.view, id="findings-pane")
             with TabPane("API server", id="api"):
@@ -121,6 +127,7 @@ class AksdiagApp(App[int]):
 
     def on_unmount(self) -> None:
         self._on_signals(False)
+        self.watcher = None
         if self.engine is not None:
             self.engine.cancel()
 
@@ -215,13 +222,19 @@ class AksdiagApp(App[int]):
 
     def _finished(self, result: ProbeResult) -> None:
         self.results[result.probe] = result
-        tile = self.tiles.get(result.probe)
-        if tile is not None:
-            tile.finish(result)
-        if self.all_final and self.all_final_at is None:
+        self._finish_tile(result)
+        ended = self.all_final and self.all_final_at is None
+        if ended:
             self.all_final_at = time.perf_counter()
             self._elapsed_ms = (self.all_final_at - self._started) * 1000
         self._refresh_views(result.probe)
+        if ended:
+            self._watched()  # with `w` on, the next round starts an interval after this run began
+
+    def _finish_tile(self, result: ProbeResult) -> None:
+        tile = self.tiles.get(result.probe)
+        if tile is not None:
+            tile.finish(result)
 
     # ---------------------------------------------------------------- views
 
@@ -403,10 +416,11 @@ def make_app(
     view: View | None = None,
     theme: str = "textual-dark",
     export_dir: Path | None = None,
+    watch_interval: float = Watcher.interval,
 ) -> AksdiagApp:
     """The app for a session; `view` hides timings or masks text (the snapshot tests), `export_dir` is where `e`
-    proposes to write (default: the current directory)."""
-    return AksdiagApp(session, view=view, theme=theme, export_dir=export_dir)
+    proposes to write (default: the current directory), `watch_interval` how often `w` runs the plan again."""
+    return AksdiagApp(session, view=view, theme=theme, export_dir=export_dir, watch_interval=watch_interval)
 
 
 def run(session: Plan) -> int:

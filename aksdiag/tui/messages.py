@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 from textual.message import Message
 
 from aksdiag.model import ProbeResult
@@ -30,3 +33,14 @@ class WhoisAnswered(Message):
         super().__init__()
         self.ip = ip
         self.result = result
+
+
+class WatchRound(Message):
+    """One round of the watch (`w`), whole: every probe's result and the facts fetched, applied at once so the
+    screen never flickers through "running" between rounds."""
+
+    def __init__(self, results: list[ProbeResult], facts: dict[Hashable, Any], generation: int) -> None:
+        super().__init__()
+        self.results = results
+        self.facts = facts
+        self.generation = generation

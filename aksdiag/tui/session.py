@@ -59,6 +59,10 @@ class EngineThread:
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
     def cancel_probe(self, probe_id: str) -> None:
         self.engine.cancel(probe_id)
 

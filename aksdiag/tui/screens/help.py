@@ -17,6 +17,7 @@ KEYS = (
     ("enter", "on a tile: the probe in full (tables, gauges, checks)"),
     ("c", "on a tile or a probe: cancel it while it runs"),
     ("r", "re-run every probe"),
+    ("w", "watch: re-run every few seconds; the DNS tab says what changed"),
     ("e", "export the report: JSON or Markdown, to a file"),
     ("/", "filter tiles and findings (escape clears)"),
     ("y", "on a finding: copy its fix command"),
