@@ -86,6 +86,9 @@ class ClusterWorld:
     (the relays cache the answer, the custom server goes silent, the clock moves on STALE_AFTER seconds)."""
     info: frozenset[str] = frozenset()
     """Info codes the pod's run must name too (DNS037)."""
+    arm: str = ""
+    """The ARM world (aksdiag.lab.armworld) that holds the cluster's agent pools' LocalDNS profile, for a run with
+    Azure context (--cluster); empty: the world is judged without it."""
 
 
 def _world(name: str, summary: str, kube: str, dns: str, answer: str, pod: set[str], jump: set[str],
@@ -98,7 +101,7 @@ WORLDS: dict[str, ClusterWorld] = {w.name: w for w in [
     _world("cluster-coredns-healthy", "pod → kube-dns (two ready CoreDNS pods) → custom DNS → Azure DNS",
            "coredns-healthy", "relay-healthy", _IP, set(), set()),
     _world("cluster-localdns-healthy", "pod → LocalDNS 169.254.10.11 → kube-dns → custom DNS → Azure DNS",
-           "coredns-healthy", "localdns-healthy", _IP, set(), set(), localdns=True),
+           "coredns-healthy", "localdns-healthy", _IP, set(), set(), localdns=True, arm="localdns-healthy"),
     _world("cluster-cached-nxdomain", "the forwarder was added to the custom server; CoreDNS still answers "
            "the NXDOMAIN it cached before", "coredns-healthy", "relay-cached-nxdomain", "NXDOMAIN",
            {"DNS032"}, set(), setup="fix"),
@@ -120,12 +123,13 @@ WORLDS: dict[str, ClusterWorld] = {w.name: w for w in [
            "coredns-healthy", "relay-healthy", _IP, {"DNS030"}, set(), blocked=((1, "udp-only"),)),
     _world("cluster-localdns-force-tcp", f"LocalDNS's override for {FORWARD_ZONE} says VnetDNS over ForceTCP; "
            "the custom server serves UDP only", "coredns-healthy", "localdns-force-tcp", "SERVFAIL",
-           {"DNS034", "DNS017"}, {"DNS017"}, localdns=True, localdns_zones=((FORWARD_ZONE, "custom"),)),
+           {"DNS034", "DNS017"}, {"DNS017"}, localdns=True, localdns_zones=((FORWARD_ZONE, "custom"),),
+           arm="localdns-force-tcp"),
     _world("cluster-dead-upstream", "CoreDNS's upstream (the custom server) is silent: SERVFAIL",
            "coredns-healthy", "relay-dead-upstream", "SERVFAIL", {"DNS033", "DNS005"}, {"DNS005"}),
     _world("cluster-serve-stale", "LocalDNS cached the answer, then the custom server died: serve-stale "
            "answers it with TTL 0", "coredns-healthy", "relay-stale", _IP, {"DNS033", "DNS005"}, {"DNS005"},
-           localdns=True, setup="die"),
+           localdns=True, setup="die", arm="localdns-healthy"),
     _world("cluster-stale-off", "CoreDNS (no serve_stale) cached the answer, then the custom server died: "
            "SERVFAIL once the entry expired", "coredns-healthy", "relay-stale-off", "SERVFAIL", {"DNS033", "DNS005"},
            {"DNS005"}, setup="die"),
@@ -302,8 +306,8 @@ def _serve_relays(c: Cluster, coredns_spec: relay.RelaySpec | None, localdns_spe
         if blocked.get(i) == "dead":
             handler = dnsserver.dead
         handlers[ip] = handler
-        spec = dnsserver.ServerSpec(handler, tcp=blocked.get(i) != "udp-only", name=role)
-        c.endpoints[role] = c.servers.add(spec)
+        served = dnsserver.ServerSpec(handler, tcp=blocked.get(i) != "udp-only", name=role)
+        c.endpoints[role] = c.servers.add(served)
     c.shown["kube-dns"] = KUBE_DNS_IP
     if ready:
         c.endpoints["kube-dns"] = c.servers.add(dnsserver.ServerSpec(handlers[ready[0]], name="kube-dns"))
@@ -338,7 +342,8 @@ def _coredns_relay(
         hosts = [t.removeprefix("dns://").split(":")[0] for t in forward.targets]
         return tuple(by_address.get(h, Endpoint(h, 53)) for h in hosts)
 
-    forwards, default = {}, (node_dns,)
+    forwards: dict[str, tuple[Endpoint, ...]] = {}
+    default: tuple[Endpoint, ...] = (node_dns,)
     for block in config.blocks:
         for key in block.keys:
             if key.port == 53 and key.zone == ".":
