@@ -9,6 +9,7 @@ that says which node differs.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -297,3 +298,40 @@ def test_dns_vnet_dns_flag_parses_and_tests_those_servers(start_world, capsys) -
         main(["dns", "--help"])
     helped = capsys.readouterr().out
     assert "--vnet-dns IP[:PORT]" in helped and "DNS036" in helped
+
+
+def resolver_report(nameservers: list[str], upstreams: list[str]) -> dict:
+    facts = {"resolver": {"path": "/host/etc/resolv.conf", "nameservers": nameservers, "upstreams": upstreams}}
+    return {"probes": [{"probe": "dns_chain", "facts": facts}]}
+
+
+def test_without_the_vnet_dns_the_table_names_the_node_unlike_the_others() -> None:
+    from aksdiag.pod import nodeview
+
+    reports = [(SYSTEM[0], "system", resolver_report(["127.0.0.53:53"], [f"{NEW_DNS}:53"])),
+               (USER[0], "user", resolver_report([f"{NEW_DNS}:53"], [])),  # no stub: the same server, asked directly
+               (STALE, "user", resolver_report(["127.0.0.53:53"], [f"{OLD_DNS}:53"])),
+               (USER[1] + "-x", "", None)]  # fmt: skip
+    table = nodeview.resolver_table([], reports)
+    assert table is not None and table.title == "Node resolvers: 1 of 3 nodes differ from most nodes"
+    assert table.columns[-1] == "vs most"
+    assert [r[4] for r in table.rows] == ["same", "same", "differs"]
+    assert table.rows[1][2:4] == (NEW_DNS, "-")
+    assert nodeview.resolver_table([NEW_DNS], [(SYSTEM[0], "system", None)]) is None, "no dns probe: no table"
+
+
+def test_the_node_view_flags_go_in_before_the_closing_output_json(capsys) -> None:
+    from aksdiag.pod import nodeview
+
+    inner = ("dns", CLUSTER_FQDN, "--output", "json")
+    args = nodeview.pod_args(inner, (NEW_DNS, OLD_DNS), True, "Default", sys.stderr)
+    assert args == ("dns", CLUSTER_FQDN, "--vnet-dns", NEW_DNS, "--vnet-dns", OLD_DNS,
+                    "--resolv-conf", spec.NODE_RESOLV_CONF, "--output", "json")  # fmt: skip
+    mine = ("dns", CLUSTER_FQDN, "--resolv-conf", "/etc/mine.conf", "--output", "json")
+    assert nodeview.pod_args(mine, (), True, "Default", sys.stderr) == mine
+    assert "not compared" in capsys.readouterr().err
+    assert nodeview.pod_args(("apiserver", "--output", "json"), (), True, "ClusterFirst", sys.stderr)[1:3] == (
+        "--resolv-conf",
+        spec.NODE_RESOLV_CONF,
+    )
+    assert capsys.readouterr().err == "", "apiserver has no VNet DNS to compare"

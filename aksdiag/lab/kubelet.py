@@ -239,9 +239,8 @@ class SimulatedKubelet:
             if host is None:
                 continue
             found, kind = node.host_path(host["path"]), host.get("type") or ""
-            wrong = found is None or not found.exists()
-            wrong = wrong or (kind == "File" and not found.is_file()) or (kind == "Directory" and not found.is_dir())
-            if wrong:
+            checks = {"File": Path.is_file, "Directory": Path.is_dir}
+            if found is None or not checks.get(kind, Path.exists)(found):
                 return {}, (f'MountVolume.SetUp failed for volume "{mount["name"]}": hostPath type check failed: '
                             f"{host['path']} is not a {kind.lower() or 'path'} on the node")  # fmt: skip
             mounts[mount["mountPath"].rstrip("/")] = found
