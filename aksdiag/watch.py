@@ -1,6 +1,6 @@
 """What a watch sees from one round to the next: each DNS hop's answer and TTL, which answers changed, and when
 the last cached old answer expires. Pure (no I/O, no clock): the CLI's `dns --watch` and the TUI's watch toggle
-both hand it their rounds' reports and facts and the time, and show what it says.
+both hand a `Watcher` their rounds' reports and facts and the time, and show the lines it gives.
 
 A hop's TTL is `Hop.ttl` where the probe sets it; else it is read from the round's facts (the DnsResult of the
 hop's server for the name asked), so the watch works on probes that do not set it yet.
@@ -8,13 +8,14 @@ hop's server for the name asked), so the watch works on probes that do not set i
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from aksdiag.facts import DnsQuery, DnsResult
-from aksdiag.model import Hop, Report
+from aksdiag.model import Hop, Report, Verdict
 
 REFERENCE_KIND = "azure-dns"
 """The hop whose answer is the right one (Azure DNS): a hop giving anything else holds an old or wrong answer."""
@@ -22,6 +23,8 @@ REFERENCE_KIND = "azure-dns"
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL = 0.5
 MAX_INTERVAL = 3600.0
+HISTORY = 6
+"""Lines a screen keeps (the TUI's DNS tab): the newest last."""
 
 
 @dataclass(frozen=True)
@@ -160,3 +163,52 @@ def change_line(hop: HopAnswer, at: datetime) -> str:
     """One compact line of a hop whose answer changed: time, hop (kind and server), answer, TTL."""
     ttl = f"TTL {hop.ttl:,}" if hop.ttl is not None else "TTL -"
     return f"{at:%H:%M:%S}  {hop.kind:<12} {hop.server:<22} {hop.answer}  {ttl}"
+
+
+@dataclass
+class Watcher:
+    """The rounds of one watch: what the last one gave, and whether the watch has reached its end — the verdict
+    differs from the first round's and no layer still holds an old answer in a cache counting down (a fixed custom
+    server turns broken into degraded while CoreDNS still answers its cached NXDOMAIN: watch on until it expires)."""
+
+    interval: float = DEFAULT_INTERVAL
+    expect: tuple[str, ...] = ()
+    rounds: int = 0
+    start: Verdict | None = None
+    verdict: Verdict | None = None
+    was: Verdict | None = None
+    """The verdict before this round's, when this round changed it."""
+    expiry: str | None = None
+    """When the last cached old answer expires (expiry_line), as of this round."""
+    draining: bool = False
+    first: dict[tuple[str, str], HopAnswer] | None = None
+    before: dict[tuple[str, str], HopAnswer] | None = None
+    history: deque[str] = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+    def round(self, report: Report, facts: Mapping[Hashable, Any], at: datetime) -> list[str]:
+        """Take in one round; the lines it adds: a line per hop whose answer changed, the verdict when it did."""
+        hops = hop_answers(report, facts)
+        lines = [change_line(hop, at) for hop in changes(self.before, hops)]
+        self.was = self.verdict if self.verdict is not report.verdict else None
+        if self.verdict is not report.verdict:
+            was = f"{self.verdict.value} → " if self.verdict is not None else ""
+            lines.append(f"{at:%H:%M:%S}  verdict {was}{report.verdict.value}")
+        self.first = self.first if self.first is not None else hops
+        self.start = self.start or report.verdict
+        self.draining = caches_draining(hops, self.before, self.first, self.expect)
+        last = last_cached(hops, self.first, self.expect, self.before)
+        self.expiry = expiry_line(last, at, last is not None and draining(last, self.before))
+        self.before, self.verdict, self.rounds = hops, report.verdict, self.rounds + 1
+        self.history.extend(lines)
+        return lines
+
+    @property
+    def ended(self) -> bool:
+        return self.verdict is not self.start and not self.draining
+
+    def lines(self) -> list[str]:
+        """A screen's view: the watch's state, when the old answer expires, the latest changes."""
+        head = f"watching every {self.interval:g} s · round {self.rounds}"
+        if self.verdict is not None:
+            head += f" · verdict {self.verdict.value}"
+        return [head + " · w stops", *([self.expiry] if self.expiry else []), *self.history]

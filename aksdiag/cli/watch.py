@@ -1,8 +1,7 @@
 """`aksdiag dns --watch [SECONDS]`: run the same plan round after round until the verdict changes or Ctrl-C.
 
 The watch ends when the verdict differs from the first round's and no layer still serves an old answer from a
-cache counting down (a fixed custom server turns broken into degraded while CoreDNS still answers its cached
-NXDOMAIN: the watch goes on until that entry expires and the verdict settles).
+cache counting down (aksdiag.watch.Watcher.ended).
 
 Each round is one run of the one runner (fresh facts, its own deadline); the next starts `SECONDS` after the last
 began, or at once when a round took longer: rounds never overlap, so a watch costs at most one chain per interval.
@@ -27,7 +26,7 @@ from aksdiag.errors import UsageError
 
 if TYPE_CHECKING:
     from aksdiag.exitcodes import ExitCode
-    from aksdiag.model import Report, Verdict
+    from aksdiag.model import Report
     from aksdiag.plan import Plan
 
 NAME_AFTER = "_watch_fqdn"
@@ -109,39 +108,25 @@ def watch(
     from aksdiag.render import render
 
     out, err = out or sys.stdout, err or sys.stderr
-    expect = tuple(plan.settings.expect)
+    watcher = seen.Watcher(interval, tuple(plan.settings.expect))
     report: Report | None = None
-    start: Verdict | None = None
-    first: dict[tuple[str, str], seen.HopAnswer] | None = None
-    before: dict[tuple[str, str], seen.HopAnswer] | None = None
-    done = 0
     err.write(f"aksdiag: watching {plan.shown_target or plan.command} every {interval:g} s (Ctrl-C stops)\n")
     try:
         while True:
             started = time.monotonic()
-            fresh, facts = run_round(plan)
+            report, facts = run_round(plan)
             at = now()
-            hops = seen.hop_answers(fresh, facts)
-            for hop in seen.changes(before, hops):
-                err.write(seen.change_line(hop, at) + "\n")
-            if report is None or fresh.verdict is not report.verdict:
-                was = f"{report.verdict.value} → " if report is not None else ""
-                err.write(f"{at:%H:%M:%S}  verdict {was}{fresh.verdict.value}\n")
-            first = first if first is not None else hops
-            start = start or fresh.verdict
-            draining = seen.caches_draining(hops, before, first, expect)
-            last = seen.last_cached(hops, first, expect, before)
-            line = seen.expiry_line(last, at, last is not None and seen.draining(last, before))
-            if line:
-                err.write(f"{at:%H:%M:%S}  {line}\n")
+            for line in watcher.round(report, facts, at):
+                err.write(line + "\n")
+            if watcher.expiry:
+                err.write(f"{at:%H:%M:%S}  {watcher.expiry}\n")
             err.flush()
-            report, before, done = fresh, hops, done + 1
-            if (fresh.verdict is not start and not draining) or (rounds is not None and done >= rounds):
+            if watcher.ended or (rounds is not None and watcher.rounds >= rounds):
                 break
             sleep(max(0.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
         if report is None:
             raise  # not one round finished: interrupted, as any command (exit 130)
-        err.write(f"aksdiag: watch stopped after {done} round(s); the last verdict: {report.verdict.value}\n")
+        err.write(f"aksdiag: watch stopped after {watcher.rounds} round(s); the last verdict: {report.verdict.value}\n")
     render(report, output, out)
     return exit_code_for(report)

@@ -30,12 +30,13 @@ from aksdiag.tui.screens.help import HelpScreen
 from aksdiag.tui.screens.probe import ProbeScreen
 from aksdiag.tui.session import EngineThread
 from aksdiag.tui.view import VERDICT_STYLE, View, finding_line, plural
-from aksdiag.tui.watching import Watcher, WatchToggle
+from aksdiag.tui.watching import WatchToggle
 from aksdiag.tui.widgets.facts import ProbeDetail
 from aksdiag.tui.widgets.findings import FindingsPane
 from aksdiag.tui.widgets.pipeline import HopPipeline
 from aksdiag.tui.widgets.tile import ProbeTile
 from aksdiag.tui.widgets.whois import WhoisBox
+from aksdiag.watch import DEFAULT_INTERVAL
 
 TABS = ("overview", "dns", "findings", "api", "whois")
 DNS_PROBE = "dns_chain"
@@ -71,7 +72,7 @@ class AksdiagApp(WatchToggle):
         view: View | None = None,
         theme: str = "textual-dark",
         export_dir: Path | None = None,
-        watch_interval: float = Watcher.interval,
+        watch_interval: float = DEFAULT_INTERVAL,
     ) -> None:
         super().__init__()
         self.watch_interval = watch_interval
@@ -416,7 +417,7 @@ def make_app(
     view: View | None = None,
     theme: str = "textual-dark",
     export_dir: Path | None = None,
-    watch_interval: float = Watcher.interval,
+    watch_interval: float = DEFAULT_INTERVAL,
 ) -> AksdiagApp:
     """The app for a session; `view` hides timings or masks text (the snapshot tests), `export_dir` is where `e`
     proposes to write (default: the current directory), `watch_interval` how often `w` runs the plan again."""

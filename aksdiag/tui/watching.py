@@ -1,17 +1,15 @@
 """The TUI's watch (`w`): the plan again every interval, the DNS tab saying what changed and when the last cached
 old answer expires, through the same comparison as `aksdiag dns --watch` (aksdiag.watch).
 
-`Watcher` remembers the rounds (no Textual in it); `WatchToggle`, the app's base, runs them: one engine run per
-round in a worker, started an interval after the last began and only once it has ended (never two at once); a
+`WatchToggle`, the app's base, runs the rounds (aksdiag.watch.Watcher remembers them): one engine run per round
+in a worker, started an interval after the last began and only once it has ended (never two at once); a
 round's results land together (WatchRound), the last ones shown until then, so nothing flickers to "running".
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Hashable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,48 +19,11 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from aksdiag import watch as seen
-from aksdiag.model import ProbeResult, Report, Verdict
+from aksdiag.model import ProbeResult, Report
 from aksdiag.plan import Plan
 from aksdiag.tui.messages import WatchRound
 from aksdiag.tui.session import EngineThread
-
-HISTORY = 6
-"""Change lines kept on screen (the newest last)."""
-
-
-@dataclass
-class Watcher:
-    interval: float = seen.DEFAULT_INTERVAL
-    expect: tuple[str, ...] = ()
-    rounds: int = 0
-    start: Verdict | None = None
-    verdict: Verdict | None = None
-    first: dict[tuple[str, str], seen.HopAnswer] | None = None
-    before: dict[tuple[str, str], seen.HopAnswer] | None = None
-    history: deque[str] = field(default_factory=lambda: deque(maxlen=HISTORY))
-    expiry: str | None = None
-
-    def round(self, report: Report, facts: Mapping[Hashable, Any], at: datetime) -> Verdict | None:
-        """Take in one round's report and facts; the verdict it had before when it changed, else None."""
-        hops = seen.hop_answers(report, facts)
-        for hop in seen.changes(self.before, hops):
-            self.history.append(seen.change_line(hop, at))
-        was = self.verdict
-        if was is not report.verdict:
-            self.history.append(f"{at:%H:%M:%S}  verdict {f'{was.value} → ' if was else ''}{report.verdict.value}")
-        self.first = self.first if self.first is not None else hops
-        self.start = self.start or report.verdict
-        last = seen.last_cached(hops, self.first, self.expect, self.before)
-        counting = last is not None and seen.draining(last, self.before)
-        self.expiry = seen.expiry_line(last, at, counting)
-        self.before, self.verdict, self.rounds = hops, report.verdict, self.rounds + 1
-        return was if was is not None and was is not report.verdict else None
-
-    def lines(self) -> list[str]:
-        head = f"watching every {self.interval:g} s · round {self.rounds}"
-        if self.verdict is not None:
-            head += f" · verdict {self.verdict.value}"
-        return [head + " · w stops", *([self.expiry] if self.expiry else []), *self.history]
+from aksdiag.watch import Watcher
 
 
 class WatchToggle(App[int]):
@@ -118,9 +79,9 @@ class WatchToggle(App[int]):
             return
         if facts is None:
             facts = self.engine.engine.facts if self.engine is not None else {}
-        was = self.watcher.round(self.report, facts, datetime.now(timezone.utc))
-        if was is not None and self.watcher.verdict is not None:
-            self.notify(f"verdict {was.value} → {self.watcher.verdict.value}", title="watch")
+        self.watcher.round(self.report, facts, datetime.now(timezone.utc))
+        if self.watcher.was is not None and self.watcher.verdict is not None:
+            self.notify(f"verdict {self.watcher.was.value} → {self.watcher.verdict.value}", title="watch")
         self.query_one("#watch", Static).update(Text("\n").join(Text(line) for line in self.watcher.lines()))
         if self._watch_timer is not None:
             self._watch_timer.stop()
