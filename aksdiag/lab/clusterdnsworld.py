@@ -25,7 +25,9 @@ The address map (Settings.address_map, env AKSDIAG_ADDRESS_MAP) sends each shown
 overlay pod IPs and the node-local LocalDNS listeners are a black hole there: queries time out).
 
 `expected` are the error and warning codes aksdiag names in a pod (`aksdiag pod -- dns FQDN --server 10.1.0.4`),
-`jumpbox` those from the jump box (`aksdiag dns FQDN --kubeconfig …` with the VNet's DNS server in resolv.conf).
+`jumpbox` those from the jump box (`aksdiag dns FQDN --kubeconfig …` with the VNet's DNS server in resolv.conf),
+both with Azure context (--cluster) where the world names an `arm` world: LocalDNS's profile comes from ARM, so
+from the jump box too a ForceTCP override towards a server without TCP/53 is DNS034.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ WORLDS: dict[str, ClusterWorld] = {w.name: w for w in [
            "coredns-healthy", "relay-healthy", _IP, {"DNS030"}, set(), blocked=((1, "udp-only"),)),
     _world("cluster-localdns-force-tcp", f"LocalDNS's override for {FORWARD_ZONE} says VnetDNS over ForceTCP; "
            "the custom server serves UDP only", "coredns-healthy", "localdns-force-tcp", "SERVFAIL",
-           {"DNS034", "DNS017"}, {"DNS017"}, localdns=True, localdns_zones=((FORWARD_ZONE, "custom"),),
+           {"DNS034", "DNS017"}, {"DNS034", "DNS017"}, localdns=True, localdns_zones=((FORWARD_ZONE, "custom"),),
            arm="localdns-force-tcp"),
     _world("cluster-dead-upstream", "CoreDNS's upstream (the custom server) is silent: SERVFAIL",
            "coredns-healthy", "relay-dead-upstream", "SERVFAIL", {"DNS033", "DNS005"}, {"DNS005"}),

@@ -6,6 +6,9 @@ relays are built from the ConfigMaps the fake API serves, and the simulated kube
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +20,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
+from labup import lab_up
 
 from aksdiag.clusterdns import LOCALDNS_KUBE_IP, LOCALDNS_VNET_IP
 from aksdiag.facts import Endpoint
@@ -213,3 +217,18 @@ def test_the_kubelet_gives_clusterfirst_pods_kube_dns_or_localdns(name: str, fir
         assert node.env["AKSDIAG_ADDRESS_MAP"] == c.address_map() and node.env["AKSDIAG_AZURE_DNS"] == AZURE_IP
         node_server = LOCALDNS_VNET_IP if c.world.localdns else CUSTOM_IP
         assert node.node_resolv_conf.read_text() == f"nameserver {node_server}\n"
+
+
+def test_lab_list_and_up_offer_the_clusters() -> None:
+    out = subprocess.run([sys.executable, "-m", "aksdiag", "lab", "list"], capture_output=True, text=True,
+                         timeout=60, check=True).stdout  # fmt: skip
+    for name, world in WORLDS.items():
+        codes = ", ".join(sorted(world.expected)) or "no fault"
+        assert re.search(rf"^  {name} +{re.escape(codes)} ", out, re.M), name
+    with lab_up("cluster-cached-nxdomain") as up:
+        assert {"kube-dns", "coredns-0", "coredns-1", "custom", "azure"} <= set(up.ports), up.text
+        assert f"{KUBE_DNS_IP}=127.0.0.1:{up.ports['kube-dns']}" in up.text, "the pod's address map"
+        assert "--kubeconfig" in up.text and "fake Kubernetes API server at https://127.0.0.1:" in up.text
+        assert ask(Endpoint("127.0.0.1", up.ports["kube-dns"]))[0] == NX, "the cached NXDOMAIN, after the fix"
+        assert ask(Endpoint("127.0.0.1", up.ports["custom"]))[0] == H
+    assert up.returncode == 0, up.stderr
