@@ -59,8 +59,8 @@ class Lab:
 def lab_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     running: list[Any] = []
 
-    def start(name: str) -> Lab:
-        cluster = clusterdnsworld.start(name, tmp_path / f"cluster-{len(running)}")
+    def start(name: str, backend: str = "python") -> Lab:
+        cluster = clusterdnsworld.start(name, tmp_path / f"cluster-{len(running)}", backend=backend)
         running.append(cluster)
         api = cluster.serve_api()
         kubelet = SimulatedKubelet(api, cluster.nodes(), tmp_path / f"kubelet-{len(running)}")
@@ -229,3 +229,17 @@ def test_the_pods_finding_names_the_layer_that_is_wrong(
     text = f"{finding['detail']} {finding['remediation']}"
     assert all(w in text for w in words), text
     assert finding["probe"] == "cluster_dns"
+
+
+@pytest.mark.bind
+@pytest.mark.parametrize("name", ["cluster-coredns-healthy", "cluster-custom-forward", "cluster-localdns-force-tcp"])
+def test_with_bind_behind_the_relays_the_pod_names_the_same_codes(
+    name: str, lab_cluster: Any, capsys: Any, bind_required: None
+) -> None:
+    """Real BIND 9 plays the custom server, Azure DNS, public DNS and the old server (a UDP-only one stays Python)."""
+    lab = lab_cluster(name, backend="bind")
+    assert lab.cluster.lab.backend == "bind"
+    rc, doc, err = in_pod(lab, capsys)
+    assert alarms(doc) == WORLDS[name].expected, json.dumps(doc["findings"], indent=1)
+    assert rc == (1 if WORLDS[name].expected else 0), err
+    assert_relays_are_relays(doc)

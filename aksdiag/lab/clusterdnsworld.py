@@ -245,10 +245,14 @@ def kube_objects(world: ClusterWorld) -> KubeWorld:
     return kube
 
 
-def start(name: str | ClusterWorld, workdir: str | Path | None = None, frozen: bool = True) -> Cluster:
+def start(
+    name: str | ClusterWorld, workdir: str | Path | None = None, frozen: bool = True, backend: str = "python"
+) -> Cluster:
     """Start the world's DNS servers and relays on loopback (the fake API: Cluster.serve_api); close() stops all.
 
-    `frozen`: the relays' clock stands still (tests); else it follows real time (`aksdiag lab up`)."""
+    `frozen`: the relays' clock stands still (tests); else it follows real time (`aksdiag lab up`). `backend`
+    serves the servers behind the relays (custom, Azure, public, old DNS): `bind` with real BIND 9 where it can
+    (a server a world changes while it runs stays Python); the relays are always Python."""
     world = WORLDS[name] if isinstance(name, str) else name
     owned = None if workdir else Path(tempfile.mkdtemp(prefix=f"aksdiag-{world.name}-"))
     directory = Path(workdir) if workdir else owned
@@ -257,7 +261,7 @@ def start(name: str | ClusterWorld, workdir: str | Path | None = None, frozen: b
     scenario = RELAY_SCENARIOS[world.dns]
     behind = replace(scenario, servers=tuple(s for s in scenario.servers if s.behaviour not in RELAYS),
                      resolver=("custom",))  # fmt: skip
-    lab = lab_world.start(behind, "python", directory / "dns")
+    lab = lab_world.start(behind, backend, directory / "dns")
     servers = dnsserver.LabServers()
     cluster = Cluster(world, lab, servers, dict(lab.endpoints), {r: a for r, a in SHOWN.items() if r in lab.endpoints},
                       directory, kube_objects(world), Endpoint("127.0.0.1", 0), _owned=owned, _closers=[lab, servers])  # fmt: skip
