@@ -193,7 +193,9 @@ def _with_relays(base: Layout, pod_ips: tuple[str, ...]) -> Layout:
         kind = clusterdns.relay_kind(server.host, kube_dns_ip=base.kube_dns_ip, coredns_pod_ips=pod_ips)
         if kind is not None:
             found.setdefault(server, (kind, True))
-    coredns = Endpoint(base.kube_dns_ip) if base.kube_dns_ip else None
+    # the kube-dns Service where the path names it (with its port: the lab's stand-ins listen off 53), else at 53
+    named = next((e for e in found if e.host == base.kube_dns_ip), None)
+    coredns = named or (Endpoint(base.kube_dns_ip) if base.kube_dns_ip else None)
     localdns_here = any(k is RelayKind.LOCALDNS for k, _ in found.values())
     wanted_kube = kube_context(settings) is not None or (localdns_here and coredns is not None)
     if coredns is not None and wanted_kube:

@@ -59,8 +59,8 @@ def _paths(pairs: list[tuple[Relay, str]], label: bool = False) -> str:
 
 
 def service_endpoint(view: View) -> Endpoint | None:
-    ip = view.shape.kube_dns_ip
-    return Endpoint(ip) if ip and view.relay_at(Endpoint(ip)) else None
+    """The kube-dns Service's relay (whatever port the path names it with), when it is one of the view's."""
+    return next((r.endpoint for r in view.relays if r.kind is RelayKind.COREDNS), None)
 
 
 # ---------------------------------------------------------------- DNS029: CoreDNS not serving
@@ -70,8 +70,8 @@ def dns029_coredns_not_serving(view: View) -> list[Found]:
     s = view.shape
     slices, pods_read = s.reads.get("endpointslices"), s.reads.get("pods")
     slices_ok, pods_ok = slices is not None and not slices.error, pods_read is not None and not pods_read.error
-    if not slices_ok and not pods_ok:
-        return []
+    if (not slices_ok and not pods_ok) or not (s.service or s.endpoints or s.pods):
+        return []  # nothing read, or a cluster without kube-dns at all (no CoreDNS to judge)
     pods = {p.ip: p for p in s.pods}
     problems = []
     for p in s.pods:

@@ -88,6 +88,13 @@ def test_no_relay_on_the_path_and_no_kube_context_is_skipped() -> None:
     assert NO_RELAY.endswith("or give --kubeconfig")
 
 
+def test_kube_dns_named_on_another_port_is_one_relay_not_two() -> None:
+    """A resolv.conf that names kube-dns with a port (a lab stand-in): that endpoint is the Service's relay."""
+    stand_in = Endpoint(KUBE_DNS.host, 5353)
+    j = world({stand_in: ok()}, resolver=(stand_in,)).run()
+    assert ids(j) == [] and [h.server for h in j.hops if h.kind == "coredns"] == ["10.0.0.10:5353"]
+
+
 def test_the_queries_are_dns_chains_own() -> None:
     """The same DnsQuery values dns_chain asks (A, UDP and TCP, --count), so the runner sends each once."""
     w = world()
@@ -110,6 +117,11 @@ def test_dns029_no_ready_endpoint_is_an_error() -> None:
     assert alarms(j) == ["DNS029"] and f.severity is Severity.ERROR and f.hop == hop(j, KUBE_DNS).index
     assert "kube-dns (10.0.0.10) has 0 of 2 endpoints ready" in f.detail
     assert f.command == f"kubectl -n kube-system logs {corednsworld.PODS[0][0]} --previous"
+
+
+def test_a_cluster_without_kube_dns_objects_has_no_coredns_to_judge() -> None:
+    """A kube world that models no kube-dns at all (no Service, no slice, no pod): no DNS029 out of nothing."""
+    assert ids(world(kube=[]).run()) == []
 
 
 def test_dns029_a_crash_looping_pod_beside_a_ready_one_is_a_warning() -> None:
