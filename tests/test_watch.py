@@ -220,3 +220,45 @@ def test_watch_refuses_a_snapshot(tmp_path: Any, start_world: Any, capsys: pytes
     assert main([*world.dns_args(), "--from", str(snap), "--watch", "1"]) == 2
     err = capsys.readouterr().err
     assert "snapshot (--from) never changes" in err and len(err.splitlines()) == 1
+
+
+def _report(*hops: Any) -> Any:
+    from aksdiag.model import ProbeResult, Report, Status
+
+    return Report("dns", "x.example", (ProbeResult("dns_chain", Status.FAIL, 1.0, hops=hops),), 1.0)
+
+
+def _hop(kind: str, server: str, answer: str, ttl: int | None = None) -> Any:
+    from aksdiag.model import Hop, Status
+
+    ips = () if answer == "NXDOMAIN" else (answer,)
+    rcode = "NXDOMAIN" if answer == "NXDOMAIN" else "NOERROR"
+    return Hop(1, kind, kind, Status.OK, server=server, rcode=rcode, answers=ips, ttl=ttl)
+
+
+def test_ttls_come_from_the_facts_when_the_hop_has_none_and_a_repeated_ttl_is_no_countdown() -> None:
+    from aksdiag import watch as seen
+    from aksdiag.facts import DnsAnswer, DnsQuery, DnsResult, Endpoint, Outcome
+
+    relay, custom = Endpoint("127.0.0.1", 5301), Endpoint("127.0.0.1", 5302)
+
+    def facts(relay_ttl: int) -> dict[Any, Any]:
+        found: dict[Any, Any] = {}
+        for server, ttl in ((relay, relay_ttl), (custom, 60)):
+            for transport, shift in (("udp", 0), ("tcp", 5)):  # UDP's answer is the one read
+                query = DnsQuery(server, "x.example", transport=transport)
+                found[query] = DnsResult(query, (DnsAnswer(Outcome.NXDOMAIN, "NXDOMAIN", ttl=ttl + shift),))
+        return found
+
+    hops = (_hop("coredns", str(relay), "NXDOMAIN"), _hop("custom-dns", str(custom), "NXDOMAIN"),
+            _hop("azure-dns", "127.0.0.1:5303", ENDPOINT_IP, ttl=60))  # fmt: skip
+    watcher = seen.Watcher(expect=(ENDPOINT_IP,))
+    watcher.round(_report(*hops), facts(30), T0)
+    assert watcher.before is not None and [h.ttl for h in watcher.before.values()] == [30, 60, 60]
+    assert watcher.expiry and watcher.expiry.startswith("custom-dns still answers NXDOMAIN (TTL 60 s")
+    lines = watcher.round(_report(*hops), facts(20), T0 + timedelta(seconds=10))
+    assert lines == [], "nothing changed"
+    assert watcher.expiry == f"coredns's cached NXDOMAIN expires in 20 s (14:00:30 UTC), at {relay}", (
+        "the relay counts down; the custom server repeats its 60 s: not a cache about to expire"
+    )
+    assert watcher.draining and not watcher.ended
