@@ -34,13 +34,18 @@ exit codes: 0 no error found, 1 error findings, 2 bad input, 3 aksdiag could not
 DNS_DESCRIPTION = """\
 Trace the resolution of FQDN hop by hop: the host resolver (resolv.conf) → each custom DNS server →
 Azure DNS (168.63.129.16) → the expected endpoint. Every server is asked over UDP and TCP, all at once under
-one deadline; the answers are compared and each break is named with its fix.
+one deadline; the answers are compared and each break is named with its fix. The cluster's own relays (CoreDNS
+at the kube-dns IP and each CoreDNS pod, LocalDNS at 169.254.10.10/.11) are relays, judged as caches and
+forwarders (the cluster_dns probe): with --kubeconfig, or in a pod, the kube-dns Service, the CoreDNS pods and the
+coredns / coredns-custom ConfigMaps are read too.
 
 examples:
   aksdiag dns aks-x.<guid>.privatelink.koreacentral.azmk8s.io
   aksdiag dns aks-x.<guid>.privatelink.koreacentral.azmk8s.io --server 10.1.0.4 --server 10.1.0.5 \\
       --expect 10.224.0.4
   aksdiag dns api.my.com --count 20 --output markdown > ticket.md
+  aksdiag dns aks-x.<guid>.privatelink.koreacentral.azmk8s.io --kubeconfig ~/.kube/aks-prod   # CoreDNS too
+  aksdiag dns aks-x.<guid>.privatelink.koreacentral.azmk8s.io --watch 10   # until the fix reaches every cache
 """
 
 
@@ -66,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_dns_args(dns)
+    _add_kube(dns)
     dns.add_argument(
         "--from",
         dest="snapshot",
@@ -85,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "subnets, private addresses private and public ones public, so the verdicts stay the same.",
     )
     _add_dns_args(snap)
+    _add_kube(snap)
     snap.add_argument("--redact", action="store_true", help="replace every identifier consistently (ids, names…)")
 
     api = sub.add_parser(

@@ -10,7 +10,7 @@ from aksdiag import probe
 from aksdiag import settings as settings_mod
 from aksdiag.commands import builder, context
 from aksdiag.errors import UsageError
-from aksdiag.facts import Endpoint
+from aksdiag.facts import Endpoint, KubeContextNeed
 from aksdiag.plan import FactSource, Plan
 
 
@@ -39,9 +39,19 @@ def dns(args: argparse.Namespace) -> Plan:
         count=args.count,
         slow_ms=args.slow_ms,
         azure=azure,
+        kube=_kube(args),
         **context.limits(args),
     )
     return _plan(fqdn, settings)
+
+
+def _kube(args: argparse.Namespace) -> KubeContextNeed | None:
+    """--kubeconfig / --context: the cluster's DNS objects (kube-dns, CoreDNS pods, ConfigMaps) are read from its API
+    server; in a pod the service account is used without them (cluster_dns plans that itself); else none."""
+    if not (context.flag(args, "kubeconfig") or context.flag(args, "context")):
+        return None
+    _config, kube, _why = context.optional_kube(args)  # an unreadable kubeconfig given explicitly: exit 3 now
+    return kube
 
 
 def _plan(fqdn: str, settings: settings_mod.Settings, source: FactSource | None = None) -> Plan:

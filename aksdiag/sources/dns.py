@@ -151,7 +151,7 @@ async def _exchange(
     except dns.exception.DNSException as e:
         return Outcome.ERROR, f"bad reply: {type(e).__name__}: {e}"
     except ConnectionRefusedError:
-        return Outcome.UNREACHABLE, f"connection refused ({q.transport.upper()}/{port} not served)"
+        return Outcome.UNREACHABLE, f"connection refused ({q.transport.upper()}/{q.server.port} not served)"
     except EOFError:
         return Outcome.ERROR, "the server closed the connection without an answer"
     except OSError as e:
