@@ -460,7 +460,10 @@ def test_every_request_of_a_run_is_granted_by_the_runner_role(cluster, capsys) -
     assert main(["pod", "--kubeconfig", c.kubeconfig, "--namespace", "aksdiag", "--cleanup"]) == 0
     capsys.readouterr()
     used = set()
-    for method, path in c.api.requests:
+    runner_requests = [(method, path) for user, method, path in c.api.requests_by if user == ""]
+    pods_own = [path for user, _method, path in c.api.requests_by if user.startswith("system:serviceaccount:")]
+    assert pods_own, "the pods read the cluster as their own service account (cluster_dns), not as the runner"
+    for method, path in runner_requests:
         resource, _, name, sub = _route([p for p in path.split("?")[0].split("/") if p])  # type: ignore[misc]
         verb = {"POST": "create", "DELETE": "delete"}.get(method) or (
             "get" if name else "watch" if "watch=true" in path else "list"
