@@ -76,6 +76,19 @@ def relay_label(host: str, kind: RelayKind) -> str:
     return LOCALDNS_LISTENERS.get(host, kind.label) if kind is RelayKind.LOCALDNS else kind.label
 
 
+def told_cluster_first(in_cluster: bool, dns_policy: str) -> bool:
+    """`aksdiag pod` said the pod's dnsPolicy is ClusterFirst (or ClusterFirstWithHostNet): its resolver asks
+    CoreDNS. An unknown policy (aksdiag run in a pod of the user's own) is told by the resolv.conf instead."""
+    return in_cluster and dns_policy.startswith("ClusterFirst")
+
+
+def asks_coredns(in_cluster: bool, dns_policy: str, search: tuple[str, ...]) -> bool:
+    """This resolver is a ClusterFirst pod's: the policy says so, or, unknown, its search domains are the cluster's."""
+    if in_cluster and dns_policy:
+        return told_cluster_first(in_cluster, dns_policy)
+    return any(s.endswith(CLUSTER_DOMAIN_SUFFIX) for s in search)
+
+
 def pod_kube_dns_ip(nameservers: tuple[str, ...], search: tuple[str, ...], cluster_first: bool) -> str | None:
     """The kube-dns ClusterIP a pod's resolv.conf names: its first nameserver, when the resolv.conf is a
     ClusterFirst pod's (search domains end in svc.cluster.local, or `aksdiag pod` said ClusterFirst) and that

@@ -168,6 +168,8 @@ class ReadFailure(str, Enum):
     TIMEOUT = "timeout"
     TLS = "tls"
     UNAUTHORIZED = "unauthorized"
+    NO_CREDENTIALS = "no-credentials"
+    """Nothing to sign in with (a pod without its service account token): no request was sent."""
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not-found"
     THROTTLED = "throttled"
@@ -188,6 +190,7 @@ class ReadFailure(str, Enum):
             "timeout": "no answer in time",
             "tls": "TLS failed",
             "unauthorized": "credentials refused (401)",
+            "no-credentials": "no credentials",
             "forbidden": "forbidden (403)",
             "not-found": "not found (404)",
             "throttled": "throttled (429)",

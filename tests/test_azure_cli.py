@@ -58,17 +58,19 @@ def test_both_planes_with_bind(planes, capsys, bind_required) -> None:
     assert fake.writes() == []
 
 
-def test_dns013_host_resolver_not_on_the_vnet_dns(planes, capsys, tmp_path: Path, monkeypatch) -> None:
+def test_a_pod_whose_resolver_is_off_the_vnet_dns_is_dns036(planes, capsys, tmp_path: Path, monkeypatch) -> None:
+    """In a pod (KUBERNETES_SERVICE_HOST) that is no ClusterFirst pod, the resolver is the node's: DNS036. No service
+    account token is mounted here, so cluster_dns's reads fail as facts and the run goes on (it used to exit 3)."""
     planes("healthy", "healthy")
     stale = tmp_path / "stale-resolv.conf"
     stale.write_text("nameserver 10.1.0.99\n")
     monkeypatch.setenv("AKSDIAG_RESOLV_CONF", str(stale))
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
     _, doc = run_json(capsys)
-    dns013 = [f for f in doc["findings"] if f["id"] == "DNS013"]
-    assert len(dns013) == 1 and dns013[0]["severity"] == "warning"
-    assert "10.1.0.4" in dns013[0]["detail"] and "10.1.0.99" in dns013[0]["detail"]
-    assert "has not picked up" in dns013[0]["detail"]
+    found = [f for f in doc["findings"] if f["id"] in ("DNS013", "DNS036")]
+    assert [f["id"] for f in found] == ["DNS036"], "a pod that is no ClusterFirst pod is the node's view: DNS036"
+    assert found[0]["severity"] == "warning"
+    assert "10.1.0.4" in found[0]["detail"] and "10.1.0.99" in found[0]["detail"]
 
 
 def test_missing_cluster_is_named(planes, capsys) -> None:

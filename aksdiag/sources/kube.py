@@ -59,6 +59,21 @@ def config_for(context: KubeContextNeed) -> Any:
     return found or kubeconfig.load(context.kubeconfig, context.context)
 
 
+def _config_or_why(context: KubeContextNeed) -> tuple[Any, str]:
+    """The context's config, or why the pod's implied service account cannot be used (no token mounted): a command
+    that needs Kubernetes checks an explicit kubeconfig before it runs (exit 3); a probe that only may use the
+    cluster (cluster_dns in a pod) gets the reason as its facts instead."""
+    from aksdiag.errors import AksdiagError
+
+    implied = context.in_cluster and not (context.kubeconfig or context.context)
+    try:
+        return config_for(context), ""
+    except AksdiagError as e:
+        if not implied:
+            raise
+        return None, str(e)  # with its hint: what to do
+
+
 async def fetch(
     needs: list[Hashable], timeout: float = 30.0, settings: Settings | None = None, deadline: float | None = None
 ) -> dict[Hashable, Any]:
@@ -68,7 +83,9 @@ async def fetch(
         timeout = max(0.05, deadline - time.monotonic())
     lists = [n for n in needs if isinstance(n, KubeListNeed)]
     for ctx in {n.context for n in lists}:
-        config = config_for(ctx)
+        config, unusable = _config_or_why(ctx)
+        if unusable:  # the pod's own service account, implied and not there: the reads fail, the run goes on
+            return {n: KubeList(status=0, error=unusable, failure=ReadFailure.NO_CREDENTIALS.value) for n in lists}
         refused = route.refused_url(route.url(config.server, settings), settings) or cleartext_credentials(config)
         if refused:
             return {n: KubeList(status=0, error=refused) for n in lists}

@@ -316,7 +316,7 @@ def _kube_ip(server: Endpoint, settings: Settings, config: ResolverConfig | None
 def _resolver_kube_dns(settings: Settings, config: ResolverConfig | None) -> str | None:
     if config is None or config.error:
         return None
-    cluster_first = settings.in_cluster and settings.dns_policy != "Default"
+    cluster_first = clusterdns.told_cluster_first(settings.in_cluster, settings.dns_policy)
     return clusterdns.pod_kube_dns_ip(tuple(s.host for s in config.nameservers), config.search, cluster_first)
 
 

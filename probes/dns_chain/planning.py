@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from aksdiag.azfacts import AzureFacts, digest
-from aksdiag.clusterdns import RelayKind, pod_kube_dns_ip, relay_kind
+from aksdiag.clusterdns import RelayKind, pod_kube_dns_ip, relay_kind, told_cluster_first
 from aksdiag.facts import AzureContext, DnsQuery, Endpoint, ResolverConfig, ResolverConfigNeed
 from aksdiag.probe import CouldNotLook, Facts, Skip
 from aksdiag.settings import AZURE_DNS, Settings
@@ -103,7 +103,7 @@ def relay_of(server: Endpoint, settings: Settings, config: ResolverConfig | None
     first = config.nameservers[0] if config and not config.error and config.nameservers else None
     kube_dns = None
     if config is not None and server == first:
-        cluster_first = settings.in_cluster and settings.dns_policy != "Default"
+        cluster_first = told_cluster_first(settings.in_cluster, settings.dns_policy)
         kube_dns = pod_kube_dns_ip(tuple(n.host for n in config.nameservers), config.search, cluster_first)
     return relay_kind(server.host, kube_dns_ip=kube_dns)
 

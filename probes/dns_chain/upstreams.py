@@ -12,7 +12,7 @@ from aksdiag.probes.dns_chain.chain import Chain
 from aksdiag.probes.dns_chain.planning import ID, SYSTEMD_STUB, is_azure, relay_of
 
 from aksdiag import codes
-from aksdiag.clusterdns import LOCALDNS_LISTENERS
+from aksdiag.clusterdns import LOCALDNS_LISTENERS, asks_coredns
 from aksdiag.facts import Endpoint
 from aksdiag.model import Finding
 from aksdiag.settings import AZURE_DNS
@@ -22,8 +22,8 @@ def node_vnet_dns(chain: Chain) -> tuple[Endpoint, ...] | None:
     """The VNet DNS servers this host should use, when it is known to be in the cluster's VNet: --vnet-dns, or the
     Azure context's in a pod with dnsPolicy Default (the node's resolver). None: not known, or a ClusterFirst pod
     (which asks CoreDNS, not the node's servers)."""
-    s = chain.settings
-    if s.in_cluster and s.dns_policy != "Default":
+    s, search = chain.settings, chain.config.search if chain.config else ()
+    if s.in_cluster and asks_coredns(s.in_cluster, s.dns_policy, search):
         return None
     if s.vnet_dns:
         return s.vnet_dns

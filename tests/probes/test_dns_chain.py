@@ -515,24 +515,29 @@ def test_azure_dns_in_resolv_conf_is_not_a_custom_hop() -> None:
 
 
 @pytest.mark.parametrize(
-    ("server", "in_cluster", "search", "label"),
+    ("server", "in_cluster", "policy", "search", "label"),
     [
-        (COREDNS, True, (), "CoreDNS, kube-dns service"),
-        (COREDNS, False, ("default.svc.cluster.local", "svc.cluster.local"), "CoreDNS, kube-dns service"),
-        (COREDNS, False, (), "custom DNS"),
-        (Endpoint("169.254.10.10"), False, (), "AKS LocalDNS (VNet DNS listener)"),
-        (Endpoint("169.254.10.11"), False, (), "AKS LocalDNS (kube-dns listener)"),
+        (COREDNS, True, "ClusterFirst", (), "CoreDNS, kube-dns service"),
+        (COREDNS, True, "ClusterFirstWithHostNet", (), "CoreDNS, kube-dns service"),
+        (COREDNS, True, "", ("default.svc.cluster.local", "svc.cluster.local"), "CoreDNS, kube-dns service"),
+        (COREDNS, True, "", (), "custom DNS"),  # a pod of the user's own without the cluster's search: the node's
+        (COREDNS, False, "", ("default.svc.cluster.local", "svc.cluster.local"), "CoreDNS, kube-dns service"),
+        (COREDNS, False, "", (), "custom DNS"),
+        (Endpoint("169.254.10.10"), False, "", (), "AKS LocalDNS (VNet DNS listener)"),
+        (Endpoint("169.254.10.11"), False, "", (), "AKS LocalDNS (kube-dns listener)"),
     ],
 )
 def test_resolver_nameservers_are_named_for_what_they_are(
-    server: Endpoint, in_cluster: bool, search: tuple[str, ...], label: str
+    server: Endpoint, in_cluster: bool, policy: str, search: tuple[str, ...], label: str
 ) -> None:
-    j = world(resolver=(server,), others={server: ok()}, in_cluster=in_cluster, search=search).judge()
+    j = world(
+        resolver=(server,), others={server: ok()}, in_cluster=in_cluster, dns_policy=policy, search=search
+    ).judge()
     assert f"nameservers {server.short} ({label})" in hop(j, "resolver").detail
 
 
 def test_in_cluster_only_the_first_nameserver_is_coredns() -> None:
-    j = world(resolver=(COREDNS, CUSTOM), others={COREDNS: ok()}, in_cluster=True).judge()
+    j = world(resolver=(COREDNS, CUSTOM), others={COREDNS: ok()}, in_cluster=True, dns_policy="ClusterFirst").judge()
     assert f"nameservers {COREDNS.short} (CoreDNS, kube-dns service), {CUSTOM.short} (custom DNS)" in (
         hop(j, "resolver").detail
     )
@@ -1081,7 +1086,12 @@ def test_dns013_host_nameservers_differ_from_the_vnets() -> None:
 def test_in_a_clusterfirst_pod_the_nameserver_is_kube_dns_not_a_stale_vnet_server() -> None:
     # a ClusterFirst pod's first nameserver is the kube-dns Service: a relay, not a server the VNet should list
     j = world(
-        resolver=(HOST_DNS,), others={HUB_DNS: ok(), HOST_DNS: ok()}, context=azure_context(), ask="", in_cluster=True
+        resolver=(HOST_DNS,),
+        others={HUB_DNS: ok(), HOST_DNS: ok()},
+        context=azure_context(),
+        ask="",
+        in_cluster=True,
+        dns_policy="ClusterFirst",
     ).judge()
     assert j.findings == ()
     assert [h.kind for h in j.hops] == ["resolver", "coredns", "custom-dns", "azure-dns", "endpoint"]
@@ -1167,5 +1177,5 @@ def test_dns018_keeps_other_azure_dns_faults() -> None:
 
 
 def test_no_dns018_for_coredns_and_azure_dns_in_a_pod() -> None:
-    j = world(resolver=(COREDNS, AZURE), others={COREDNS: ok()}, in_cluster=True).judge()
+    j = world(resolver=(COREDNS, AZURE), others={COREDNS: ok()}, in_cluster=True, dns_policy="ClusterFirst").judge()
     assert "DNS018" not in ids(j)
