@@ -328,6 +328,7 @@ def test_bad_input_is_one_line_and_exit_2(cluster, tmp_path: Path, capsys, monke
         (c.args(), "no command to run in the pod"),
         (c.args("--", "demo"), "`aksdiag demo` cannot run in the pod"),
         (c.args("--", "dns", "x", "--count", "many"), "in the pod's command"),
+        (c.args("--", *DNS_ARGS, "--watch", "5"), "--watch cannot run in the one-shot pod"),
         (c.args("--timeout", "0", "--", *DNS_ARGS), "--timeout '0' is out of range"),
         (c.args("--node", "aks-nope", "--", *DNS_ARGS), "there is no node named 'aks-nope'"),
         (c.args("--node", POOL1[0], "--all-nodes", "--", *DNS_ARGS), "not allowed with argument"),

@@ -120,6 +120,11 @@ def inner_args(raw: list[str]) -> tuple[tuple[str, ...], str | None]:
     try:
         parsed = build_parser().parse_args(kept)
         validate.flags(parsed.command, parsed)  # the command's own checks, before a pod exists
+        if getattr(parsed, "watch", None) is not None:
+            raise UsageError(
+                "--watch cannot run in the one-shot pod (it would watch until the pod's deadline, unseen)",
+                "run `aksdiag pod -- dns …` again after the fix, or watch from a jump box: `aksdiag dns FQDN --watch`",
+            )
     except UsageError as e:
         raise UsageError(f"in the pod's command `aksdiag {' '.join(args)}`: {e.message}", e.hint) from None
     except SystemExit:

@@ -58,7 +58,7 @@ def _hops(view: View) -> list[tuple[Hop, Endpoint]]:
         for a in view.vnet:
             behind.setdefault(a.endpoint, (a, []))
     for endpoint, (asked, fronts) in behind.items():
-        out.append((_upstream_hop(asked, fronts, len(out) + 1), endpoint))
+        out.append((_upstream_hop(view, asked, fronts, len(out) + 1), endpoint))
     return out
 
 
@@ -106,7 +106,7 @@ def _kube_notes(view: View, relay: Relay) -> list[str]:
     return []
 
 
-def _upstream_hop(asked: Asked, fronts: list[str], index: int) -> Hop:
+def _upstream_hop(view: View, asked: Asked, fronts: list[str], index: int) -> Hop:
     answer = asked.best
     kind = "azure-dns" if asked.label == "Azure DNS" else "custom-dns"
     parts = [_transports(asked)]
@@ -114,7 +114,8 @@ def _upstream_hop(asked: Asked, fronts: list[str], index: int) -> Hop:
         parts.append(f"behind {', '.join(dict.fromkeys(fronts))}")
     if asked.name.rstrip(".") != asked.name.rstrip(".").lower() or asked.name.endswith("."):
         parts.append(f"asked {asked.name.rstrip('.')}")
-    status = Status.OK if answer.outcome.conclusive else Status.FAIL
+    wrong = view.right(answer) is False and view.settings.expect  # the expected endpoint is known, and missed
+    status = Status.OK if answer.outcome.conclusive and not wrong else Status.FAIL  # as dns_chain draws the server
     return Hop(index, kind, asked.label, status, server=str(asked.endpoint), rcode=answer.rcode,
                answers=answer.addresses, elapsed_ms=answer.elapsed_ms, detail="; ".join(parts), ttl=answer.ttl)  # fmt: skip
 

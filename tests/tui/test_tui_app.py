@@ -32,7 +32,7 @@ def test_overview_tiles_turn_final_with_the_finding_and_the_reasons(lab, app_for
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_final(pilot, app)
             tiles = app.tiles
-            assert list(tiles)[:4] == ["dns_chain", "private_dns", "apiserver", "ipplan"]
+            assert list(tiles)[:5] == ["dns_chain", "cluster_dns", "private_dns", "apiserver", "ipplan"]
             assert tiles["dns_chain"].state == "fail"
             assert "DNS001" in text_of(tiles["dns_chain"].query_one(".tile-summary"))
             assert "1 finding" in text_of(tiles["dns_chain"].query_one(".tile-status"))
@@ -177,10 +177,10 @@ def test_enter_on_a_tile_opens_the_probe_in_full_and_escape_comes_back(lab, app_
             assert "DNS001" in text_of(detail.query_one(".detail-findings"))
             await pilot.press("escape")
             assert not isinstance(app.screen, ProbeScreen)
-            await pilot.press("tab", "enter")  # the next tile
-            assert isinstance(app.screen, ProbeScreen) and app.screen.probe_id == "private_dns"
+            await pilot.press("tab", "enter")  # the next tile: the cluster's relays, none on a jump box's path
+            assert isinstance(app.screen, ProbeScreen) and app.screen.probe_id == "cluster_dns"
             reason = text_of(app.screen.query_one(".detail-reason"))
-            assert reason.startswith("no Azure context")
+            assert reason.startswith("no cluster DNS relay on this path")
 
     run(go())
 
@@ -281,7 +281,7 @@ def test_e_exports_json_and_markdown_with_the_renderers(lab, app_for, tmp_path: 
             doc = json.loads(json_file.read_text())
             assert doc["schema"] == "aksdiag.report/v1" and doc["verdict"] == "broken"
             assert [f["id"] for f in doc["findings"]] == ["DNS001"]
-            assert [p["probe"] for p in doc["probes"]][:4] == ["dns_chain", "private_dns", "apiserver", "ipplan"]
+            assert [p["probe"] for p in doc["probes"]][:5] == ["dns_chain", "cluster_dns", "private_dns", "apiserver", "ipplan"]
             await pilot.press("e", "shift+tab", "down", "enter")  # the radio: Markdown
             assert app.screen.query_one("#export-path", Input).value.endswith(".md")
             await pilot.press("tab", "enter")
