@@ -281,7 +281,13 @@ def test_e_exports_json_and_markdown_with_the_renderers(lab, app_for, tmp_path: 
             doc = json.loads(json_file.read_text())
             assert doc["schema"] == "aksdiag.report/v1" and doc["verdict"] == "broken"
             assert [f["id"] for f in doc["findings"]] == ["DNS001"]
-            assert [p["probe"] for p in doc["probes"]][:5] == ["dns_chain", "cluster_dns", "private_dns", "apiserver", "ipplan"]
+            assert [p["probe"] for p in doc["probes"]][:5] == [
+                "dns_chain",
+                "cluster_dns",
+                "private_dns",
+                "apiserver",
+                "ipplan",
+            ]
             await pilot.press("e", "shift+tab", "down", "enter")  # the radio: Markdown
             assert app.screen.query_one("#export-path", Input).value.endswith(".md")
             await pilot.press("tab", "enter")
