@@ -139,6 +139,21 @@ class DnsResult:
         return self.answers[0]
 
 
+def client_answer(udp: DnsResult | None, tcp: DnsResult | None, missing: str = "not queried") -> DnsAnswer:
+    """What a client gets from one server asked over UDP and TCP: UDP's answer, or TCP's when UDP gave nothing
+    usable (a truncated UDP reply is asked again over TCP, so TCP's reply is the answer whenever there is one)."""
+    if udp and udp.first.outcome is Outcome.TRUNCATED and tcp and tcp.first.outcome.responded:
+        return tcp.first
+    results = [r for r in (udp, tcp) if r is not None]
+    for result in results:
+        if result.first.outcome.conclusive:
+            return result.first
+    for result in results:
+        if result.first.outcome.responded:
+            return result.first
+    return results[0].first if results else DnsAnswer(Outcome.ERROR, error=missing)
+
+
 @dataclass(frozen=True)
 class ResolverConfigNeed:
     """Need: read the host's resolver configuration (resolv.conf)."""

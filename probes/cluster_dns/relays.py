@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from aksdiag.probes.cluster_dns.planning import TRANSPORTS, Ask, Layout, RelayPlan, layout
 
 from aksdiag.clusterdns import RelayKind, relay_label
-from aksdiag.facts import Clock, ClockNeed, DnsAnswer, DnsQuery, DnsResult, Endpoint, Outcome
+from aksdiag.facts import Clock, ClockNeed, DnsAnswer, DnsQuery, DnsResult, Endpoint, Outcome, client_answer
 from aksdiag.probe import Facts
 from aksdiag.settings import Settings
 
@@ -30,16 +30,8 @@ class Asked:
 
     @property
     def best(self) -> DnsAnswer:
-        """What a client gets: UDP's answer, TCP's when UDP was truncated or gave nothing conclusive."""
-        if self.udp and self.udp.first.outcome is Outcome.TRUNCATED and self.tcp and self.tcp.first.outcome.responded:
-            return self.tcp.first
-        for result in self.results:
-            if result.first.outcome.conclusive:
-                return result.first
-        for result in self.results:
-            if result.first.outcome.responded:
-                return result.first
-        return self.results[0].first if self.results else DnsAnswer(Outcome.ERROR, error="not asked")
+        """What a client gets (facts.client_answer)."""
+        return client_answer(self.udp, self.tcp, "not asked")
 
     @property
     def responded(self) -> bool:

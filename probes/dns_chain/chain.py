@@ -30,6 +30,7 @@ from aksdiag.facts import (
     Outcome,
     ResolverConfig,
     ResolverConfigNeed,
+    client_answer,
 )
 from aksdiag.facts import is_public_address as is_public
 from aksdiag.probe import Facts
@@ -51,17 +52,8 @@ class Server:
 
     @property
     def best(self) -> DnsAnswer:
-        """What a client gets: UDP's answer, or TCP's when UDP gave nothing usable (a truncated UDP reply is
-        asked again over TCP, so TCP's reply is the answer whenever there is one)."""
-        if self.udp and self.udp.first.outcome is Outcome.TRUNCATED and self.tcp and self.tcp.first.outcome.responded:
-            return self.tcp.first
-        for result in self.results:
-            if result.first.outcome.conclusive:
-                return result.first
-        for result in self.results:
-            if result.first.outcome.responded:
-                return result.first
-        return self.results[0].first if self.results else DnsAnswer(Outcome.ERROR, error="not queried")
+        """What a client gets (facts.client_answer)."""
+        return client_answer(self.udp, self.tcp, "not queried")
 
     @property
     def resolver_view(self) -> DnsAnswer:
