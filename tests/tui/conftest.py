@@ -39,8 +39,9 @@ def lab(tmp_path: Path) -> Iterator[Callable[..., Plan]]:
             from aksdiag.probe import load
 
             session = replace(session, probes=tuple(load(p) for p in probes))
-        if overrides:
-            session = replace(session, settings=replace(session.settings, **overrides))
+        # no TUI test is about latency: a loaded CI box must not turn a 300 ms answer into DNS009 (--slow-ms)
+        overrides.setdefault("slow_ms", 10_000.0)
+        session = replace(session, settings=replace(session.settings, **overrides))
         return session
 
     yield start
