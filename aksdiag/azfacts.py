@@ -15,14 +15,15 @@ from typing import Any
 
 from aksdiag.armview import as_int, props, ref_id, same_id, vnet_of_subnet
 from aksdiag.azfacts_dns import Firewall, ForwardingRule, Identity, Resolver, RoleDefinition, Ruleset, ServerHost
+from aksdiag.azfacts_egress import NatGateway, OutboundEndpoint, Route, RouteTable, ScaleSet
 from aksdiag.azfacts_network import IpConfig, Nic, Nsg, NsgRule, Peering, Subnet, VNet
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureReadError
 from aksdiag.lbfacts import Frontend, LoadBalancer, PublicIp
 
 __all__ = [
-    "ApiEndpoint", "AzureFacts", "Cluster", "Firewall", "ForwardingRule", "Identity", "IpConfig", "Link", "Nic",
-    "NodePool", "Nsg", "NsgRule", "Peering", "RecordSet", "Resolver", "RoleDefinition", "Ruleset", "ServerHost",
-    "Subnet", "VNet", "Zone", "digest",
+    "ApiEndpoint", "AzureFacts", "Cluster", "Firewall", "ForwardingRule", "Identity", "IpConfig", "Link", "NatGateway", "Nic",
+    "NodePool", "Nsg", "NsgRule", "OutboundEndpoint", "Peering", "RecordSet", "Resolver", "RoleDefinition", "Route",
+    "RouteTable", "Ruleset", "ScaleSet", "ServerHost", "Subnet", "VNet", "Zone", "digest",
 ]  # fmt: skip
 
 Body = Mapping[str, Any]
@@ -134,6 +135,16 @@ class NodePool:
     """upgradeSettings.maxSurge as written: a count ("1") or a percentage ("33%")."""
     vnet_subnet_id: str = ""
     pod_subnet_id: str = ""
+    provisioning_state: str = ""
+    """The pool's provisioningState (Succeeded, Failed, Creating, Updating, Upgrading, Scaling, Deleting…)."""
+    power_state: str = ""
+    """powerState.code: Running or Stopped ("" when ARM leaves it out)."""
+    error_code: str = ""
+    """status.provisioningError.code of a failed pool (VMExtensionProvisioningError, …); "" when none."""
+    error_message: str = ""
+    """status.provisioningError.message: where the node bootstrap's (CSE) exit status is written."""
+    mode: str = ""
+    """System or User."""
 
     @property
     def peak(self) -> int:
@@ -150,9 +161,21 @@ class NodePool:
     @classmethod
     def from_arm(cls, body: Body) -> NodePool:
         surge = str((body.get("upgradeSettings") or {}).get("maxSurge") or "1").strip()
+        error = _provisioning_error(body)
         return cls(str(body.get("name") or "?"), as_int(body.get("count")) or 0, bool(body.get("enableAutoScaling")),
                    as_int(body.get("maxCount")) or 0, as_int(body.get("maxPods")), surge,
-                   str(body.get("vnetSubnetID") or ""), str(body.get("podSubnetID") or ""))  # fmt: skip
+                   str(body.get("vnetSubnetID") or ""), str(body.get("podSubnetID") or ""),
+                   provisioning_state=str(body.get("provisioningState") or ""),
+                   power_state=str((body.get("powerState") or {}).get("code") or ""),
+                   error_code=str(error.get("code") or ""), error_message=str(error.get("message") or ""),
+                   mode=str(body.get("mode") or ""))  # fmt: skip
+
+
+def _provisioning_error(p: Body) -> Body:
+    """status.provisioningError (a CloudErrorBody: code, message, target, details) of a cluster's or a pool's
+    properties; {} when there is none."""
+    error = (p.get("status") or {}).get("provisioningError")
+    return error if isinstance(error, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -179,6 +202,28 @@ class Cluster:
     pools: tuple[NodePool, ...] = ()
     assigned_identities: tuple[tuple[str, str], ...] = ()
     """The user-assigned identities (id, principal id as the cluster's body gives it, "" when it does not)."""
+    power_state: str = ""
+    """powerState.code: Running or Stopped ("" when ARM leaves it out)."""
+    provisioning_state: str = ""
+    """Succeeded, Failed, or an operation in progress (Creating, Updating, Upgrading, Starting, Stopping, …)."""
+    error_code: str = ""
+    """status.provisioningError.code of the cluster's last operation; "" when none."""
+    error_message: str = ""
+    aad_managed: bool = False
+    """aadProfile.managed: an Entra ID (AKS-managed Microsoft Entra integration) cluster; kubeconfigs use kubelogin."""
+    azure_rbac: bool = False
+    """aadProfile.enableAzureRBAC: Azure role assignments, not Kubernetes RoleBindings, authorize Entra users."""
+    admin_group_ids: tuple[str, ...] = ()
+    """aadProfile.adminGroupObjectIDs: the Entra groups bound to cluster-admin."""
+    disable_local_accounts: bool = False
+    """disableLocalAccounts: no static (admin certificate) credential; every user signs in with Entra ID."""
+    enable_rbac: bool = True
+    """enableRBAC: Kubernetes RBAC on (ARM leaves it out only on very old clusters)."""
+    http_proxy: str = ""
+    """httpProxyConfig.httpProxy / httpsProxy / noProxy / whether a trustedCa is set: the nodes' HTTP proxy."""
+    https_proxy: str = ""
+    no_proxy: tuple[str, ...] = ()
+    proxy_trusted_ca: bool = False
 
     @property
     def api_fqdn(self) -> str:
@@ -200,6 +245,7 @@ class Cluster:
         p = props(body)
         access = p.get("apiServerAccessProfile") or {}
         network = p.get("networkProfile") or {}
+        aad, proxy = p.get("aadProfile") or {}, p.get("httpProxyConfig") or {}
         return cls(
             ref_id(body),
             str(body.get("name") or ""),
@@ -221,6 +267,19 @@ class Cluster:
                 (str(k), str((v or {}).get("principalId") or ""))
                 for k, v in ((body.get("identity") or {}).get("userAssignedIdentities") or {}).items()
             ),
+            power_state=str((p.get("powerState") or {}).get("code") or ""),
+            provisioning_state=str(p.get("provisioningState") or ""),
+            error_code=str(_provisioning_error(p).get("code") or ""),
+            error_message=str(_provisioning_error(p).get("message") or ""),
+            aad_managed=bool(aad.get("managed")),
+            azure_rbac=bool(aad.get("enableAzureRBAC")),
+            admin_group_ids=tuple(str(g) for g in aad.get("adminGroupObjectIDs") or []),
+            disable_local_accounts=bool(p.get("disableLocalAccounts")),
+            enable_rbac=p.get("enableRBAC") is not False,
+            http_proxy=str(proxy.get("httpProxy") or ""),
+            https_proxy=str(proxy.get("httpsProxy") or ""),
+            no_proxy=tuple(str(n) for n in proxy.get("noProxy") or []),
+            proxy_trusted_ca=bool(proxy.get("trustedCa")),
         )
 
 
@@ -256,6 +315,23 @@ class AzureFacts:
     """A custom DNS server's address → the NIC (and VM) that holds it."""
     role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
     identities: dict[str, Identity] = field(default_factory=dict)
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    """The route tables on the cluster's subnets, by lower-cased id."""
+    nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
+    scale_sets: tuple[ScaleSet, ...] = ()
+
+    def route_table_of(self, subnet_id: str) -> RouteTable | None:
+        subnet = self.subnet(subnet_id)
+        return self.route_tables.get(subnet.route_table_id.lower()) if subnet and subnet.route_table_id else None
+
+    def nat_gateway_of(self, subnet_id: str) -> NatGateway | None:
+        subnet = self.subnet(subnet_id)
+        return self.nat_gateways.get(subnet.nat_gateway_id.lower()) if subnet and subnet.nat_gateway_id else None
+
+    def nic_nsgs_of(self, pool: str) -> list[Nsg]:
+        """The NSGs on the NICs of `pool`'s scale sets (read ones only), each once."""
+        ids = dict.fromkeys(i.lower() for s in self.scale_sets if s.pool.lower() == pool.lower() for i in s.nsg_ids)
+        return [self.nsgs[i] for i in ids if i in self.nsgs]
 
     def resolver_at(self, ip: str) -> Resolver | None:
         """The Private Resolver whose inbound endpoint holds `ip`."""
@@ -337,4 +413,7 @@ def digest(ctx: AzureContext) -> AzureFacts:
         server_hosts={ip: ServerHost.from_arm(ip, e) for ip, e in ctx.server_hosts.items()},
         role_definitions={k.lower(): RoleDefinition.from_arm(v) for k, v in ctx.role_definitions.items()},
         identities={k.lower(): Identity.from_arm(v) for k, v in ctx.identities.items()},
+        route_tables={k.lower(): RouteTable.from_arm(v) for k, v in ctx.route_tables.items()},
+        nat_gateways={k.lower(): NatGateway.from_arm(v) for k, v in ctx.nat_gateways.items()},
+        scale_sets=tuple(ScaleSet.from_arm(b) for b in ctx.scale_sets),
     )

@@ -63,14 +63,22 @@ class Subnet:
     """The service names the subnet is delegated to (Microsoft.ContainerService/managedClusters…)."""
     ip_configurations: int = 0
     """How many IP configurations (NICs, load balancer frontends) take an address in it."""
+    route_table_id: str = ""
+    """The route table on the subnet (user-defined routes); "" when none is."""
+    nat_gateway_id: str = ""
+    """The NAT gateway on the subnet; "" when none is."""
+    default_outbound_access: bool | None = None
+    """defaultOutboundAccess: False for a private subnet (no default outbound access); None when ARM leaves it out."""
 
     @classmethod
     def from_arm(cls, body: Body) -> Subnet:
         p = props(body)
         prefix = p.get("addressPrefix") or (p.get("addressPrefixes") or [""])[0]
         delegations = tuple(str(props(d).get("serviceName") or "") for d in p.get("delegations") or [])
+        outbound = p.get("defaultOutboundAccess")
         return cls(ref_id(body), str(body.get("name") or ""), str(prefix or ""), ref_id(p.get("networkSecurityGroup")),
-                   delegations, len(p.get("ipConfigurations") or []))  # fmt: skip
+                   delegations, len(p.get("ipConfigurations") or []), ref_id(p.get("routeTable")),
+                   ref_id(p.get("natGateway")), outbound if isinstance(outbound, bool) else None)  # fmt: skip
 
 
 @dataclass(frozen=True)

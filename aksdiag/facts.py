@@ -315,6 +315,46 @@ class AzureContext:
     """The cluster's user-assigned identities (Microsoft.ManagedIdentity bodies), by lower-cased id."""
     searched_subscriptions: tuple[str, ...] = ()
     """The subscriptions whose private zones, resolvers, rulesets and firewalls were listed (lower-cased ids)."""
+    # ---- the way out (issue 15)
+    route_tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The route tables on the cluster's subnets (node pools, API server subnet), keyed by lower-cased id."""
+    nat_gateways: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The NAT gateways on the cluster's subnets, keyed by lower-cased id."""
+    scale_sets: list[dict[str, Any]] = field(default_factory=list)
+    """The node resource group's virtual machine scale sets (the node pools' NIC configurations and their NSGs);
+    the NSGs they name are read into `nsgs` with the subnets'."""
+
+
+@dataclass(frozen=True)
+class AzureGetNeed:
+    """Need: one ARM GET the SDKs have no typed operation for, through the same read-only pipeline (issue 15): the
+    cluster's outboundNetworkDependenciesEndpoints, an AKS detector, Azure Monitor metrics of a load balancer or a
+    NAT gateway. `path` is the resource path (`/subscriptions/…`), `query` the other query parameters, in order;
+    `paged` follows `nextLink` and collects every page's `value`."""
+
+    path: str
+    api_version: str
+    query: tuple[tuple[str, str], ...] = ()
+    paged: bool = False
+    endpoint: str = "https://management.azure.com"
+
+    @property
+    def url(self) -> str:
+        """The path with its query, relative to the endpoint (what the pipeline sends)."""
+        from urllib.parse import urlencode
+
+        return f"{self.path}?{urlencode([('api-version', self.api_version), *self.query])}"
+
+
+@dataclass(frozen=True)
+class AzureDocument:
+    """Fact for an AzureGetNeed: the body ARM answered (for a paged read, `items` holds every page's `value`), or
+    the read's error (a 403, 404… is a fact like any other read's)."""
+
+    body: dict[str, Any] | None = None
+    items: tuple[dict[str, Any], ...] | None = None
+    error: AzureReadError | None = None
+    requests: int = 0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from aksdiag import __version__
 from aksdiag.errors import AksdiagError
 from aksdiag.facts import (
     AzureContextNeed,
+    AzureGetNeed,
     AzureVmssNicsNeed,
     ClockNeed,
     DnsQuery,
@@ -94,6 +95,11 @@ async def fetch(needs: Iterable[Hashable], settings: Settings, deadline: float) 
             from aksdiag.sources import azure
 
             jobs.append(_one(need, azure.fetch_vmss_nics(need, settings, deadline)))
+    documents = [n for n in needs if isinstance(n, AzureGetNeed)]
+    if documents:
+        from aksdiag.sources.azure import documents as azure_documents
+
+        jobs.append(azure_documents.fetch(documents, settings, deadline))
     try:
         found = await asyncio.wait_for(asyncio.gather(*jobs), left + GRACE_S)
     except asyncio.TimeoutError:
@@ -300,10 +306,13 @@ def _status(judgement: Judgement) -> Status:
 
 
 def report_of(plan: Plan, results: list[ProbeResult], elapsed_ms: float) -> Report:
+    """The report of `results`, findings that point at other probes joined with theirs (aksdiag.joins)."""
+    from aksdiag.joins import relate
+
     return Report(
         command=plan.command,
         target=plan.shown_target,
-        probes=tuple(results),
+        probes=relate(results),
         elapsed_ms=elapsed_ms,
         version=__version__,
     )

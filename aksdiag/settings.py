@@ -76,6 +76,13 @@ class Settings:
     """A CA bundle for ARM's TLS (the lab's fake ARM); empty: REQUESTS_CA_BUNDLE or SSL_CERT_FILE, else the system's."""
     arm_token: str = field(default="", repr=False)
     """A bearer token for ARM (the demo's); empty: AKSDIAG_ARM_TOKEN, else DefaultAzureCredential. Never saved."""
+    endpoints: tuple[str, ...] = ()
+    """`aksdiag egress --endpoint NAME[:PORT]`: the user's own endpoints to test beside the cluster's required ones."""
+    tls_ca_bundle: str = ""
+    """A CA bundle the egress probe trusts for endpoints' certificates (the lab's test CA); empty: the system store.
+    (ARM's is ca_bundle; the API server's is the kubeconfig's.)"""
+    interactive: bool = False
+    """stdin is a terminal (the face says): an exec plugin that asks the user (kubelogin devicecode) can prompt."""
     output: str = "text"
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)

@@ -68,6 +68,9 @@ class ArmWorld:
     """Explicit (subscription, resource group) pairs, lower-cased; more are inferred from the resources' ids."""
     hidden_subscriptions: set[str] = field(default_factory=set)
     """Subscriptions the caller cannot read (lower-cased); the faults' `hidden_subscriptions` adds to them."""
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Answers at a path that are not resources (a metrics response, a detector's, a list page of
+    outboundNetworkDependenciesEndpoints), by lower-cased path: served as they are, never listed as children."""
 
     @classmethod
     def load(cls, directory: str | Path) -> ArmWorld:
@@ -81,6 +84,12 @@ class ArmWorld:
         return world
 
     def add(self, body: dict[str, Any]) -> None:
+        """Add a resource body (it carries its `id`), or a document: a body with `"_document": true` and the
+        `_path` it answers at (else its `id`), served without those two keys."""
+        if body.get("_document"):
+            path = str(body.get("_path") or body["id"]).lower().rstrip("/")
+            self.documents[path] = {k: v for k, v in body.items() if k not in ("_document", "_path")}
+            return
         rid = body["id"].lower().rstrip("/")
         parts = rid.split("/")
         if len(parts) == 3 and parts[1] == "subscriptions":  # a subscription body: listed by GET /subscriptions
@@ -117,6 +126,16 @@ class ArmWorld:
             rg_id = f"/subscriptions/{subscription}/resourceGroups/{shown or rg}"
             out.append(self.resources.get(rg_id.lower()) or resource_group_body(rg_id))
         return out
+
+    def document(self, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        """The document at `path`; a metrics answer keeps only the metrics `metricnames` asks for, as Azure
+        Monitor answers (names compared without case)."""
+        doc = self.documents[path]
+        names = {n.strip().lower() for n in ",".join(query.get("metricnames", [])).split(",") if n.strip()}
+        if not names or not isinstance(doc.get("value"), list):
+            return doc
+        kept = [m for m in doc["value"] if str((m.get("name") or {}).get("value") or "").lower() in names]
+        return {**doc, "value": kept}
 
     def hidden(self) -> set[str]:
         return self.hidden_subscriptions | {str(s).lower() for s in self.faults.get(HIDDEN) or ()}
@@ -273,6 +292,8 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                 return self._page([b for b in arm.world.subscription_bodies() if _sub(b) not in hidden], query)
             if path in arm.world.resources:
                 return 200, arm.world.resources[path], {}
+            if path in arm.world.documents:
+                return 200, arm.world.document(path, query), {}
             builtin = builtin_role(urlsplit(self.path).path.rstrip("/"))
             if builtin is not None:  # ARM serves the built-in roles at every scope
                 return 200, builtin, {}

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aksdiag.lab.armworld import enterprise, localdns, parts
+from aksdiag.lab.armworld import detectors, egress, enterprise, localdns, parts, signin, snat, state, tunnel
 from aksdiag.lab.armworld.names import (
     AKS_SUBNET,
     AKS_VNET,
@@ -56,7 +56,17 @@ WORLDS = {
     "shadowed": "a BYO zone privatelink.koreacentral.azmk8s.io, and a leftover, more specific zone linked to the hub",
     **enterprise.WORLDS,  # the landing-zone worlds across two subscriptions (lz-*)
     **localdns.WORLDS,  # the healthy world with each agent pool's LocalDNS profile set one way (localdns-*)
+    # issue 15, beyond DNS: each module's worlds start with its prefix (PREFIXED)
+    **state.WORLDS,
+    **egress.WORLDS,
+    **tunnel.WORLDS,
+    **signin.WORLDS,
+    **snat.WORLDS,
+    **detectors.WORLDS,
 }
+PREFIXED = {"state-": state, "egress-": egress, "tunnel-": tunnel, "signin-": signin, "snat-": snat,
+            "detectors-": detectors}  # fmt: skip
+"""World name prefix → the module that builds (and, with a `faults` function, faults) those worlds."""
 
 
 def build(world: str = "healthy") -> list[dict[str, Any]]:
@@ -71,6 +81,9 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
         return enterprise.build(world)
     if world.startswith("localdns-"):
         return localdns.build(world)
+    for prefix, module in PREFIXED.items():
+        if world.startswith(prefix):
+            return module.build(world)
     vnet_integration = world in ("vnet-integration", "nsg-blocks-4443", "apiserver-subnet-small")
     zone_name = CLUSTER_ZONE.replace(".privatelink.", ".private.") if vnet_integration else CLUSTER_ZONE
     zone_rg = NODE_RG
@@ -162,6 +175,10 @@ def build(world: str = "healthy") -> list[dict[str, Any]]:
 def faults(world: str) -> dict[str, Any]:
     if world.startswith("lz-"):
         return enterprise.faults(world)
+    for prefix, module in PREFIXED.items():
+        if world.startswith(prefix) and hasattr(module, "faults"):
+            found: dict[str, Any] = module.faults(world)
+            return found
     if world != "denied":
         return {}
     action = "Microsoft.Network/privateDnsZones/virtualNetworkLinks/read"
