@@ -114,3 +114,104 @@ LB006 = Code(
     remediation="Make the probe of {rule} ask {expected}; AKS rewrites it when the Service is synced.",
     docs="https://cloud-provider-azure.sigs.k8s.io/topics/loadbalancer/#custom-load-balancer-health-probe",
 )
+
+# ---------------------------------------------------------------- SNAT, live: Azure Monitor metrics (issue 15)
+_SNAT_EXHAUSTION = "https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/connectivity/snat-port-exhaustion"
+_NAT_DOCS = "https://learn.microsoft.com/azure/nat-gateway/nat-metrics"
+
+LB007 = Code(
+    id="LB007",
+    severity=Severity.ERROR,
+    title="A node ran out of SNAT ports: its outbound connections failed",
+    summary=(
+        "The outbound load balancer's metrics show failed SNAT connections (SnatConnectionCount, ConnectionState "
+        "Failed) from a node in the last hour: the node had no free SNAT port for a new connection, so the "
+        "connection was never made. Pods on that node see intermittent outbound timeouts while others are fine. "
+        "The capacity model counts ports per node; the metrics show what the node really used."
+    ),
+    fix="Give each node more SNAT ports (with enough outbound IPs for the peak), move egress to a NAT gateway, "
+    "and have the workloads on the node reuse connections (pooling, keep-alive).",
+    detail="{lb}: node {node} used {share} of its {allocated:,} SNAT ports (peak {used:,} at {used_at}) with "
+    "{failed:,} failed connections in the last hour (most, {failed_peak:,}, at {failed_at}).{others} {model}",
+    remediation="Raise the ports per node to {ports_next:,} with {ips_next} outbound IP(s) for {nodes} nodes, or "
+    "move egress to a NAT gateway; find the pods on {node} that open many short connections to one destination.",
+    docs=_SNAT_EXHAUSTION,
+    command="az aks update -g {resource_group} -n {cluster} --load-balancer-outbound-ports {ports_next} "
+    "--load-balancer-managed-outbound-ip-count {ips_next}",
+)
+
+LB008 = Code(
+    id="LB008",
+    severity=Severity.WARNING,
+    title="A node used most of its SNAT ports in the last hour",
+    summary=(
+        "The outbound load balancer's metrics show a node whose used SNAT ports (UsedSnatPorts) came close to its "
+        "allocation (AllocatedSnatPorts) in the last hour, without failed connections yet: a little more load "
+        "and its new outbound connections fail."
+    ),
+    fix="Give each node more SNAT ports, or move egress to a NAT gateway, before the node runs out; reuse "
+    "connections in the workloads on it.",
+    detail="{lb}: node {node} used {share} of its {allocated:,} SNAT ports (peak {used:,} at {used_at}); no failed "
+    "connections in the last hour. {model}",
+    remediation="Raise the ports per node to {ports_next:,} with {ips_next} outbound IP(s) for {nodes} nodes, or "
+    "move egress to a NAT gateway.",
+    docs=_SNAT_EXHAUSTION,
+    command="az aks update -g {resource_group} -n {cluster} --load-balancer-outbound-ports {ports_next} "
+    "--load-balancer-managed-outbound-ip-count {ips_next}",
+)
+
+LB009 = Code(
+    id="LB009",
+    severity=Severity.ERROR,
+    title="The NAT gateway failed SNAT connections",
+    summary=(
+        "The NAT gateway on a node subnet counted failed SNAT connections (SNATConnectionCount, ConnectionState "
+        "Failed) in the last hour: it had no free port to a destination for a new connection (64,512 ports per "
+        "public IP, shared by every VM of its subnets), so outbound connections from the nodes failed."
+    ),
+    fix="Add public IPs (or a prefix) to the NAT gateway, lower its idle timeout so ports come back sooner, and "
+    "reuse connections in the workloads.",
+    detail="NAT gateway {name}: {failed:,} failed SNAT connections in the last hour (most, {failed_peak:,}, at "
+    "{failed_at}); {capacity}.",
+    remediation="Give {name} more public IPs (each adds 64,512 ports) or a shorter idle timeout (now {idle} min).",
+    docs="https://learn.microsoft.com/azure/nat-gateway/troubleshoot-nat-connectivity",
+    command="az network nat gateway update -g {nat_resource_group} -n {name} --public-ip-addresses <ip1> <ip2>",
+)
+
+LB010 = Code(
+    id="LB010",
+    severity=Severity.WARNING,
+    title="The NAT gateway dropped packets",
+    summary=(
+        "The NAT gateway on a node subnet dropped packets (PacketDropCount) in the last hour without failed "
+        "SNAT connections. The metric does not say why; the usual cause is packets of connections the gateway "
+        "already closed (their idle timeout passed), which clients see as resets or hangs on long-lived idle "
+        "connections."
+    ),
+    fix="Keep long-lived connections alive more often than the NAT gateway's idle timeout (TCP keepalive), or "
+    "raise the timeout.",
+    detail="NAT gateway {name}: {dropped:,} packets dropped in the last hour (most, {dropped_peak:,}, at "
+    "{dropped_at}); idle timeout {idle} min.",
+    remediation="Send TCP keepalives more often than every {idle} min on idle connections through {name}, or "
+    "raise its idle timeout.",
+    docs=_NAT_DOCS,
+    command="az network nat gateway update -g {nat_resource_group} -n {name} --idle-timeout 10",
+)
+
+LB011 = Code(
+    id="LB011",
+    severity=Severity.WARNING,
+    title="A NAT gateway takes the egress the load balancer's outbound rule is sized for",
+    summary=(
+        "The cluster's outbound type is loadBalancer, yet a NAT gateway is on a node subnet. A NAT gateway takes "
+        "precedence over the load balancer's outbound rules for its subnet: the nodes leave through the gateway's "
+        "IPs, not the outbound rule's, so the SNAT capacity the rule shows is not what the nodes get, and "
+        "allow-lists keyed on the outbound IPs break."
+    ),
+    fix="Make the cluster say what it does (az aks update --outbound-type userAssignedNATGateway), or take the NAT "
+    "gateway off the node subnet.",
+    detail="{nat} is on {subnet} (pool {pools}): those nodes leave through it, not through {lb}'s outbound rule.",
+    remediation="Move the cluster to outbound type userAssignedNATGateway, or detach {nat} from {subnet}.",
+    docs="https://learn.microsoft.com/azure/aks/nat-gateway",
+    command="az aks update -g {resource_group} -n {cluster} --outbound-type userAssignedNATGateway",
+)

@@ -2,8 +2,10 @@
 that own their frontends and rules, and whether the outbound rule's SNAT ports hold the nodes at the peak.
 
 The probe reads typed facts (aksdiag.azfacts, aksdiag.kubefacts) digested once at the top of `judge`:
-`frontends` maps frontends to owners, `outbound` judges SNAT (LB001, LB002), `services` the Services
-(LB003–LB006), `tables` lays out what the renderers and the TUI show. Without a Kubernetes context the Azure
+`frontends` maps frontends to owners, `outbound` judges SNAT (LB001, LB002), `live` joins the capacity model with
+the last hour's Azure Monitor metrics of the outbound load balancer and the node subnets' NAT gateways (LB007–LB011;
+a second round of reads, planned from the first), `services` the Services (LB003–LB006), `tables` lays out what the
+renderers and the TUI show. Without a Kubernetes context the Azure
 half still runs, and the report says what it could not judge.
 """
 
@@ -12,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import asdict, replace
 
-from aksdiag.probes.lb import outbound
+from aksdiag.probes.lb import live, outbound
 from aksdiag.probes.lb.frontends import ID, frontends
 from aksdiag.probes.lb.services import Events, lb005_orphans, service_hop
 from aksdiag.probes.lb.tables import tables
 
 from aksdiag import codes, kubefacts
 from aksdiag.azfacts import AzureFacts, digest
-from aksdiag.facts import AzureContextNeed, AzureReadError, KubeContextNeed, KubeList, KubeListNeed
+from aksdiag.facts import AzureContextNeed, AzureReadError, ClockNeed, KubeContextNeed, KubeList, KubeListNeed
 from aksdiag.lbfacts import LoadBalancer
 from aksdiag.model import Finding, Hop, Status
 from aksdiag.probe import Facts, Judgement, Probe, Skip
@@ -37,14 +39,24 @@ def _kube_needs(ctx: KubeContextNeed) -> dict[str, KubeListNeed]:
     return {
         "services": KubeListNeed(ctx, "services"),
         "events": KubeListNeed(ctx, "events", field_selector="involvedObject.kind=Service"),
+        "nodes": KubeListNeed(ctx, "nodes"),  # names the node behind a backend IP in the SNAT metrics
     }
 
 
 def plan(target: str, settings: Settings, facts: Facts) -> list[Hashable]:
     if settings.azure is None:
         raise Skip("no Azure context: pass --cluster and --resource-group (and --subscription)")
-    kube = list(_kube_needs(settings.kube).values()) if settings.kube else []
-    return [_azure(settings), *kube]
+    kube = _kube_needs(settings.kube) if settings.kube else {}
+    first: list[Hashable] = [_azure(settings), *(n for k, n in kube.items() if k != "nodes")]
+    context = facts.get(_azure(settings))
+    if context is None:
+        return first
+    clock = facts.get(ClockNeed())
+    if clock is None:  # read on this machine, no wait: the metrics' window ends at the run's clock
+        return [*first, ClockNeed()]
+    metrics = live.needs(digest(context), clock.utc)  # the last hour's, of what ARM showed
+    names = [kube["nodes"]] if metrics and "nodes" in kube else []  # who is behind a backend IP
+    return [*first, ClockNeed(), *names, *metrics]
 
 
 def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
@@ -65,6 +77,11 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
     hop, snat_findings = outbound.outbound_hop(len(hops) + 1, cluster.outbound_type, capacities, fields)
     hops.append(hop)
     findings += snat_findings
+    clock = facts.get(ClockNeed())
+    metrics = live.judge(arm, facts, clock.utc if clock else None, capacities, _node_names(settings, facts), fields,
+                         len(hops) + 1, hop.index)  # fmt: skip
+    hops += metrics.hops
+    findings += metrics.findings
 
     services: tuple[kubefacts.Service, ...] | None = None
     events: Events | None = None
@@ -99,11 +116,22 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
         facts={
             "outbound_type": cluster.outbound_type,
             "capacity": [asdict(c) for c in capacities],
+            "snat_live": metrics.facts,
         },
-        tables=tables(arm, rows, capacities, services),
-        gauges=tuple(outbound.gauge(c) for c in capacities),
+        tables=(*tables(arm, rows, capacities, services), *metrics.tables),
+        gauges=(*(outbound.gauge(c) for c in capacities), *metrics.gauges),
         unread=tuple(unread),
     )
+
+
+def _node_names(settings: Settings, facts: Facts) -> dict[str, str]:
+    """A node's private IP → its name, from the nodes list (empty without kube, or when it was refused)."""
+    if settings.kube is None:
+        return {}
+    listed: KubeList | None = facts.get(_kube_needs(settings.kube)["nodes"])
+    if listed is None or listed.error:
+        return {}
+    return {n.internal_ip: n.name for n in kubefacts.nodes(listed) if n.internal_ip}
 
 
 def _relevant(arm: AzureFacts) -> list[AzureReadError]:
@@ -136,10 +164,12 @@ def _lb_hop(index: int, lb: LoadBalancer) -> Hop:
     return Hop(index, "lb", lb.name, Status.OK, server=lb.sku, detail=detail)
 
 
+CODES = ("LB001", "LB002", "LB003", "LB004", "LB005", "LB006", "LB007", "LB008", "LB009", "LB010", "LB011")
+
 PROBE = Probe(
     id=ID,
     title="Load balancers and SNAT",
-    codes=("LB001", "LB002", "LB003", "LB004", "LB005", "LB006"),  # also AZ001/AZ002 and IP005, owned elsewhere
+    codes=CODES,  # also AZ001/AZ002 and IP005, owned elsewhere
     plan=plan,
     judge=judge,
     commands=("lb", "check"),
