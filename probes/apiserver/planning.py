@@ -32,6 +32,8 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
     if settings.azure and settings.azure not in facts:
         return [settings.azure]
     arm = azure_facts(settings, facts)
+    if arm is not None and arm.cluster is not None and arm.cluster.power_state.lower() == "stopped":
+        raise Skip(stopped_cluster(arm, settings))
     name = name_to_test(name, settings, arm)
     if not name:
         why = settings.extra.get("kube_error")
@@ -58,6 +60,16 @@ def plan(name: str, settings: Settings, facts: Facts) -> list[Hashable]:
             if _has_credentials(settings):
                 needs.append(HttpNeed(address, ports[0], sni or address, path, authenticated=True))
     return needs
+
+
+def stopped_cluster(arm: AzureFacts, settings: Settings) -> str:
+    """Why a stopped cluster's API server is not tested: nothing runs to answer (cluster_state says CL001)."""
+    assert arm.cluster is not None and settings.azure is not None
+    name, group = arm.cluster.name or settings.azure.cluster, settings.azure.resource_group
+    return (
+        f"the cluster {name} is stopped (powerState Stopped): its API server is not running, so it is not tested; "
+        f"start it with az aks start -g {group} -n {name}"
+    )
 
 
 def arm_unread(settings: Settings, facts: Facts) -> tuple[str, ...]:
