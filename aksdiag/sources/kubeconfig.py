@@ -59,6 +59,8 @@ class ApiServerConfig:
     exec_install_hint: str = ""
     exec_cluster: dict[str, Any] | None = None
     """The cluster as the plugin sees it in KUBERNETES_EXEC_INFO, when the kubeconfig sets provideClusterInfo."""
+    namespace: str = ""
+    """The context's namespace (kubectl's default for namespaced requests; "" means `default`)."""
 
     @property
     def host(self) -> str:
@@ -205,6 +207,7 @@ def _config(official: Any, merged: Any, name: str, shown: str) -> ApiServerConfi
         insecure=bool(insecure),
         tls_server_name=cluster.safe_get("tls-server-name") or None,
         proxy_url=_proxy(cluster.safe_get("proxy-url"), shown),
+        namespace=ctx.safe_get("namespace") if isinstance(ctx.safe_get("namespace"), str) else "",
         **exec_fields,
     )
 
