@@ -3,11 +3,13 @@ subscription its resources live in.
 
 Each read is a task that starts as soon as what it depends on is known, so the reads fall into as few sequential
 rounds as the dependencies allow: the cluster, the subscription list and the cluster's private endpoint
-connections first; then its VNets, zone, endpoints, identities, roles and each searched subscription's zones,
-resolvers and rulesets; then peered VNets, NSGs, NICs, rules and links, the firewalls and NICs that hold DNS server
-addresses (the peering's remoteAddressSpace says where, before the remote VNet is read), role definitions; last,
-firewall policies and VMs. Every read goes to the subscription in the resource's id (subscriptions.Clients). A 403
-or 404 is recorded as a fact and the other reads go on; a 401, a refused write or a refused host stops the command.
+connections first; then its VNets, zone, endpoints, identities, roles, the node resource group's scale sets and
+each searched subscription's zones, resolvers and rulesets; then peered VNets, NSGs (the subnets' and the scale
+sets' NICs'), route tables, NAT gateways (sources.azure.outbound), NICs, rules and links, the firewalls and NICs
+that hold DNS server addresses (the peering's remoteAddressSpace says where, before the remote VNet is read), role
+definitions; last, firewall policies and VMs. Every read goes to the subscription in the resource's id
+(subscriptions.Clients). A 403 or 404 is recorded as a fact and the other reads go on; a 401, a refused write or a
+refused host stops the command.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aksdiag.armview import cluster_zone_id, node_subnet_ids, parse_id, vnet_of_subnet
 from aksdiag.facts import AzureContext, AzureContextNeed
-from aksdiag.sources.azure import endpoints, forwarding, roles, zones
+from aksdiag.sources.azure import endpoints, forwarding, outbound, roles, zones
 from aksdiag.sources.azure.clients import credential, guard
 from aksdiag.sources.azure.reads import Reads
 from aksdiag.sources.azure.servers import Servers, subscription_holding
@@ -112,7 +114,9 @@ class _Reader(Reads):
         # search to the rulesets' rules, the roles to their definitions; the zone and the identity lead nowhere
         vnets_t = self.spawn(self._vnets(first_vnets))
         peers_t = self.spawn(self._peers(vnets_t))
-        nsgs_t = self.spawn(self._nsgs(vnets_t, subnet_ids))
+        sets_t = self.spawn(outbound.scale_sets(self, self.clients, self.sub, node_rg))
+        nsgs_t = self.spawn(self._nsgs(vnets_t, subnet_ids, sets_t))
+        way_out_t = self.spawn(self._way_out(vnets_t, subnet_ids))
         servers = Servers(self, self.clients, self.spawn)
         servers_t = self.spawn(self._servers(servers, vnets_t, peers_t, own_vnets))
         zone_sub = subscription_of(zone_id, self.sub) if zone_id else ""
@@ -125,8 +129,9 @@ class _Reader(Reads):
         lbs_t = self.spawn(self._in_node_rg(node_rg, "lb"))
         pips_t = self.spawn(self._in_node_rg(node_rg, "pip"))
         await asyncio.gather(vnets_t, peers_t, zone_t, ids_t, roles_t, defs_t, endpoints_t, search_t, nsgs_t,
-                             servers_t, lbs_t, pips_t)  # fmt: skip
+                             servers_t, lbs_t, pips_t, sets_t, way_out_t)  # fmt: skip
         searched, other_zones, resolvers, rulesets = search_t.result()
+        route_tables, nat_gateways = way_out_t.result()
         return AzureContext(
             need=self.need,
             cluster=cluster,
@@ -149,6 +154,9 @@ class _Reader(Reads):
             role_definitions=defs_t.result(),
             identities=ids_t.result(),
             searched_subscriptions=tuple(searched),
+            route_tables=route_tables,
+            nat_gateways=nat_gateways,
+            scale_sets=sets_t.result(),
         )
 
     # ---------------------------------------------------------------- VNets and NSGs
@@ -176,26 +184,27 @@ class _Reader(Reads):
         }
         return await self._vnets(sorted(i for i in peered if i.lower() not in vnets))
 
-    async def _nsgs(self, vnets_t: asyncio.Task[dict[str, Body]], subnet_ids: list[str]) -> dict[str, Body]:
-        """The NSGs on the cluster's subnets (node pools, API server subnet), each in its own subscription."""
-        wanted = {i.lower() for i in subnet_ids}
-        ids = sorted(
-            {
-                s["properties"]["networkSecurityGroup"]["id"]
-                for v in (await vnets_t).values()
-                for s in (v.get("properties") or {}).get("subnets") or []
-                if str(s.get("id", "")).lower() in wanted
-                and ((s.get("properties") or {}).get("networkSecurityGroup") or {}).get("id")
-            }
-        )
+    async def _nsgs(
+        self, vnets_t: asyncio.Task[dict[str, Body]], subnet_ids: list[str], sets_t: asyncio.Task[list[Body]]
+    ) -> dict[str, Body]:
+        """The NSGs on the cluster's subnets (node pools, API server subnet) and on its scale sets' NICs, each once,
+        in its own subscription (the VNets and the scale sets are read in the same round)."""
+        vnets, sets = await asyncio.gather(vnets_t, sets_t)
+        ids = sorted({*outbound.subnet_refs(vnets, subnet_ids, "networkSecurityGroup"), *outbound.nic_nsg_ids(sets)},
+                     key=str.lower)  # fmt: skip
+        found = await asyncio.gather(*(outbound.network_resource(self, self.clients, self.sub, i) for i in ids))
+        return {k: v for k, v in found if v is not None}
 
-        async def one(nsg_id: str) -> tuple[str, Body | None]:
-            p = parse_id(nsg_id)
-            net = self.clients.get("net", subscription_of(nsg_id, self.sub))
-            call = net.network_security_groups.get(p.get("resourcegroups", ""), p.get("networksecuritygroups", ""))
-            return nsg_id.lower(), await self.get(nsg_id, call, "Microsoft.Network/networkSecurityGroups/read")
-
-        return {k: v for k, v in await asyncio.gather(*(one(i) for i in ids)) if v is not None}
+    async def _way_out(
+        self, vnets_t: asyncio.Task[dict[str, Body]], subnet_ids: list[str]
+    ) -> tuple[dict[str, Body], dict[str, Body]]:
+        """The route tables and NAT gateways on the cluster's subnets, read beside their NSGs."""
+        vnets = await vnets_t
+        ids = outbound.subnet_refs(vnets, subnet_ids, "routeTable") + outbound.subnet_refs(vnets, subnet_ids, "natGateway")
+        found = dict(await asyncio.gather(*(outbound.network_resource(self, self.clients, self.sub, i) for i in ids)))
+        tables = {k: v for k, v in found.items() if v is not None and "/routetables/" in k}
+        gateways = {k: v for k, v in found.items() if v is not None and "/natgateways/" in k}
+        return tables, gateways
 
     async def _in_node_rg(self, node_rg: str | None, kind: str) -> list[Body]:
         """The node resource group's load balancers or public IPs, when the need asks for them."""
