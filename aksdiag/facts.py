@@ -382,6 +382,8 @@ class TlsNeed:
     server_name: str
     ca_pem: str | None = None
     verify: bool = True
+    ca_file: str = ""
+    """A CA bundle file trusted instead of the system store when `ca_pem` is None (egress: Settings.tls_ca_bundle)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from aksdiag.exitcodes import ExitCode
 
 __all__ = ["build_parser", "main"]
 
-PLANNED = ("dns", "apiserver", "whois", "ipplan", "lb", "check")
+PLANNED = ("dns", "apiserver", "whois", "ipplan", "lb", "egress", "check")
 """Commands that build a plan and print its report."""
 
 

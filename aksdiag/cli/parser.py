@@ -24,6 +24,7 @@ examples:
   aksdiag whois 10.244.3.17                      which pod, node, Service or node range holds an IP
   aksdiag pod --all-nodes -- dns aks-x.<guid>.privatelink.eastus.azmk8s.io   the DNS chain from a pod on every node
   aksdiag lb --cluster aks-prod -g rg-aks        load balancers, their Services, SNAT ports at the peak
+  aksdiag egress --cluster aks-prod -g rg-aks    can this host reach every endpoint the cluster needs?
   aksdiag tui --cluster aks-prod -g rg-aks       every probe at once, in an interactive terminal UI
   aksdiag dns api.my.com --output json           a report for a pipeline
   aksdiag explain DNS001                         what a finding means and how to fix it
@@ -46,6 +47,31 @@ examples:
   aksdiag dns api.my.com --count 20 --output markdown > ticket.md
   aksdiag dns aks-x.<guid>.privatelink.koreacentral.azmk8s.io --kubeconfig ~/.kube/aks-prod   # CoreDNS too
   aksdiag dns aks-x.<guid>.privatelink.koreacentral.azmk8s.io --watch 10   # until the fix reaches every cache
+"""
+
+
+EGRESS_DESCRIPTION = """\
+Test every endpoint the cluster's nodes need, from where aksdiag runs: each name through this host's resolver,
+then a TCP connect, the TLS handshake with the name (SNI; the certificate checked against the system store) and
+GET / — all endpoints at once, so dropped ones cost one --timeout in total. Any HTTP status is an answer, but
+Azure Firewall's HTTP 470 "Action: Deny" (or a proxy's 407) is a deny, and a certificate from another issuer is a
+TLS-inspecting firewall or proxy (the issuer is named).
+
+The endpoints: with --cluster, the cluster's own list (outboundNetworkDependenciesEndpoints, as
+`az aks egress-endpoints list` shows it); always the AKS essentials a node bootstrap needs (mcr.microsoft.com,
+<region>.data.mcr.microsoft.com, login.microsoftonline.com, packages.microsoft.com, acs-mirror.azureedge.net,
+management.azure.com) and the API server's /healthz (its name from Azure); and your --endpoint. Wildcards
+(*.hcp.<region>.azmk8s.io) and UDP (NTP) are shown with what to allow, not tested: there is no one host or connect
+to test. Plain-HTTP endpoints are tested by TCP. From a jump box this tests the jump box's way out; to test the
+nodes' way, run it in the cluster: `aksdiag pod --cluster C -g RG -- egress` (the list is read here, the pod gets
+no Azure credential).
+
+examples:
+  aksdiag egress --cluster aks-prod -g rg-aks
+  aksdiag egress --endpoint myacr.azurecr.io --endpoint proxy.corp.example:8080
+  aksdiag pod --cluster aks-prod -g rg-aks -- egress          # from a pod on a node
+  aksdiag egress --cluster aks-prod -g rg-aks --timeout 5 --output markdown > egress.md
+  aksdiag check --cluster aks-prod -g rg-aks --endpoint myacr.azurecr.io   # check tests egress too
 """
 
 
@@ -154,6 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_azure(lb)
     _add_common(lb)
 
+    egress = sub.add_parser(
+        "egress",
+        help="can this host (or a pod, through `aksdiag pod`) reach every endpoint the cluster needs?",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=EGRESS_DESCRIPTION,
+    )
+    _add_egress_args(egress)
+    egress.add_argument("--tls-ca-bundle", metavar="PATH",
+                        help="trust this CA bundle for the endpoints' certificates instead of the system store (a "
+                        "corporate CA you trust on purpose; the lab's test CA)")  # fmt: skip
+    egress.add_argument("--resolv-conf", metavar="PATH", help="resolver configuration (env AKSDIAG_RESOLV_CONF)")
+    _add_kube(egress)
+    _add_azure(
+        egress,
+        "With a cluster, aksdiag reads the endpoints it needs (GET managedClusters/…/outboundNetworkDependenciesEndpoints, "
+        "as `az aks egress-endpoints list`), its region and API server name, and — when an endpoint is blocked — "
+        "the route tables, NAT gateways and NSGs on the node subnet to name what blocks it. Credentials: "
+        "AKSDIAG_ARM_TOKEN, else DefaultAzureCredential (az login, managed identity, workload identity).",
+    )
+    _add_common(egress)
+
     check = sub.add_parser(
         "check",
         help="run every probe that has what it needs, in one report and one exit code",
@@ -163,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         "look (a read failed) as an error, and the exit code is then 3 unless an error finding stands.",
     )
     check.add_argument("--fqdn", metavar="NAME", help="the API server's (or any private) name to trace and test")
+    _add_egress_args(check, " (and makes check test egress, which it otherwise does only in a pod or when the "
+                     "nodes failed with CSE exit 50)")  # fmt: skip
     _add_kube(check)
     _add_azure(check)
     _add_common(check)
@@ -323,6 +372,12 @@ def _add_dns_args(dns: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="a p95 latency above this is reported as slow, DNS009 (default 300)",
     )
+
+
+def _add_egress_args(p: argparse.ArgumentParser, more: str = "") -> None:
+    p.add_argument("--endpoint", action="append", default=[], metavar="NAME[:PORT]",
+                   help="an endpoint of your own to test beside the cluster's (a registry, a proxy; repeatable; "
+                   f"port 443 by default){more}")  # fmt: skip
 
 
 def _add_kube(p: argparse.ArgumentParser) -> None:

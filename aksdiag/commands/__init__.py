@@ -25,7 +25,7 @@ def builder(*names: str) -> Callable[[Callable[[argparse.Namespace], Plan]], Cal
 
 def plan(command: str, args: argparse.Namespace) -> Plan:
     """The plan of `aksdiag COMMAND` with these flags (bad flags: UsageError, exit 2; no context: exit 3)."""
-    from aksdiag.commands import cluster, dns  # noqa: F401  (they register their builders)
+    from aksdiag.commands import cluster, dns, egress  # noqa: F401  (they register their builders)
     from aksdiag.commands.validate import not_empty
 
     not_empty(args)

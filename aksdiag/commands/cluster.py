@@ -122,11 +122,14 @@ def check(args: argparse.Namespace) -> Plan:
         raise
     except AksdiagError as e:
         kube_error = str(e)  # the API server and Kubernetes halves are skipped with this reason; the others run
+    from aksdiag.commands.egress import endpoints
+
     settings = settings_mod.from_env(
         azure=azure,
         apiserver=config,
         kube=kube,
         extra={"kube_error": kube_error} if kube_error else {},
+        endpoints=endpoints(context.flag(args, "endpoint") or []),
         **context.limits(args),
     )
     return _plan("check", name, settings, whois=settings)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
+import os
 import ssl
 import tempfile
 import time
@@ -38,7 +40,9 @@ async def fetch(
 ) -> dict[Hashable, Any]:
     """`settings` route the packets (address map, loopback guard); each fact is keyed by the need as shown.
     `deadline` (time.monotonic()) bounds an exec plugin, which may need longer than one question's `timeout`."""
-    http = _Http(config, timeout, deadline) if any(isinstance(n, HttpNeed) for n in needs) else None
+    http = None
+    if any(isinstance(n, HttpNeed) for n in needs):  # importing httpx and building its client takes ~1 s on a busy
+        http = await asyncio.to_thread(_Http, config, timeout, deadline)  # box: off the loop, other waits keep time
     jobs: list[Any] = []
     for shown in needs:
         need, refused = _routed(shown, settings)
@@ -96,10 +100,8 @@ async def tls_handshake(need: TlsNeed, timeout: float) -> TlsPeer:
     CA (a per-cluster CA signs the API server directly), never the name — SANs are judged by the probe. Without a
     CA of our own but asked to verify, the system store decides in a second, verifying handshake."""
     started = time.perf_counter()
-    lenient = ssl.create_default_context()
-    lenient.check_hostname, lenient.verify_mode = False, ssl.CERT_NONE
     try:
-        der = await _peer_certificate(need, lenient, timeout)
+        der = await _peer_certificate(need, _lenient_context(), timeout)
     except asyncio.TimeoutError:
         return TlsPeer("timeout", error=f"no TLS handshake within {timeout:g} s")
     except ConnectionRefusedError:
@@ -112,16 +114,38 @@ async def tls_handshake(need: TlsNeed, timeout: float) -> TlsPeer:
     if need.verify and need.ca_pem:
         trusted, verify_error = _issued_by(der, need.ca_pem)
     elif need.verify:
-        store = ssl.create_default_context()
-        store.check_hostname = False
         try:
-            await _peer_certificate(need, store, timeout)
+            await _peer_certificate(need, _store_context(need.ca_file, _mtime(need.ca_file)), timeout)
             trusted = True
         except ssl.SSLCertVerificationError as e:
             trusted, verify_error = False, e.verify_message or str(e)
         except (OSError, ssl.SSLError, asyncio.TimeoutError) as e:
             verify_error = f"not verified: {e}"
     return _describe(der, trusted, verify_error, elapsed)
+
+
+@functools.lru_cache(maxsize=1)
+def _lenient_context() -> ssl.SSLContext:
+    """One context for every handshake that accepts any certificate: building a context costs tens of ms (a
+    default one loads the system store), which 30 endpoints' handshakes at once would spend blocking the loop."""
+    lenient = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    lenient.check_hostname, lenient.verify_mode = False, ssl.CERT_NONE
+    return lenient
+
+
+@functools.lru_cache(maxsize=8)
+def _store_context(ca_file: str, mtime: float) -> ssl.SSLContext:
+    """The verifying context of the system store, or of `ca_file` (per file and modification time), built once."""
+    store = ssl.create_default_context(cafile=ca_file or None)
+    store.check_hostname = False
+    return store
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime if path else 0.0
+    except OSError:
+        return 0.0
 
 
 def _issued_by(der: bytes, ca_pem: str) -> tuple[bool, str | None]:
