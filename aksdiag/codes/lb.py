@@ -197,21 +197,3 @@ LB010 = Code(
     docs=_NAT_DOCS,
     command="az network nat gateway update -g {nat_resource_group} -n {name} --idle-timeout 10",
 )
-
-LB011 = Code(
-    id="LB011",
-    severity=Severity.WARNING,
-    title="A NAT gateway takes the egress the load balancer's outbound rule is sized for",
-    summary=(
-        "The cluster's outbound type is loadBalancer, yet a NAT gateway is on a node subnet. A NAT gateway takes "
-        "precedence over the load balancer's outbound rules for its subnet: the nodes leave through the gateway's "
-        "IPs, not the outbound rule's, so the SNAT capacity the rule shows is not what the nodes get, and "
-        "allow-lists keyed on the outbound IPs break."
-    ),
-    fix="Make the cluster say what it does (az aks update --outbound-type userAssignedNATGateway), or take the NAT "
-    "gateway off the node subnet.",
-    detail="{nat} is on {subnet} (pool {pools}): those nodes leave through it, not through {lb}'s outbound rule.",
-    remediation="Move the cluster to outbound type userAssignedNATGateway, or detach {nat} from {subnet}.",
-    docs="https://learn.microsoft.com/azure/aks/nat-gateway",
-    command="az aks update -g {resource_group} -n {cluster} --outbound-type userAssignedNATGateway",
-)

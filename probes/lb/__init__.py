@@ -3,7 +3,7 @@ that own their frontends and rules, and whether the outbound rule's SNAT ports h
 
 The probe reads typed facts (aksdiag.azfacts, aksdiag.kubefacts) digested once at the top of `judge`:
 `frontends` maps frontends to owners, `outbound` judges SNAT (LB001, LB002), `live` joins the capacity model with
-the last hour's Azure Monitor metrics of the outbound load balancer and the node subnets' NAT gateways (LB007–LB011;
+the last hour's Azure Monitor metrics of the outbound load balancer and the node subnets' NAT gateways (LB007–LB010;
 a second round of reads, planned from the first), `services` the Services (LB003–LB006), `tables` lays out what the
 renderers and the TUI show. Without a Kubernetes context the Azure
 half still runs, and the report says what it could not judge.
@@ -79,7 +79,7 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
     findings += snat_findings
     clock = facts.get(ClockNeed())
     metrics = live.judge(arm, facts, clock.utc if clock else None, capacities, _node_names(settings, facts), fields,
-                         len(hops) + 1, hop.index)  # fmt: skip
+                         len(hops) + 1)  # fmt: skip
     hops += metrics.hops
     findings += metrics.findings
 
@@ -164,7 +164,7 @@ def _lb_hop(index: int, lb: LoadBalancer) -> Hop:
     return Hop(index, "lb", lb.name, Status.OK, server=lb.sku, detail=detail)
 
 
-CODES = ("LB001", "LB002", "LB003", "LB004", "LB005", "LB006", "LB007", "LB008", "LB009", "LB010", "LB011")
+CODES = ("LB001", "LB002", "LB003", "LB004", "LB005", "LB006", "LB007", "LB008", "LB009", "LB010")
 
 PROBE = Probe(
     id=ID,

@@ -1,9 +1,9 @@
 """SNAT, live: the outbound load balancer's and the node subnets' NAT gateways' Azure Monitor metrics over the last
 hour, joined with the capacity model (outbound.py), so "13 nodes fit" also says what the nodes really used.
 
-LB007 a node ran out of ports (failed SNAT connections), LB008 a node came close, LB009 a NAT gateway failed SNAT
-connections, LB010 it dropped packets, LB011 a NAT gateway on a node subnet takes the egress the outbound rule is
-sized for. Metrics that cannot be read (404 in a world without them, 403 without Monitoring Reader, a timeout) are
+LB007 a node ran out of ports (failed SNAT connections), LB008 a node came close, LB009 a NAT gateway on a node
+subnet failed SNAT connections, LB010 it dropped packets (a NAT gateway that overrides the outbound rule is the
+outbound probe's EG018). Metrics that cannot be read (404 in a world without them, 403 without Monitoring Reader, a timeout) are
 a quiet note on the metrics hop, never a warning nor an `error` status: the capacity model stands without them.
 """
 
@@ -17,7 +17,7 @@ from aksdiag.probes.lb.frontends import ID
 from aksdiag.probes.lb.outbound import Capacity
 
 from aksdiag import codes, snat
-from aksdiag.armview import name_of, parse_id, same_id, vnet_of_subnet
+from aksdiag.armview import name_of, parse_id
 from aksdiag.azfacts import AzureFacts
 from aksdiag.facts import AzureDocument, AzureGetNeed
 from aksdiag.model import Finding, Gauge, Hop, Status, Table
@@ -101,13 +101,11 @@ def judge(
     nodes: Mapping[str, str],
     fields: dict[str, str],
     index: int,
-    outbound_hop: int,
 ) -> Live:
     """Hops (numbered from `index`), findings and tables of the metrics; `nodes` maps a node's private IP to its
-    name (when kube is read); LB011 points at the outbound hop."""
+    name (when kube is read)."""
     live = Live()
     found = targets(arm, utc) if utc else []
-    live.findings += _lb011_nat_takes_egress(arm, found, fields, outbound_hop)
     lb_rows: list[list[str]] = []
     nat_rows: list[list[str]] = []
     for target in found:
@@ -148,6 +146,8 @@ def _unavailable(got: list[AzureDocument | None]) -> str:
             if e.status == 403:
                 return f"403 {e.code}: reading metrics needs {e.action or 'Microsoft.Insights/metrics/read'} (Monitoring Reader)"  # fmt: skip
             return f"{e.status} {e.code}".strip() if e.refusal else f"{e.kind.value}: {e.message or e.code}"
+        if not (doc.body or {}).get("value"):  # Azure Monitor names every metric asked for, even without data
+            return "the answer held none of the metrics asked for"
     return ""
 
 
@@ -315,23 +315,3 @@ def _nat_hop(
     )
     detail = f"no failed SNAT connections nor dropped packets in the last hour{busiest} (pools {pools})"
     return Hop(index, "metrics", target.name, Status.OK, server=_KIND["nat"], detail=detail), []
-
-
-def _lb011_nat_takes_egress(arm: AzureFacts, found: list[Target], fields: dict[str, str], index: int) -> list[Finding]:
-    """A NAT gateway on a node subnet of a loadBalancer-outbound cluster that has an outbound rule."""
-    if not arm.cluster or arm.cluster.outbound_type != "loadBalancer":
-        return []
-    lb = next((t for t in found if t.kind == "lb"), None)
-    if lb is None:
-        return []
-    out = []
-    for t in found:
-        if t.kind != "nat":
-            continue
-        for subnet in t.subnets:
-            vnet = name_of(vnet_of_subnet(subnet))
-            pools = [p.name for p in arm.cluster.pools if same_id(p.vnet_subnet_id, subnet)]
-            out.append(codes.LB011.at(ID, hop=index, nat=t.name, subnet=f"{name_of(subnet)} in {vnet}",
-                                      pools=", ".join(pools), lb=lb.name, **fields,
-                                      evidence={"nat_gateway": t.id, "subnet": subnet, "pools": pools}))  # fmt: skip
-    return out
