@@ -244,11 +244,23 @@ def kube(world: str) -> list[dict[str, Any]]:
         for i in range(spec.nodes)
     ]
     objects.append(kubeworlds.service("kubernetes", "10.0.0.1"))
+    objects += _konnectivity_agents(spec)
     for k, svc in enumerate(spec.services):
         objects.append(_service(svc, f"10.0.{10 + k}.{10 + k}"))
         if svc.ip is None and spec.pending_reason:
             objects.append(_event(svc, spec.pending_reason))
     return objects
+
+
+def _konnectivity_agents(spec: LbSpec) -> list[dict[str, Any]]:
+    """The tunnel AKS runs on every cluster without API Server VNet Integration: two ready konnectivity-agent pods
+    on the first nodes (aksdiag.lab.tunnelworld), so the cluster's tunnel is as healthy as its load balancers."""
+    from aksdiag.lab import tunnelworld
+
+    return [
+        tunnelworld.agent(name, f"aks-nodepool1-12345678-vmss{i:06x}", f"10.224.1.{10 + i}")
+        for i, name in enumerate(tunnelworld.AGENTS[: min(2, spec.nodes)])
+    ]
 
 
 def _service(svc: Svc, cluster_ip: str) -> dict[str, Any]:
