@@ -225,7 +225,7 @@ EG021 = Code(
     ),
     fix="Allow outbound TCP 443 to the required endpoints (or the service tags AzureCloud, "
     "MicrosoftContainerRegistry, AzureActiveDirectory) at a lower priority number than the deny.",
-    detail="{decision}: outbound TCP 443 from pool {pool}'s nodes ({source}) to the internet.",
+    detail="{decision}: outbound TCP 443 from pool {pool}'s nodes ({source} on subnet {subnet}) to the internet.",
     remediation="Add an outbound allow rule for TCP 443 before {rule} on {nsg} (`az network nsg rule create -g "
     "{nsg_rg} --nsg-name {nsg} -n allow-aks-egress --priority <below {priority}> --direction Outbound "
     "--access Allow --protocol Tcp --destination-port-ranges 443 --destination-address-prefixes AzureCloud`).",

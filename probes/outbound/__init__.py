@@ -97,7 +97,9 @@ def _outbound_hop(cluster: Cluster, findings: list[Finding]) -> Hop:
 def _way_hop(index: int, way: Way, findings: list[Finding]) -> Hop:
     mine = [f for f in findings if f.evidence.get("subnet") == way.subnet_id]
     parts = []
-    if way.table:
+    if way.routes_unread:
+        parts.append(f"route table {way.subnet.route_table_id.rsplit('/', 1)[-1] if way.subnet else ''} not read")
+    elif way.table:
         bgp = "BGP propagation off" if way.table.bgp_propagation_disabled else "BGP propagation on"
         parts.append(f"route table {way.table.name} ({len(way.table.routes)} routes, {bgp})")
     else:

@@ -34,6 +34,15 @@ class Way:
         return self.subnet.name if self.subnet else self.subnet_id.rsplit("/", 1)[-1]
 
     @property
+    def routes_unread(self) -> bool:
+        """The subnet names a route table that could not be read: no verdict rests on its routes."""
+        return bool(self.subnet and self.subnet.route_table_id and self.table is None)
+
+    @property
+    def nat_unread(self) -> bool:
+        return bool(self.subnet and self.subnet.nat_gateway_id and self.nat is None)
+
+    @property
     def default_route(self) -> Route | None:
         return next((r for r in self.table.routes if r.prefix.strip() == "0.0.0.0/0"), None) if self.table else None
 
@@ -73,6 +82,8 @@ def _appliance(arm: AzureFacts, route: Route) -> str:
 def default_route(arm: AzureFacts, cluster: Cluster, way: Way, names: dict[str, str]) -> list[Finding]:
     """EG010 (to None), EG011 (to an appliance, as userDefinedRouting means), EG012 (bypassing the LB or NAT
     gateway), EG016 (userDefinedRouting without one)."""
+    if way.routes_unread:
+        return []
     route = way.default_route
     base = {**way.fields(), "outbound_type": cluster.outbound_type, **names}
     if route is None:
@@ -159,9 +170,9 @@ def nat_gateway(arm: AzureFacts, cluster: Cluster, way: Way, names: dict[str, st
 
 def no_way_out(cluster: Cluster, way: Way) -> list[Finding]:
     """EG020: a private subnet, no NAT gateway, an internet route of Azure's own, and no outbound from AKS."""
-    if cluster.outbound_type not in ("none", UDR) or way.nat is not None or way.subnet is None:
+    if cluster.outbound_type not in ("none", UDR) or way.nat is not None or way.subnet is None or way.nat_unread:
         return []
-    if way.subnet.default_outbound_access is not False or way.internet.next_hop_type != "Internet":
+    if way.routes_unread or way.subnet.default_outbound_access is not False or way.internet.next_hop_type != "Internet":
         return []
     return [eg.EG020.at(ID, **way.fields(), via=way.internet.describe(), outbound_type=cluster.outbound_type,
                      evidence={"subnet": way.subnet_id})]  # fmt: skip
@@ -175,7 +186,7 @@ def nsg_denies(arm: AzureFacts, way: Way) -> list[Finding]:
         if blocker is None:
             continue
         nsg = next((n for n in arm.nsgs.values() if n.name == blocker.evidence["nsg"]), None)
-        out.append(eg.EG021.at(ID, decision=blocker.sentence.split(" (outbound")[0], pool=pool,
+        out.append(eg.EG021.at(ID, decision=blocker.sentence.split(" (outbound")[0], pool=pool, subnet=way.name,
                             source=egresspath.node_address(way.subnet), rule=blocker.evidence["rule"],
                             nsg=blocker.evidence["nsg"], priority=blocker.evidence["priority"],
                             nsg_rg=parse_id(nsg.id).get("resourcegroups", "") if nsg else "",

@@ -31,6 +31,8 @@ def bodies(world: str, patch: Callable[[Body], None] | None = None) -> dict[str,
     """The world's ARM bodies by lower-cased type, each passed through `patch` first."""
     by_type: dict[str, list[Body]] = {}
     for b in armworld.build(world):
+        if b.get("_document"):  # a document the fake ARM serves at its path (no resource, no type): not a body
+            continue
         if patch is not None:
             patch(b)
         by_type.setdefault(b["type"].lower(), []).append(b)
