@@ -101,7 +101,7 @@ def test_the_agents_failure_is_joined_with_its_cause(world, capsys) -> None:
     assert own(doc) == ["TUN001", "TUN003", "TUN003", "TUN005"] and rc == 1
     (down,) = [f for f in doc["findings"] if f["id"] == "TUN001"]
     assert "Here is why: TUN005 (tunnel): An NSG blocks the nodes from the API server" in down["detail"]
-    assert [r["id"] for r in down["evidence"]["related"]][0] == "TUN005"
+    assert next(r["id"] for r in down["evidence"]["related"]) == "TUN005"
 
 
 def test_agents_not_ready_and_missing(world, capsys) -> None:

@@ -175,9 +175,10 @@ def test_nodes_blocked_from_the_private_endpoint() -> None:
 def test_nsg_blocking_4443_in_the_vnet_integration_world() -> None:
     j = judge("nsg-blocks-4443", kube=False)
     assert ids(j) == ["TUN005"]
-    assert "TCP 4443 from nodepool1" in j.findings[0].detail and "inbound nsg-apiserver denies it" in j.hops[
-        j.findings[0].hop - 1
-    ].detail
+    assert (
+        "TCP 4443 from nodepool1" in j.findings[0].detail
+        and "inbound nsg-apiserver denies it" in j.hops[j.findings[0].hop - 1].detail
+    )
 
 
 def test_vnet_integration_10250_from_the_api_server_subnet() -> None:
