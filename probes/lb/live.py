@@ -241,7 +241,7 @@ def _finding(
 ) -> Finding:
     allocated = u.allocated or (cap.ports if cap else 0)
     ports_next = snat.more_ports(allocated)
-    named = ", ".join(f"{_node(o.ip, nodes)} ({o.failed:,})" for o in others[:3])
+    named = "; ".join(f"{_node(o.ip, nodes)}: {o.failed:,}" for o in others[:3])
     more = f" and {len(others) - 3} more" if len(others) > 3 else ""
     return code.at(
         ID,
