@@ -339,7 +339,10 @@ class AksdiagApp(WatchToggle):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.remove_class("-hidden")
-        box.focus()
+        box.display = True  # at once, not when the styles are next updated: the keys queued behind / are the box's
+        # Focus now: Widget.focus() waits its turn behind keys already queued, so "/q" typed fast sent q to the quit
+        # binding instead of the box (the app quit, and a Ctrl-C after that reached the shell).
+        self.screen.set_focus(box)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -359,9 +362,10 @@ class AksdiagApp(WatchToggle):
     def action_escape(self) -> None:
         """Clear the filter; or leave a text box (whois) for the tab bar, so the keys work again."""
         box = self.query_one("#filter", Input)
-        if not box.has_class("-hidden"):
+        if box.display:
             box.value = ""
             box.add_class("-hidden")
+            box.display = False
             self._apply_filter("")
             self._focus_tab()
         elif isinstance(self.focused, Input):
