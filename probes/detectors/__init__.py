@@ -152,6 +152,6 @@ PROBE = Probe(
     plan=plan,
     judge=judge,
     commands=("check",),
-    optional_in=("check",),
+    optional_in=("check", "demo"),  # the demo runs what check runs
     order=90,
 )
