@@ -211,7 +211,7 @@ def _hop(index: int, kind: str, crossing: Crossing) -> Hop:
 def kubelet_paths(index: int, ends: Mapping[str, End], agent_pools: Sequence[str], prefixes: list[str],
                   findings: list[Finding]) -> list[Hop]:  # fmt: skip
     """TCP 10250 from each pool the tunnel runs on to every pool (its own too)."""
-    hops = []
+    hops: list[Hop] = []
     named = ", ".join(agent_pools)
     for source in (ends[p] for p in agent_pools if p in ends):
         for destination in ends.values():
@@ -227,7 +227,7 @@ def apiserver_paths(index: int, ends: Mapping[str, End], api: End, ports: Sequen
                     integrated: bool, findings: list[Finding]) -> list[Hop]:  # fmt: skip
     """Every pool to the API server on its ports (TUN005); with VNet Integration the API server to every pool's
     kubelets as well (TUN006)."""
-    hops = []
+    hops: list[Hop] = []
     for source in ends.values():
         for port in ports:
             crossing = cross(source, api, port, prefixes)
