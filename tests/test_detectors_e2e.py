@@ -97,3 +97,15 @@ def test_text_report_shows_the_verdicts_beside_aksdiags(planes, capsys, tmp_path
     assert main(ARGS) == 1
     out = capsys.readouterr().out
     assert "Microsoft's detectors" in out and "DET001" in out and "aksdiag disagrees" in out
+
+
+def test_a_warning_on_user_defined_routing_meets_the_outbound_probe(planes, capsys, tmp_path, monkeypatch) -> None:
+    """detectors-udr-warning sets outboundType userDefinedRouting with no route table: Microsoft warns, and the
+    outbound probe finds what breaks egress there."""
+    _, doc, _ = check(planes, capsys, tmp_path, monkeypatch, "detectors-udr-warning")
+    udr = mine(doc)["user-defined-routing"]
+    assert udr["id"] == "DET002" and udr["severity"] == "warning"
+    assert udr["detail"].startswith("User Defined Routing (user-defined-routing) says Warning: Cluster egress pathway "
+                                    "is set to user defined routing.")  # fmt: skip
+    assert udr["evidence"]["agrees"] is True and "aksdiag agrees: EG0" in udr["detail"]
+    assert {r["probe"] for r in udr["evidence"]["related"]} == {"outbound"}
