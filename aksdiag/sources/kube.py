@@ -40,6 +40,7 @@ RESOURCES = {
     "nodenetworkconfigs": ("/apis/acn.azure.com/v1alpha", True),
 }
 """Resource → (its group-version's path, whether it lives in namespaces)."""
+PLUGIN_HINT = "`kubectl get nodes` runs the same plugin; `az aks get-credentials` refreshes the kubeconfig"
 
 
 def path_of(need: KubeListNeed) -> str:
@@ -82,6 +83,7 @@ async def fetch(
     if deadline is not None:
         timeout = max(0.05, deadline - time.monotonic())
     lists = [n for n in needs if isinstance(n, KubeListNeed)]
+    configs: dict[KubeContextNeed, Any] = {}
     for ctx in {n.context for n in lists}:
         config, unusable = _config_or_why(ctx)
         if unusable:  # the pod's own service account, implied and not there: the reads fail, the run goes on
@@ -89,7 +91,11 @@ async def fetch(
         refused = route.refused_url(route.url(config.server, settings), settings) or cleartext_credentials(config)
         if refused:
             return {n: KubeList(status=0, error=refused) for n in lists}
-    clients = {ctx: await _client(config_for(ctx), timeout) for ctx in {n.context for n in lists}}
+        configs[ctx], why = await _signed_in(config, timeout)
+        if why:  # the exec plugin gave no credential: a fact of every read (the signin probe says why), the run goes on
+            failed = f"{why} ({PLUGIN_HINT})"
+            return {n: KubeList(status=0, error=failed, failure=ReadFailure.NO_CREDENTIALS.value) for n in lists}
+    clients = {ctx: await _client(config, timeout) for ctx, config in configs.items()}
     for client in clients.values():
         _route_client(client, settings)
     try:
@@ -98,6 +104,17 @@ async def fetch(
         for c in clients.values():
             await c.aclose()
     return dict(zip(lists, results, strict=True))
+
+
+async def _signed_in(config: Any, timeout: float) -> tuple[Any, str | None]:
+    """The config with its exec plugin's credential in place (the plugin runs once per run's context), or why the
+    plugin gave none."""
+    if not config.exec_command or config.token or config.client_cert_pem:
+        return config, None
+    from aksdiag.sources.kubeconfig import with_credentials
+
+    filled, why = await asyncio.to_thread(with_credentials, config, min(EXEC_TIMEOUT, timeout))
+    return filled, why
 
 
 def _route_client(client: Any, settings: Settings | None) -> None:
@@ -149,9 +166,7 @@ async def _client(config: Any, timeout: float) -> Any:
     if config.exec_command and not (config.token or config.client_cert_pem):
         config, why = await asyncio.to_thread(with_credentials, config, min(EXEC_TIMEOUT, timeout))
         if why:
-            raise AksdiagError(
-                why, "`kubectl get nodes` runs the same plugin; `az aks get-credentials` refreshes the kubeconfig"
-            )
+            raise AksdiagError(why, PLUGIN_HINT)
     refused = _refused_proxy(config)
     if refused:
         raise AksdiagError(f"the proxy {config.proxy_url}: {refused}")

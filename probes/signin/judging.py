@@ -3,7 +3,7 @@ Entra ID settings), the rules over it, and the hops a report draws: credential â
 
 from __future__ import annotations
 
-from aksdiag.probes.apiserver.planning import addresses_to_test
+from aksdiag.probes.apiserver.planning import addresses_to_test, at
 from aksdiag.probes.signin import credential, rules
 from aksdiag.probes.signin.planning import http_needs, namespace_of
 
@@ -28,7 +28,7 @@ def view_of(settings: Settings, facts: Facts) -> rules.View:
         tenant = str(aad.get("tenantID") or "")
     missing = HttpResult("not-sent", error="not asked")
     return rules.View(
-        cred=credential.of(config), server=config.server,
+        cred=credential.of(config), server=config.server, at=at(address, config.port),
         discovery=discovery if isinstance(discovery, HttpResult) else missing,
         listing=listing if isinstance(listing, HttpResult) else missing,
         namespace=namespace_of(settings), now=clock.utc if isinstance(clock, Clock) else "",
@@ -51,14 +51,14 @@ def _hops(view: rules.View) -> tuple[Hop, ...]:
                 detail=cred.source if gave else (view.discovery.error or ""))  # fmt: skip
     return (
         first,
-        _answer(2, "authentication", "GET /api", view.discovery),
-        _answer(3, "authorization", f"list pods in {view.namespace}", view.listing),
+        _answer(2, "authentication", "GET /api", view.discovery, view.at),
+        _answer(3, "authorization", f"list pods in {view.namespace}", view.listing, view.at),
     )
 
 
-def _answer(index: int, kind: str, name: str, result: HttpResult) -> Hop:
+def _answer(index: int, kind: str, name: str, result: HttpResult, at: str) -> Hop:
     if result.outcome != "ok":
-        return Hop(index, kind, name, Status.SKIPPED, rcode=result.outcome, detail="no credential to send")
+        return Hop(index, kind, name, Status.SKIPPED, server=at, rcode=result.outcome, detail="no credential to send")
     status = result.status or 0
     if status in (401, 403):
         verdict, detail = (
@@ -69,7 +69,7 @@ def _answer(index: int, kind: str, name: str, result: HttpResult) -> Hop:
         verdict, detail = Status.OK, f"HTTP {status}"
     else:
         verdict, detail = Status.WARN, f"HTTP {status}: not a sign-in answer"
-    return Hop(index, kind, name, verdict, rcode=str(status), elapsed_ms=result.elapsed_ms, detail=detail)
+    return Hop(index, kind, name, verdict, server=at, rcode=str(status), elapsed_ms=result.elapsed_ms, detail=detail)
 
 
 def _summary(view: rules.View) -> dict[str, object]:

@@ -33,6 +33,8 @@ class View:
 
     cred: Credential
     server: str
+    at: str
+    """address:port the requests went to."""
     discovery: HttpResult
     listing: HttpResult
     namespace: str
@@ -81,15 +83,16 @@ def plugin_failed(view: View) -> list[Finding]:
         return []
     why = view.discovery.error or "no credential"
     cred = view.cred
-    if cred.kubelogin and cred.login in PROMPTING_LOGINS and not view.interactive:
+    installed = "not installed" not in why
+    if installed and cred.kubelogin and cred.login in PROMPTING_LOGINS and not view.interactive:
         kubeconfig = _kubeconfig_file(cred.source)
         return [AUTH005.at(ID, hop=1, plugin=cred.plugin, login=f"--login {cred.login}", why=why,
                            kubeconfig=f" --kubeconfig {kubeconfig}" if kubeconfig else "",
                            evidence={"plugin": cred.plugin, "login": cred.login, "interactive": False,
                                      "interactive_mode": cred.interactive_mode})]  # fmt: skip
-    if "not installed" in why and cred.kubelogin:
+    if not installed and cred.kubelogin:
         fix = "Install kubelogin: `az aks install-cli` (kubectl and kubelogin), or from github.com/Azure/kubelogin."
-    elif "not installed" in why:
+    elif not installed:
         fix = f"Install {cred.plugin} (the kubeconfig's installHint says how), or fix the command's path."
     else:
         fix = (f"Run `kubectl get nodes` to see what {cred.plugin} says; for kubelogin, `kubelogin remove-tokens` "

@@ -79,7 +79,10 @@ def make_handler(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                 token != api.token and rbac.models_rbac(api.world)
                 and not rbac.allows(api.world, user, verb, resource, namespace, name, sub)
             ):  # fmt: skip
-                return self._send(403, protocol.forbidden(resource, verb, namespace, name, sub, user))
+                refusal = protocol.forbidden(resource, verb, namespace, name, sub, user)
+                if api.world.denial_reason and token != api.token:  # an authorizer webhook's words (Azure RBAC)
+                    refusal["message"] += f": {api.world.denial_reason}"
+                return self._send(403, refusal)
             if method == "POST":
                 return self._create(resource, namespace)
             if method == "DELETE":

@@ -76,8 +76,9 @@ def _rules_for(world: KubeWorld, user: str, namespace: str) -> Iterable[dict[str
     bindings = [(b, "") for _, b in objects["ClusterRoleBinding"]]
     if namespace:  # a RoleBinding grants in its own namespace only: never a list across namespaces
         bindings += [(b, namespace) for (ns, _), b in objects["RoleBinding"] if ns == namespace]
+    groups = (*groups_of(user), *world.groups.get(user, ()))
     for binding, scope in bindings:
-        if not any(_subject_matches(s, user) for s in binding.get("subjects") or []):
+        if not any(_subject_matches(s, user, groups) for s in binding.get("subjects") or []):
             continue
         ref = binding.get("roleRef") or {}
         kind = ref.get("kind", "")
@@ -87,14 +88,14 @@ def _rules_for(world: KubeWorld, user: str, namespace: str) -> Iterable[dict[str
         yield from (role or {}).get("rules") or []
 
 
-def _subject_matches(subject: dict[str, Any], user: str) -> bool:
+def _subject_matches(subject: dict[str, Any], user: str, groups: tuple[str, ...]) -> bool:
     kind, name = subject.get("kind"), subject.get("name", "")
     if kind == "ServiceAccount":
         return user == service_account_user(subject.get("namespace", ""), name)
     if kind == "User":
         return user == name
     if kind == "Group":
-        return name in groups_of(user)
+        return name in groups
     return False
 
 

@@ -80,6 +80,12 @@ class KubeWorld:
         """Path substring → fault (handler.fault): `status` (401, 500…), `close`, `body: garbage`, `delay_s`,
         `continue: repeat` (every page of a list names the same continue token)."""
         self.logs: dict[tuple[str, str], str] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}
+        """User → the groups its token carries (an Entra ID token's groups claim: object ids), for RBAC's Group
+        subjects (aksdiag.lab.signinworld)."""
+        self.denial_reason = ""
+        """What an authorizer webhook adds to a user's 403 (AKS's Azure RBAC: "User does not have access to the
+        resource in Azure. …"); "" for Kubernetes RBAC alone."""
         self.resource_version = 1
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
