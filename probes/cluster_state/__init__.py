@@ -59,7 +59,10 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
     cluster = arm.cluster
     if cluster is None:
         return _unread(settings.azure.cluster, arm)
-    fields = {"resource_group": settings.azure.resource_group, "cluster": cluster.name or settings.azure.cluster}
+    fields: dict[str, Any] = {
+        "resource_group": settings.azure.resource_group,
+        "cluster": cluster.name or settings.azure.cluster,
+    }
     findings: list[Finding] = []
     if stopped(cluster):
         findings.append(_cl001(cluster, fields))
@@ -85,7 +88,7 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
 # ---------------------------------------------------------------- CL001 stopped, CL003 in progress
 
 
-def _cl001(cluster: Cluster, fields: dict[str, str]) -> Finding:
+def _cl001(cluster: Cluster, fields: dict[str, Any]) -> Finding:
     starting = cluster.provisioning_state.lower() == "starting"
     return cl.CL001.at(
         ID,
@@ -102,7 +105,7 @@ def _busy(state: str) -> bool:
     return state.lower() in IN_PROGRESS
 
 
-def _operations(cluster: Cluster, fields: dict[str, str]) -> list[Finding]:
+def _operations(cluster: Cluster, fields: dict[str, Any]) -> list[Finding]:
     """CL003 once: the cluster's operation, or the pools' (a pool scales or upgrades on its own)."""
     if _busy(cluster.provisioning_state):
         what, state = cluster.name, cluster.provisioning_state
@@ -123,7 +126,7 @@ def _operations(cluster: Cluster, fields: dict[str, str]) -> list[Finding]:
 # ---------------------------------------------------------------- CL002/CL004 failures, CL006–CL009 CSE exit codes
 
 
-def _failures(cluster: Cluster, arm: AzureFacts, fields: dict[str, str]) -> list[Finding]:
+def _failures(cluster: Cluster, arm: AzureFacts, fields: dict[str, Any]) -> list[Finding]:
     """One finding per CSE exit code (every place it failed), then CL002/CL004 for failures that name none."""
     places: list[tuple[str, str, str, NodePool | None]] = []
     if cluster.provisioning_state.lower() == "failed" or cluster.error_code:
@@ -166,7 +169,7 @@ def _cse(
     where: list[tuple[str, str, str, NodePool | None]],
     cluster: Cluster,
     arm: AzureFacts,
-    fields: dict[str, str],
+    fields: dict[str, Any],
 ) -> Finding:
     code = _CSE_CODES.get(exit.number, cl.CL009)
     meaning = f"{exit.constant}: {exit.meaning}" if exit.constant and exit.number != 124 else exit.meaning
