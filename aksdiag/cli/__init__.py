@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aksdiag.cli.parser import build_parser
 from aksdiag.errors import AksdiagError
 from aksdiag.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from aksdiag.plan import Plan
 
 __all__ = ["build_parser", "main"]
 
@@ -51,13 +55,26 @@ def _say_error(e: AksdiagError) -> None:
     print(f"aksdiag: error: {e.message}" + (f" ({e.hint})" if e.hint else ""), file=sys.stderr)
 
 
+def _at_terminal(plan: Plan) -> Plan:
+    """The plan with Settings.interactive: whether stdin is a terminal here, so an exec plugin that prompts
+    (kubelogin's device code) can be answered; the signin probe judges a prompt that nobody sees (AUTH005)."""
+    from dataclasses import replace
+
+    try:
+        terminal = sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached
+        terminal = False
+    return replace(plan, settings=replace(plan.settings, interactive=terminal))
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from aksdiag.cli import faces
 
     if args.command in PLANNED:
         from aksdiag import commands
 
-        return faces.show(commands.plan(args.command, args), args.output, watch=getattr(args, "watch", None))
+        plan = _at_terminal(commands.plan(args.command, args))
+        return faces.show(plan, args.output, watch=getattr(args, "watch", None))
     if args.command == "snapshot":
         return faces.snapshot(args)
     if args.command == "tui":
