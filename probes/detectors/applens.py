@@ -58,12 +58,12 @@ class Verdict:
 
 def verdict(detector: str, body: dict[str, Any]) -> Verdict:
     """The verdict in one detector's answer; an answer of another shape is a verdict of "None"."""
-    props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-    meta = props.get("metadata") if isinstance(props.get("metadata"), dict) else {}
+    props = _dict(body, "properties")
+    meta = _dict(props, "metadata")
     insights = tuple(i for ds in props.get("dataset") or [] if _is_insights(ds) for i in _insights(ds["table"]))
     status = _worst([i.status for i in insights])
     if status is None:
-        status_id = (props.get("status") or {}).get("statusId") if isinstance(props.get("status"), dict) else None
+        status_id = _dict(props, "status").get("statusId")
         status = STATUSES[status_id] if isinstance(status_id, int) and 0 <= status_id < len(STATUSES) else "None"
     return Verdict(
         detector=str(meta.get("id") or detector),
@@ -72,6 +72,11 @@ def verdict(detector: str, body: dict[str, Any]) -> Verdict:
         status=status,
         insights=insights,
     )
+
+
+def _dict(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _is_insights(dataset: Any) -> bool:
