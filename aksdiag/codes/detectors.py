@@ -62,7 +62,7 @@ DET003 = Code(
     ),
     fix="Nothing to change for this detector; where aksdiag disagrees, its own finding names the fault.",
     detail="{title} ({detector}) says {status}: {says}",
-    remediation="Nothing to change for {title}; see the findings of {probes} where aksdiag disagrees.",
+    remediation="Nothing to change for {title}.",
     docs=_DOCS,
 )
 
