@@ -121,7 +121,8 @@ def test_ctrl_c_quits_from_the_whois_box_too(tui) -> None:
     # "/" and "q" in one write, as a fast typist sends them: q is not the quit key once / was pressed (the box once
     # took the focus only after q was handled: the app quit, and the test's Ctrl-C after that reached the shell)
     keys("/", "q")
-    keys("x")
+    poll(lambda: "filter tiles and findings" in keys() or "▊  q" in keys(), 60, "/ never opened the box", keys)
+    keys("x")  # typed into the open box: the app still answers keys (a quitting one would not draw it)
     poll(lambda: "▊  x" in keys() or "▊  qx" in keys(), 60, "the filter box never showed what was typed", keys)
     assert not rc_file.exists(), "q typed after / is text, not quit"
     quit_with(keys, rc_file, "C-c")
