@@ -4,8 +4,7 @@ for what only the real path shows: the label selector on kube-system's pods, the
 Azure source, the join of the agents' failure with its cause, and GETs only. Each code's world is judged from facts
 in tests/probes/test_tunnel.py.
 
-The NIC NSGs (the pools' scale sets) are read by the Azure source's outbound reads; where that read is not there, a
-NIC NSG is said unread on the hops, never guessed (test_nic_nsg_world).
+The NIC NSGs come from the Azure source's reads of the node resource group's scale sets (aksdiag.sources.azure.outbound).
 """
 
 from __future__ import annotations
@@ -91,7 +90,7 @@ def test_10250_blocked_between_pools(world, capsys) -> None:
     rc, doc, probe = check(capsys, world("tunnel-10250-blocked"))
     assert own(doc) == ["TUN004"] and rc == 1 and probe["status"] == "fail"
     (f,) = [f for f in doc["findings"] if f["id"] == "TUN004"]
-    assert "kubectl logs / exec / port-forward work only for pods on the nodes where it runs (nodepool1)" in f["detail"]
+    assert "work only for pods on the nodes where it runs (aks-nodepool1-12345678-vmss000000, " in f["detail"]
     assert "nsg-snet-user denies it: rule deny-kubelet-inbound (priority 200)" in f["detail"]
     assert f["command"].startswith("az network nsg rule create --resource-group rg-aks --nsg-name nsg-snet-user")
 
@@ -120,15 +119,16 @@ def test_vnet_integration_healthy_and_blocked(world, capsys) -> None:
 
 
 def test_nic_nsg_world(world, capsys) -> None:
-    """AKS's NSG on the NICs denies 10250: seen once the Azure source reads the scale sets (H3's outbound reads),
-    else said unread on every kubelet hop."""
+    """AKS's NSG on the NICs denies 10250: the Azure source reads the node resource group's scale sets and the NSGs
+    their NIC configurations name, and the evaluator joins them with the subnets' NSGs."""
     _, doc, probe = check(capsys, world("tunnel-nic-10250-blocked"))
+    assert own(doc) == ["TUN004", "TUN004"]
     kubelet = [h for h in probe["hops"] if h["kind"] == "kubelet"]
-    if own(doc):
-        assert own(doc) == ["TUN004", "TUN004"]
-        assert all("aks-agentpool-12345678-nsg denies it" in h["detail"] for h in kubelet)
-    else:
-        assert all("not read" in h["detail"] for h in kubelet)
+    assert len(kubelet) == 2 and all("inbound aks-agentpool-12345678-nsg denies it" in h["detail"] for h in kubelet)
+    healthy = check(capsys, world("tunnel-healthy"))[2]
+    assert all(
+        "inbound aks-agentpool-12345678-nsg allows it" in h["detail"] for h in healthy["hops"] if h["kind"] == "kubelet"
+    )
 
 
 def test_without_kubernetes_the_nsg_paths_alone(world, capsys) -> None:

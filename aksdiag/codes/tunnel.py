@@ -79,7 +79,7 @@ TUN004 = Code(
     ),
     fix="Allow TCP 10250 between the node subnets (in both the subnet's and the NIC's NSG, each way it is denied).",
     detail="{flow}: {decision}. konnectivity-agent runs on {agent_pools}: kubectl logs / exec / port-forward work only "
-    "for pods on the nodes where it runs ({agent_pools}), not for pods on {pool}.",
+    "for pods on the nodes where it runs ({where}), not for pods on {pool}.",
     remediation="In {nsg}, allow TCP 10250 {direction_word} from {source_prefix} to {destination_prefix} with a "
     "priority below {priority} (or remove rule {rule}).",
     docs=_TUNNEL_DOCS,

@@ -106,6 +106,17 @@ def _agent_pools(
     return system or [p.name for p in known] or list(dict.fromkeys(n.pool for n in nodes or ()))
 
 
+def _where(pools: list[str], nodes: list[kubefacts.Node] | None, found: tuple[Agent, ...] | None) -> str:
+    """The agents' nodes (the ready ones'), or the pools taken for theirs, saying so."""
+    known = {n.name for n in nodes or ()}
+    chosen = [a for a in found or () if a.ready] or list(found or ())
+    homes = sorted({a.node for a in chosen if a.node in known})
+    if homes:
+        return ", ".join(homes)
+    why = "no pods read" if found is None else "no agent on a known node"
+    return f"{', '.join(pools)}: {why}, the System pools taken, where AKS prefers to run it"
+
+
 def _paths(index: int, arm: AzureFacts | None, nodes: list[kubefacts.Node] | None, found: tuple[Agent, ...] | None,
            findings: list[Finding], no_azure: str) -> list[Hop]:  # fmt: skip
     if arm is None:
@@ -118,7 +129,8 @@ def _paths(index: int, arm: AzureFacts | None, nodes: list[kubefacts.Node] | Non
     integrated = arm.cluster.vnet_integration and api is not None
     hops: list[Hop] = []
     if not integrated or found:  # with VNet Integration and no agents, nothing dials the kubelets from the nodes
-        hops += paths.kubelet_paths(index, ends, _agent_pools(arm, nodes, found), prefixes, findings)
+        pools = _agent_pools(arm, nodes, found)
+        hops += paths.kubelet_paths(index, ends, pools, _where(pools, nodes, found), prefixes, findings)
     if api is not None:
         hops += paths.apiserver_paths(index + len(hops), ends, api, ports, prefixes, integrated, findings)
     else:

@@ -208,9 +208,9 @@ def _hop(index: int, kind: str, crossing: Crossing) -> Hop:
     return Hop(index, kind, name, status, server=crossing.destination.address, detail=crossing.detail())
 
 
-def kubelet_paths(index: int, ends: Mapping[str, End], agent_pools: Sequence[str], prefixes: list[str],
+def kubelet_paths(index: int, ends: Mapping[str, End], agent_pools: Sequence[str], where: str, prefixes: list[str],
                   findings: list[Finding]) -> list[Hop]:  # fmt: skip
-    """TCP 10250 from each pool the tunnel runs on to every pool (its own too)."""
+    """TCP 10250 from each pool the tunnel runs on to every pool (its own too); `where` names the agents' nodes."""
     hops: list[Hop] = []
     named = ", ".join(agent_pools)
     for source in (ends[p] for p in agent_pools if p in ends):
@@ -218,7 +218,7 @@ def kubelet_paths(index: int, ends: Mapping[str, End], agent_pools: Sequence[str
             crossing = cross(source, destination, KUBELET, prefixes)
             if crossing.blocked:
                 findings.append(_finding(TUN004, index + len(hops), crossing, pool=destination.label,
-                                         agent_pools=named))  # fmt: skip
+                                         agent_pools=named, where=where))  # fmt: skip
             hops.append(_hop(index + len(hops), "kubelet", crossing))
     return hops
 

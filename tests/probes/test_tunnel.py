@@ -122,7 +122,11 @@ def test_10250_blocked_on_the_user_subnet_names_the_pool_and_the_rule() -> None:
     (f,) = j.findings
     assert "from nodepool1 (10.224.0.5) to userpool (10.226.0.5)" in f.detail
     assert "nsg-snet-user denies it: rule deny-kubelet-inbound (priority 200)" in f.detail
-    assert "work only for pods on the nodes where it runs (nodepool1), not for pods on userpool" in f.detail
+    assert (
+        "konnectivity-agent runs on nodepool1: kubectl logs / exec / port-forward work only for pods on the nodes "
+        "where it runs (aks-nodepool1-12345678-vmss000000, aks-nodepool1-12345678-vmss000001), not for pods on userpool"
+        in f.detail
+    )
     assert "In nsg-snet-user, allow TCP 10250 inbound from 10.224.0.0/16 to 10.226.0.0/16" in f.remediation
     assert f.command is not None and "--resource-group rg-aks --nsg-name nsg-snet-user" in f.command
     assert "--priority 190 --direction Inbound" in f.command and "--destination-port-ranges 10250" in f.command
@@ -135,6 +139,10 @@ def test_10250_blocked_without_kubernetes_takes_the_system_pools_as_the_tunnels(
     j = judge("tunnel-10250-blocked", kube=False)
     assert ids(j) == ["TUN004"] and j.facts["agent_pools"] == ["nodepool1"]
     assert "to userpool (10.226.0.4)" in j.findings[0].detail  # the subnet's first address stands for its nodes
+    assert (
+        "where it runs (nodepool1: no pods read, the System pools taken, where AKS prefers to run it)"
+        in j.findings[0].detail
+    )
 
 
 def test_the_nic_nsg_joins_the_subnet_nsg() -> None:
