@@ -40,7 +40,7 @@ class Agent:
         words = [self.phase or "?", "ready" if self.ready else "not ready"]
         extra = [w for w in (self.waiting, f"{self.restarts} restarts" if self.restarts else "",
                              f"last ended {self.last_exit}" if self.last_exit else "") if w]  # fmt: skip
-        return ", ".join(words) + (f" ({'; '.join(extra)})" if extra else "")
+        return ", ".join(words) + (f" ({', '.join(extra)})" if extra else "")
 
 
 def agents(listed: KubeList) -> tuple[Agent, ...]:
@@ -74,7 +74,7 @@ def _ended(terminated: Mapping[str, Any]) -> str:
 def judge_agents(index: int, found: tuple[Agent, ...], pool_of: Mapping[str, str], vnet_integration: bool | None,
                  findings: list[Finding]) -> Hop:  # fmt: skip
     """The agents' hop; findings for none ready, some not ready, crash-looping. `pool_of`: node name → pool."""
-    where = ", ".join(f"{a.name} on {a.node or '(no node)'} ({pool_of.get(a.node, '?')}): {a.state()}" for a in found)
+    where = "; ".join(f"{a.name} on {a.node or '(no node)'} ({pool_of.get(a.node, '?')}): {a.state()}" for a in found)
     if not found:
         if vnet_integration:
             return Hop(index, "tunnel", "konnectivity-agent", Status.OK,

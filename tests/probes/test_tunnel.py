@@ -223,7 +223,7 @@ def test_agents_crash_looping() -> None:
     down = next(f for f in j.findings if f.id == "TUN001")
     assert "none of the 2 konnectivity-agent pods is ready" in down.detail
     loop = next(f for f in j.findings if f.id == "TUN003")
-    assert "CrashLoopBackOff; 14 restarts; last ended Error, exit 1" in loop.detail
+    assert "CrashLoopBackOff, 14 restarts, last ended Error, exit 1" in loop.detail
     assert loop.command == f"kubectl -n kube-system describe pod {loop.evidence['agents'][0]['name']}" or (
         loop.command or ""
     ).startswith("kubectl -n kube-system describe pod konnectivity-agent-")
