@@ -146,3 +146,40 @@ def test_the_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for words in ("outboundNetworkDependenciesEndpoints", "470", "--endpoint", "aksdiag pod", "one --timeout"):
         assert words in out
+
+
+def test_pod_reads_the_required_endpoints_here_and_passes_them(egress: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aksdiag pod --cluster … -- egress`: the list and the cluster are read from the fake ARM on this side (the pod
+    gets no credential) and become the pod's --endpoint, --api-server and --region; wildcards are said here."""
+    import argparse
+    import io
+
+    from aksdiag.pod import command, nodeview
+    from aksdiag.pod import egress as pod_egress
+
+    egress(world="healthy")
+    args = argparse.Namespace(cluster=armworld.CLUSTER, resource_group=armworld.CLUSTER_RG,
+                              subscription=armworld.SUBSCRIPTION, cloud=None, node_resolver_files=False,
+                              host_network=False)  # fmt: skip
+    inner, _ = command.inner_args(["--", "egress", "--timeout", "1"])
+    assert nodeview.check(args, inner) is True
+    err = io.StringIO()
+    extra = pod_egress.args_from_azure(args, err)
+    assert extra[:4] == ("--api-server", CLUSTER_FQDN, "--region", armworld.REGION)
+    passed = [extra[i + 1] for i, a in enumerate(extra) if a == "--endpoint"]
+    assert "mcr.microsoft.com:443" in passed and "security.ubuntu.com:80" in passed
+    assert not any("*" in p or p.endswith(":123") for p in passed)
+    assert "*.azmk8s.io:9000" in err.getvalue() and "ntp.ubuntu.com:123" in err.getvalue()
+    from aksdiag.cli import build_parser
+    from aksdiag.commands import validate
+
+    parsed = build_parser().parse_args([*inner[:-2], *extra, *inner[-2:]])
+    validate.flags("egress", parsed)  # what the pod will parse is valid here
+
+
+def test_pod_refuses_a_bad_endpoint_before_any_pod(capsys: pytest.CaptureFixture[str]) -> None:
+    from aksdiag.errors import UsageError
+    from aksdiag.pod import command
+
+    with pytest.raises(UsageError, match="--endpoint"):
+        command.inner_args(["--", "egress", "--endpoint", "mcr.microsoft.com:99999"])

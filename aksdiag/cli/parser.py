@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="trust this CA bundle for the endpoints' certificates instead of the system store (a "
                         "corporate CA you trust on purpose; the lab's test CA)")  # fmt: skip
     egress.add_argument("--resolv-conf", metavar="PATH", help="resolver configuration (env AKSDIAG_RESOLV_CONF)")
+    egress.add_argument("--api-server", metavar="FQDN",
+                        help="the cluster's API server name, tested at /healthz (with --cluster: read from Azure; "
+                        "`aksdiag pod` passes it)")  # fmt: skip
+    egress.add_argument("--region", metavar="REGION",
+                        help="the cluster's region, for <region>.data.mcr.microsoft.com (with --cluster: read from "
+                        "Azure; `aksdiag pod` passes it)")  # fmt: skip
     _add_kube(egress)
     _add_azure(
         egress,
@@ -245,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  aksdiag pod --all-nodes --host-network --dns-policy Default --node-resolver-files \\\n"
         "      --cluster aks-prod -g rg-aks -- dns api.my.com     # each node's resolver against the VNet's DNS\n"
         "  aksdiag pod --node aks-gpu-12345678-vmss000003 --host-network -- apiserver\n"
+        "  aksdiag pod --cluster aks-prod -g rg-aks -- egress               # the nodes' way out, endpoints from Azure\n"
         "  aksdiag pod --cleanup                                            # delete pods left by earlier runs\n\n"
         "exit codes: 0 no error found, 1 a pod found an error, 2 bad input, 3 a pod could not run",
     )
@@ -275,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
         pod,
         "With a cluster, aksdiag reads its VNet's DNS servers from Azure Resource Manager here, on this machine, "
         "and passes each to the pod's `dns` as --vnet-dns (unless ARGS give --vnet-dns or --server): what the node "
-        "resolves is then compared with them (DNS036). The pod itself gets no Azure credential. Credentials: "
+        "resolves is then compared with them (DNS036). For `-- egress`, the endpoints the cluster needs, its API "
+        "server's name and its region are read here and passed as --endpoint, --api-server and --region. The pod "
+        "itself gets no Azure credential. Credentials: "
         "AKSDIAG_ARM_TOKEN, else DefaultAzureCredential (az login, managed identity, workload identity).",
     )
     pod.add_argument("--output", "-o", choices=("text", "json", "markdown"), default=None,

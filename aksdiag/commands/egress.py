@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from aksdiag import probe
 from aksdiag import settings as settings_mod
@@ -27,7 +28,7 @@ def egress(args: argparse.Namespace) -> Plan:
     if context.flag(args, "kubeconfig") or context.flag(args, "context") or context.in_pod(args):
         config, kube, kube_error = context.optional_kube(args)  # the API server's CA; without: its chain unjudged
     ca = files.flag_path(context.flag(args, "tls_ca_bundle"), "--tls-ca-bundle", 4 << 20)
-    extra = {RUN: "run", **({"kube_error": kube_error} if kube_error else {})}
+    extra = {RUN: "run", **({"kube_error": kube_error} if kube_error else {}), **cluster_hints(args)}
     settings = settings_mod.from_env(
         azure=azure,
         apiserver=config,
@@ -49,6 +50,19 @@ def warm_http() -> None:
     import threading
 
     threading.Thread(target=importlib.import_module, args=("httpx",), name="aksdiag-warm-httpx", daemon=True).start()
+
+
+def cluster_hints(args: argparse.Namespace) -> dict[str, str]:
+    """--api-server and --region (what Azure says with --cluster; `aksdiag pod` passes them to the pod)."""
+    out: dict[str, str] = {}
+    if context.flag(args, "api_server"):
+        out["api_server"] = parse_fqdn(args.api_server)
+    region = context.flag(args, "region")
+    if region:
+        if not re.fullmatch(r"[a-z][a-z0-9]{1,40}", region.strip().lower()):
+            raise UsageError(f"--region {region!r} is not an Azure region name", "e.g. koreacentral, westeurope")
+        out["region"] = region.strip().lower()
+    return out
 
 
 def endpoints(given: list[str]) -> tuple[str, ...]:

@@ -76,6 +76,11 @@ def flags(command: str, args: argparse.Namespace) -> None:
             parse_ip(address, "address for --address")
         if args.egress_ip:
             parse_ip(args.egress_ip, "address for --egress-ip")
+    if command in ("egress", "check"):
+        from aksdiag.commands.egress import cluster_hints, endpoints
+
+        endpoints(flag(args, "endpoint") or [])
+        cluster_hints(args)
     if command in ("ipplan", "lb") and not flag(args, "cluster"):
         raise UsageError(f"aksdiag {command} needs the cluster", "pass --cluster and --resource-group")
     if flag(args, "timeout") is not None:

@@ -45,7 +45,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         )
     if args.node is not None and not args.node.strip():
         raise UsageError("--node needs a node name")
-    vnet_dns = nodeview.vnet_dns_from_azure(args, err) if read_azure else ()
+    egress = read_azure and inner[0] == "egress"
+    vnet_dns = nodeview.vnet_dns_from_azure(args, err) if read_azure and not egress else ()
+    if egress:
+        from aksdiag.pod import egress as pod_egress
+
+        inner = (*inner[:-2], *pod_egress.args_from_azure(args, err), *inner[-2:])
     plan = spec.PodPlan(
         image=image,
         namespace=args.namespace or spec.default_namespace(args.host_network, args.node_resolver_files),

@@ -46,10 +46,13 @@ def check(args: argparse.Namespace, inner: tuple[str, ...]) -> bool:
     azure = bool(args.cluster or args.resource_group)
     if not azure:
         return False
+    if inner[0] == "egress":  # the required endpoints, read here (aksdiag.pod.egress)
+        return True
     if inner[0] not in VNET_DNS_COMMANDS:
         raise UsageError(
-            f"--cluster on `aksdiag pod` gives the VNet's DNS servers to `dns`, not to `{inner[0]}`",
-            "leave --cluster and --resource-group out, or run `-- dns FQDN`",
+            f"--cluster on `aksdiag pod` gives the VNet's DNS servers to `dns`, not to `{inner[0]}` (and the "
+            "required endpoints to `egress`)",
+            "leave --cluster and --resource-group out, or run `-- dns FQDN` or `-- egress`",
         )
     return not (given(inner, "--vnet-dns") or given(inner, "--server"))
 

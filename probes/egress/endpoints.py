@@ -61,27 +61,31 @@ def parse_given(text: str) -> tuple[str, int]:
 
 
 def targets(settings: Settings, facts_doc: AzureDocument | None, arm: AzureFacts | None) -> list[Target]:
-    """Every endpoint once by (name, port): the user's first (their category wins), then the cluster's list, the
-    essentials and the API server."""
+    """Every endpoint once by (name, port): the user's first, then the cluster's list, the essentials and the API
+    server. A name the user gives that the cluster also needs keeps the cluster's category (and its checks)."""
     found: dict[tuple[str, int], Target] = {}
 
     def add(t: Target) -> None:
         found.setdefault((t.name, t.port), t)
 
-    for text in settings.endpoints:
-        name, port = parse_given(text)
-        add(_target(GIVEN, name, port, "Https" if port == 443 else "Tcp"))
     if facts_doc is not None and facts_doc.items is not None:
         for e in OutboundEndpoint.from_list(facts_doc.items):
             add(_target(e.category, e.domain.lower().rstrip("."), e.port, e.protocol))
-    region = arm.cluster.location.lower().replace(" ", "") if arm is not None and arm.cluster is not None else ""
+    cluster = arm.cluster if arm is not None else None
+    region = cluster.location.lower().replace(" ", "") if cluster is not None else settings.extra.get("region", "")
     for category, name in essentials(region):
         add(_target(category, name, 443, "Https"))
-    api = arm.cluster.api_fqdn if arm is not None and arm.cluster is not None else ""
+    api = cluster.api_fqdn if cluster is not None else settings.extra.get("api_server", "")
     if api:
         found.pop((api, 443), None)  # tested at /healthz, whatever the list called it
         add(Target(api, 443, "apiserver", "Https", "/healthz"))
-    return list(found.values())
+    first: dict[tuple[str, int], Target] = {}
+    for text in settings.endpoints:
+        name, port = parse_given(text)
+        first[(name, port)] = found.pop((name, port), None) or _target(
+            GIVEN, name, port, "Https" if port == 443 else "Tcp"
+        )
+    return [*first.values(), *found.values()]
 
 
 def _target(category: str, name: str, port: int, protocol: str) -> Target:
