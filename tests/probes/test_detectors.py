@@ -186,3 +186,48 @@ def test_the_join_says_agreement_and_disagreement() -> None:
     assert said.evidence["agrees"] is False and "aksdiag disagrees: it found LB001 (lb)" in said.detail
     (alone,) = [f for f in relate([mine])[0].findings if f.evidence["detector"] == "private-cluster-dns"]
     assert "could not compare" in alone.detail
+
+
+EXPECTED = {
+    "detectors-healthy": ["DET003"] * 8,
+    "detectors-dns-critical": ["DET001"] + ["DET003"] * 7,
+    "detectors-snat-critical": ["DET001"] + ["DET003"] * 7,
+    "detectors-udr-warning": ["DET002"] + ["DET003"] * 7,
+    "detectors-few": ["DET003"] * 2,
+    "detectors-denied": ["DET004"],
+}
+
+
+def world_facts(name: str) -> dict[Any, Any]:
+    """The documents a world serves at each detector's path, its 403 faults, and 404 for the rest (as the fake
+    ARM answers them, without the HTTP)."""
+    from aksdiag.lab import armworld
+
+    docs = {str(b["_path"]).lower(): b for b in armworld.build(name) if b.get("_document")}
+    denied = armworld.faults(name)
+    answers: dict[str, AzureDocument] = {}
+    for detector, need in needs().items():
+        if any(pattern in need.path.lower() for pattern in denied):
+            answers[detector] = _error(need.path, 403, "AuthorizationFailed")
+        elif need.path.lower() in docs:
+            body = {k: v for k, v in docs[need.path.lower()].items() if k not in ("_document", "_path")}
+            answers[detector] = AzureDocument(body=body, requests=1)
+    return facts(answers)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_world_gives_its_codes(name: str) -> None:
+    assert name in world.WORLDS and sorted(EXPECTED) == sorted(world.WORLDS)
+    j = detectors.judge("", SETTINGS, world_facts(name))
+    assert ids(j) == sorted(EXPECTED[name]), name
+
+
+def test_no_older_world_serves_a_detector() -> None:
+    """Every world before issue 15's detectors 404s every detector: the probe is left out of check, no code."""
+    from aksdiag.lab import armworld
+
+    for name in armworld.WORLDS:
+        if name.startswith("detectors-"):
+            continue
+        with pytest.raises(Skip, match="no AKS detector answered here"):
+            detectors.plan("", SETTINGS, world_facts(name))
