@@ -17,7 +17,7 @@ from aksdiag.probes.detectors import applens, catalog
 from aksdiag.probes.detectors.catalog import DETECTORS, Detector
 
 from aksdiag.codes import detectors as codes
-from aksdiag.facts import AzureContextNeed, AzureDocument, AzureGetNeed, Clock, ClockNeed, ReadFailure
+from aksdiag.facts import AzureContextNeed, AzureDocument, AzureGetNeed, AzureReadError, Clock, ClockNeed, ReadFailure
 from aksdiag.model import Finding, Hop, Status, Table
 from aksdiag.probe import Facts, Judgement, Probe, Skip
 from aksdiag.settings import Settings
@@ -92,15 +92,9 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
             if verdict.status in CODE_OF:
                 findings.append(_finding(index, detector, verdict, f"{azure.endpoint}{need.url}"))
             continue
-        error = doc.error
-        if error is not None and error.kind is ReadFailure.FORBIDDEN:
+        if _refused(doc):
             refused.append(doc)
-            seen[detector.id], said = "refused", "refused (403): needs managedClusters/detectors/read"
-        elif error is not None and error.kind is ReadFailure.NOT_FOUND:
-            seen[detector.id], said = "not available", f"not available here (404 {error.code})"
-        else:
-            reason = f"{error.kind.label}: {error.message}" if error else "no answer"
-            seen[detector.id], said = "unread", f"could not be read: {reason}"
+        seen[detector.id], said = _unanswered(doc.error)
         hops.append(Hop(index, "detector", detector.id, Status.SKIPPED, server=detector.id, detail=said))
         rows.append((detector.id, "—", said, compared))
     if refused:
@@ -112,6 +106,15 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
         facts={"window": {"start": start, "end": end}, "api_version": catalog.API_VERSION, "detectors": seen},
         tables=(Table(TABLE, ("detector", "verdict", "Microsoft says", "compared with"), tuple(rows)),),
     )
+
+
+def _unanswered(error: AzureReadError | None) -> tuple[str, str]:
+    """What the facts and a hop say of a detector without an answer: none of it is a verdict, nor a run error."""
+    if error is not None and error.kind is ReadFailure.FORBIDDEN:
+        return "refused", "refused (403): needs managedClusters/detectors/read"
+    if error is not None and error.kind is ReadFailure.NOT_FOUND:
+        return "not available", f"not available here (404 {error.code})"
+    return "unread", f"could not be read: {error.kind.label}: {error.message}" if error else "could not be read"
 
 
 def _finding(index: int, detector: Detector, verdict: applens.Verdict, url: str) -> Finding:
