@@ -1,7 +1,8 @@
 """cluster_state end to end: `aksdiag check --cluster` against the fake ARM serving each state-* world (the real
 Azure SDK clients) and the DNS lab serving the DNS plane, from a jump box in the spoke. Each world names exactly
 its CL code, said first; a node bootstrap exit code is joined with the finding that explains it (52 with the DNS
-chain's and private_dns's, 51 with the API server subnet's NSG); a stopped cluster's API server is skipped with
+chain's and private_dns's, 51 with the API server subnet's NSG, 50 with the route that drops the
+nodes' egress); a stopped cluster's API server is skipped with
 the reason, never reported unreachable; the healthy world names no CL code; ARM saw GETs only."""
 
 from __future__ import annotations
@@ -112,11 +113,12 @@ def test_exit_51_is_joined_with_the_nsg_that_blocks_4443(run: Any) -> None:
     assert "Here is why: " in f["detail"] and "on TCP 443 and 4443" in f["remediation"]
 
 
-def test_exit_50_is_joined_with_egress(run: Any) -> None:
+def test_exit_50_is_joined_with_the_route_that_drops_the_nodes_egress(run: Any) -> None:
     _, doc = run("state-failed-outbound", "healthy")
     f = cl(doc)["CL008"]
-    assert "related" in f["evidence"] and f["evidence"]["relates_to"]["probes"] == ["egress", "outbound"]
-    assert any(s in f["detail"] for s in ("Here is why: ", "did not run here", "found nothing here"))
+    assert f["evidence"]["relates_to"]["probes"] == ["outbound", "egress"]
+    assert "Here is why: EG010 (outbound): " in f["detail"], "the node subnet's default route to None, named first"
+    assert all(r["id"].startswith("EG") for r in f["evidence"]["related"])
 
 
 def test_explain_prints_each_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -30,7 +30,7 @@ class ExitCode:
 
 
 _DNS = ("dns_chain", "private_dns", "cluster_dns")
-_EGRESS = ("egress", "outbound")
+_EGRESS = ("outbound", "egress")  # the node subnet's own path (outbound) before what this host reaches (egress)
 _DOWNLOAD = (
     "A download timed out: let the node subnet reach the required endpoints (mcr.microsoft.com, "
     "packages.microsoft.com, acs-mirror.azureedge.net) through its egress path."

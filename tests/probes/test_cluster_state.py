@@ -202,8 +202,8 @@ def test_exit_51_relates_to_the_api_server_path_with_vnet_integration_ports() ->
 
 def test_exit_50_relates_to_egress() -> None:
     f = the(judge("state-failed-outbound"), "CL008")
-    assert f.evidence["relates_to"] == {"probes": ["egress", "outbound"], "as": "cause", "codes": ["EG"]}
-    assert "(outbound type loadBalancer)" in f.detail
+    assert f.evidence["relates_to"] == {"probes": ["outbound", "egress"], "as": "cause", "codes": ["EG"]}
+    assert "(outbound type userDefinedRouting)" in f.detail, "from egress-route-none: its cause"
 
 
 def test_a_pool_failing_with_exit_50_while_the_cluster_runs() -> None:
@@ -224,7 +224,7 @@ def test_two_exit_codes_are_two_findings_and_a_plain_failure_a_third() -> None:
 
 @pytest.mark.parametrize(
     ("exit_code", "probes"),
-    [(124, ["dns_chain", "private_dns", "apiserver", "egress", "outbound"]), (41, ["egress", "outbound"]), (212, None),
+    [(124, ["dns_chain", "private_dns", "apiserver", "outbound", "egress"]), (41, ["outbound", "egress"]), (212, None),
      (77, None)],
 )  # fmt: skip
 def test_other_exit_codes_are_cl009_joined_where_a_probe_sees_the_cause(
@@ -304,7 +304,7 @@ def test_the_join_names_the_dns_finding_that_explains_exit_52() -> None:
 def test_the_join_says_when_the_probes_that_would_explain_it_did_not_run() -> None:
     cl = the(judge("state-failed-outbound"), "CL008")
     (f,) = joins.relate([_result("cluster_state", cl)])[0].findings
-    assert f.detail.endswith("The probes that would explain it (egress, outbound) did not run here.")
+    assert f.detail.endswith("The probes that would explain it (outbound, egress) did not run here.")
 
 
 # ---------------------------------------------------------------- apiserver: a stopped cluster is skipped

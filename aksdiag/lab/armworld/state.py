@@ -5,7 +5,8 @@ and is broken one way; its name starts with `state-`. The provisioning errors (`
 CloudErrorBody) are Learn's own error texts (arm_seeds/state_provisioning_errors.json): AKS writes the failed
 operation's error on the cluster and on each pool it failed on. Where a CSE exit code has a cause aksdiag can see,
 the world starts from the world that is broken that way, so the join of the cluster_state finding finds it:
-exit 52 from the hub whose zone link is missing (DNS011), exit 51 from the API server subnet whose NSG denies 4443.
+exit 52 from the hub whose zone link is missing (DNS011), exit 51 from the API server subnet whose NSG denies 4443,
+exit 50 from the node subnet whose default route goes to None (egress-route-none).
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ WORLDS: dict[str, str] = {
     "state-failed-connect": "the last operation failed: the nodes' bootstrap exited 51 "
     "(VMExtensionError_K8SAPIServerConnFail); the API server subnet's NSG denies TCP 4443 from the VNet",
     "state-failed-outbound": "the last operation failed: the nodes' bootstrap exited 50, no outbound connection "
-    "to mcr.microsoft.com:443",
+    "to mcr.microsoft.com:443; the node subnet's default route goes to None",
     "state-upgrading": "an upgrade to Kubernetes 1.33.5 is in progress (provisioningState Upgrading)",
     "state-pool-failed": "a second pool (apps) failed to scale on a compute quota (QuotaExceeded); the cluster runs",
     "state-pool-stopped": "a user pool (apps) is stopped (powerState Stopped) while the cluster runs",
 }
 """World name → one line saying how it is broken (or that it is healthy)."""
 
-BASE = {"state-failed-dns": "hub-not-linked", "state-failed-connect": "nsg-blocks-4443"}
+BASE = {
+    "state-failed-dns": "hub-not-linked",
+    "state-failed-connect": "nsg-blocks-4443",
+    "state-failed-outbound": "egress-route-none",
+}
 """The world a state world starts from (the healthy one unless named): the cause its CSE exit code points at."""
 ERRORS = {
     "state-failed-dns": "cse_dns_52",
