@@ -72,7 +72,7 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
             elif read.error:
                 unread.append(read.reason(what))
         nodes = None if node_list.error else list(kubefacts.nodes(node_list))
-        pool_of = {n.name: n.pool for n in nodes or ()}
+        pool_of = None if nodes is None else {n.name: n.pool for n in nodes}
         if listed.error:
             hops.append(Hop(1, "tunnel", "konnectivity-agent", Status.SKIPPED,
                             detail=f"not read: {listed.status} {listed.error}"))  # fmt: skip

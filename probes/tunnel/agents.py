@@ -71,14 +71,19 @@ def _ended(terminated: Mapping[str, Any]) -> str:
     return ", ".join(p for p in (str(reason), f"exit {code}" if code is not None else "") if p)
 
 
-def judge_agents(index: int, found: tuple[Agent, ...], pool_of: Mapping[str, str], vnet_integration: bool | None,
-                 findings: list[Finding]) -> Hop:  # fmt: skip
-    """The agents' hop; findings for none ready, some not ready, crash-looping. `pool_of`: node name → pool."""
-    where = "; ".join(f"{a.name} on {a.node or '(no node)'} ({pool_of.get(a.node, '?')}): {a.state()}" for a in found)
+def judge_agents(index: int, found: tuple[Agent, ...], pool_of: Mapping[str, str] | None,
+                 vnet_integration: bool | None, findings: list[Finding]) -> Hop:  # fmt: skip
+    """The agents' hop; findings for none ready, some not ready, crash-looping. `pool_of`: node name → pool (None:
+    the nodes could not be read)."""
+    pools = pool_of or {}
+    where = "; ".join(f"{a.name} on {a.node or '(no node)'} ({pools.get(a.node, '?')}): {a.state()}" for a in found)
     if not found:
         if vnet_integration:
             return Hop(index, "tunnel", "konnectivity-agent", Status.OK,
                        detail="API Server VNet Integration: no tunnel, the API server dials the kubelets itself")  # fmt: skip
+        if pool_of == {}:  # no node at all (every pool scaled to zero or stopped): nothing for an agent to run on
+            return Hop(index, "tunnel", "konnectivity-agent", Status.OK,
+                       detail="no node in the cluster: no agent runs, and no kubelet waits for the tunnel")  # fmt: skip
         caveat = (
             ""
             if vnet_integration is False
@@ -89,7 +94,7 @@ def judge_agents(index: int, found: tuple[Agent, ...], pool_of: Mapping[str, str
                                         "kubelets (logs, exec, port-forward, webhooks).", evidence={"agents": []}))  # fmt: skip
         return Hop(index, "tunnel", "konnectivity-agent", Status.FAIL, detail=detail)
     ready = [a for a in found if a.ready]
-    evidence = {"agents": [{"name": a.name, "node": a.node, "pool": pool_of.get(a.node, ""), "ready": a.ready,
+    evidence = {"agents": [{"name": a.name, "node": a.node, "pool": pools.get(a.node, ""), "ready": a.ready,
                             "restarts": a.restarts, "waiting": a.waiting, "last_exit": a.last_exit} for a in found]}  # fmt: skip
     status = Status.OK
     if not ready:

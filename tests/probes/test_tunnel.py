@@ -244,6 +244,15 @@ def test_no_agent_at_all() -> None:
     assert "VNet Integration" not in j.findings[0].detail  # Azure says the cluster is not VNet-integrated
 
 
+def test_no_node_no_agent_is_no_fault() -> None:
+    settings, facts = world_facts("tunnel-agents-missing")
+    facts[tunnel._kube_needs(KUBE)["nodes"]] = KubeList()
+    j = tunnel.judge("", settings, facts)
+    assert ids(j) == [] and "no node in the cluster" in hops(j, "tunnel")["konnectivity-agent"].detail
+    facts[tunnel._kube_needs(KUBE)["nodes"]] = forbidden("nodes")  # the nodes unknown: no agents is still a fault
+    assert ids(tunnel.judge("", settings, facts)) == ["IP005", "TUN001"]
+
+
 def test_no_agent_without_azure_context_says_the_caveat() -> None:
     j = judge("tunnel-agents-missing", azure=False)
     assert ids(j) == ["TUN001"] and "unless the cluster uses API Server VNet Integration" in j.findings[0].detail
