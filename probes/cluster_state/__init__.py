@@ -69,18 +69,7 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
     else:
         findings += _operations(cluster, fields)
         findings += _failures(cluster, arm, fields)
-        findings += [
-            cl.CL005.at(
-                ID,
-                pool=p.name,
-                mode=p.mode or "?",
-                nodes=p.count,
-                **fields,
-                evidence={"pool": p.name, "power_state": p.power_state},
-            )
-            for p in cluster.pools
-            if p.power_state.lower() == "stopped"
-        ]
+        findings += _stopped_pools(cluster, fields)
     hops = (_cluster_hop(cluster), *(_pool_hop(i + 2, p, stopped(cluster)) for i, p in enumerate(cluster.pools)))
     return Judgement(hops=hops, findings=tuple(findings), facts=_summary(cluster))
 
@@ -120,6 +109,22 @@ def _operations(cluster: Cluster, fields: dict[str, Any]) -> list[Finding]:
         cl.CL003.at(
             ID, what=what, state=f"is {state}" if "," not in what else f"are {state}", **fields, evidence=evidence
         )
+    ]
+
+
+def _stopped_pools(cluster: Cluster, fields: dict[str, Any]) -> list[Finding]:
+    """CL005 for each pool stopped in a running cluster."""
+    return [
+        cl.CL005.at(
+            ID,
+            pool=p.name,
+            mode=p.mode or "?",
+            nodes=p.count,
+            **fields,
+            evidence={"pool": p.name, "power_state": p.power_state},
+        )
+        for p in cluster.pools
+        if p.power_state.lower() == "stopped"
     ]
 
 
