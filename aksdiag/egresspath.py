@@ -22,7 +22,7 @@ from aksdiag.nsg import Flow, evaluate_path
 if TYPE_CHECKING:
     from aksdiag.azfacts import AzureFacts, NodePool
     from aksdiag.azfacts_egress import RouteTable
-    from aksdiag.azfacts_network import Subnet
+    from aksdiag.azfacts_network import Nsg, Subnet
 
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 """Azure's default system routes with next hop None (outside the VNet's own address space)."""
@@ -184,7 +184,8 @@ def nsg_blocker(
     if subnet_nsg is None and not nic_nsgs:
         return None
     flow = Flow("Outbound", protocol.capitalize(), node_address(subnet), address, port)
-    for nic_nsg in nic_nsgs or [None]:
+    candidates: list[Nsg | None] = [*nic_nsgs] or [None]
+    for nic_nsg in candidates:
         for decision in evaluate_path(flow, facts.vnet_prefixes, subnet_nsg, nic_nsg):
             if not decision.allowed:
                 return Blocker("nsg", f"{decision.nsg}/{decision.rule}", f"{decision.describe()} (outbound "

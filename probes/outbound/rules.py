@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aksdiag import egresspath
 from aksdiag.armview import parse_id
@@ -46,7 +47,7 @@ class Way:
     def default_route(self) -> Route | None:
         return next((r for r in self.table.routes if r.prefix.strip() == "0.0.0.0/0"), None) if self.table else None
 
-    def fields(self) -> dict[str, str]:
+    def fields(self) -> dict[str, Any]:
         table_rg = parse_id(self.table.id).get("resourcegroups", "") if self.table else ""
         return {"subnet": self.name, "subnet_id": self.subnet_id, "pools": ", ".join(self.pools),
                 "table": self.table.name if self.table else "", "table_rg": table_rg}  # fmt: skip
@@ -65,7 +66,7 @@ def ways(arm: AzureFacts, cluster: Cluster) -> list[Way]:
     ]  # fmt: skip
 
 
-def _hop_fields(route: Route) -> dict[str, str]:
+def _hop_fields(route: Route) -> dict[str, Any]:
     return {"route": route.name, "prefix": route.prefix,
             "next_hop": f"{route.next_hop_type} {route.next_hop_ip}".strip()}  # fmt: skip
 
@@ -79,7 +80,7 @@ def _appliance(arm: AzureFacts, route: Route) -> str:
     return f"Azure Firewall {firewall.name} ({route.next_hop_ip})" if firewall else f"{route.next_hop_ip}{where}"
 
 
-def default_route(arm: AzureFacts, cluster: Cluster, way: Way, names: dict[str, str]) -> list[Finding]:
+def default_route(arm: AzureFacts, cluster: Cluster, way: Way, names: dict[str, Any]) -> list[Finding]:
     """EG010 (to None), EG011 (to an appliance, as userDefinedRouting means), EG012 (bypassing the LB or NAT
     gateway), EG016 (userDefinedRouting without one)."""
     if way.routes_unread:
@@ -151,7 +152,7 @@ def bgp_needed(arm: AzureFacts, cluster: Cluster, way: Way) -> list[Finding]:
     return out
 
 
-def nat_gateway(arm: AzureFacts, cluster: Cluster, way: Way, names: dict[str, str]) -> list[Finding]:
+def nat_gateway(arm: AzureFacts, cluster: Cluster, way: Way, names: dict[str, Any]) -> list[Finding]:
     """EG017 (no public IP), EG018 (a NAT gateway under a loadBalancer cluster)."""
     nat = way.nat
     if nat is None:
@@ -194,7 +195,7 @@ def nsg_denies(arm: AzureFacts, way: Way) -> list[Finding]:
     return out
 
 
-def proxy_wildcards(cluster: Cluster, names: dict[str, str]) -> list[Finding]:
+def proxy_wildcards(cluster: Cluster, names: dict[str, Any]) -> list[Finding]:
     """EG019: `*.suffix` in noProxy, which AKS does not support."""
     starred = [n for n in cluster.no_proxy if n.startswith("*") and len(n) > 1]
     if not starred:
