@@ -111,13 +111,13 @@ def _length(prefix: str) -> int:
     return net.prefixlen if net else -1
 
 
-def pool_subnet(facts: AzureFacts, pool: str) -> str:
-    """The node subnet of `pool` (by name, without case), else of the cluster's first pool with one; "" when the
-    cluster's VNet is AKS-managed (no vnetSubnetID)."""
+def pool_subnet(facts: AzureFacts, pool: str) -> tuple[str, str]:
+    """(pool name, node subnet) of `pool` (by name, without case), else of the cluster's first pool with a subnet;
+    the subnet is "" when the cluster's VNet is AKS-managed (no vnetSubnetID)."""
     pools: tuple[NodePool, ...] = facts.cluster.pools if facts.cluster else ()
-    named = next((p for p in pools if p.name.lower() == pool.lower() and p.vnet_subnet_id), None)
-    found = named or next((p for p in pools if p.vnet_subnet_id), None)
-    return found.vnet_subnet_id if found else ""
+    named = next((p for p in pools if p.name.lower() == pool.lower()), None)
+    found = named if named and named.vnet_subnet_id else next((p for p in pools if p.vnet_subnet_id), named)
+    return (found.name, found.vnet_subnet_id) if found else (pool, "")
 
 
 def node_address(subnet: Subnet | None) -> str:
@@ -143,7 +143,7 @@ def explain(facts: AzureFacts, pool: str, address: str, port: int, protocol: str
     cluster = facts.cluster
     if cluster is None:
         return None
-    subnet_id = pool_subnet(facts, pool)
+    pool, subnet_id = pool_subnet(facts, pool)
     subnet = facts.subnet(subnet_id) if subnet_id else None
     public = is_public(address) and not in_vnets(facts, address)
     if public and cluster.outbound_type == "block":

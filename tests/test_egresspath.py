@@ -98,7 +98,19 @@ def test_the_nic_nsg_blocks_443_but_not_80() -> None:
     assert b is not None and b.kind == "nsg" and b.what == "aks-agentpool-12345678-nsg/deny-internet-https"
     assert explain("egress-nsg-denies-https", port=80) is None
     assert explain("egress-nsg-denies-https", ENDPOINT_IP) is None, "the rule is for Internet, not the VNet"
-    assert egresspath.explain(facts("egress-nsg-denies-https"), "otherpool", MCR, 443) is None, "not its NICs"
+    unknown = egresspath.explain(facts("egress-nsg-denies-https"), "", MCR, 443)
+    assert unknown is not None and unknown.kind == "nsg", "no pool named: the cluster's first pool with a subnet"
+
+
+def test_another_pools_nics_do_not_count() -> None:
+    def user_pool(b: dict) -> None:
+        if b.get("type", "").lower() == "microsoft.containerservice/managedclusters":
+            pool = {**b["properties"]["agentPoolProfiles"][0], "name": "userpool", "mode": "User"}
+            b["properties"]["agentPoolProfiles"].append(pool)
+
+    arm = facts("egress-nsg-denies-https", patch=user_pool)
+    assert egresspath.explain(arm, "userpool", MCR, 443) is None, "the NSG is on nodepool1's scale set only"
+    assert egresspath.explain(arm, "nodepool1", MCR, 443) is not None
 
 
 def test_a_subnet_nsg_is_evaluated_after_the_nic_nsg() -> None:
