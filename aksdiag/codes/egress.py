@@ -144,14 +144,14 @@ EG007 = Code(
 EG008 = Code(
     id="EG008",
     severity=Severity.INFO,
-    title="Some required endpoints were listed, not tested",
+    title="Some required endpoints were listed, not fully tested",
     summary=(
         "A wildcard (*.hcp.<region>.azmk8s.io, *.data.mcr.microsoft.com) names no host to connect to, a UDP "
         "endpoint (NTP) answers no connect, and a plain-HTTP endpoint is reached only by TCP here: aksdiag shows "
         "them with what a firewall rule must allow, and tests what it can."
     ),
     fix="Allow them on the firewall as listed (FQDN tags cover most: AzureKubernetesService).",
-    detail="{count} endpoint(s) shown, not tested: {which}.",
+    detail="{count} endpoint(s) not fully tested here: {which}.",
     remediation="Allow these on the way out as listed: {which}.",
     docs=_RULES_DOCS,
 )

@@ -14,6 +14,7 @@ from aksdiag.azfacts import AzureFacts
 from aksdiag.codes.egress import EG001, EG002, EG003, EG004, EG005, EG006, EG007, EG008, EG009
 from aksdiag.egresspath import Blocker, explain
 from aksdiag.facts import (
+    AzureContext,
     AzureDocument,
     HttpResult,
     ReadFailure,
@@ -62,6 +63,9 @@ def judge(name: str, settings: Settings, facts: Facts) -> Judgement:
     if config.error:
         unread.append(f"{config.path}: {config.error}")
     findings += _eg009_list_unread(settings, doc, len(wanted))
+    ctx = facts.get(settings.azure) if settings.azure else None
+    if isinstance(ctx, AzureContext) and ctx.cluster is None:
+        unread += [e.reason for e in ctx.errors if not e.refusal][:1]  # a refusal is the Azure probes' finding
     if doc is not None and doc.error is not None and not doc.error.refusal:
         unread.append(doc.error.reason)
     pool = _pool(arm)

@@ -47,7 +47,7 @@ def plan(target: str, settings: Settings, facts: Facts) -> list[Hashable]:
     wanted = targets(settings, document(settings, facts), arm)
     queries: list[Hashable] = []
     for t in wanted:
-        if not is_ip(t.name):
+        if not is_ip(t.name) and "*" not in t.name:  # a wildcard is no name to ask for
             queries += stub_lookup(t.name, config, facts)[0]
     if queries:
         return [*first, *queries]

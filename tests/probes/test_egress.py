@@ -169,6 +169,7 @@ def test_the_cluster_list_the_region_and_the_api_server_with_azure_context() -> 
     http = [n for n in world.asked if isinstance(n, HttpNeed)]
     assert any(n.path == "/healthz" and n.server_name.startswith("aks-lab-1234") for n in http)
     assert not any(n.server_name == "security.ubuntu.com" for n in http), "plain HTTP: reached by TCP only"
+    assert not any(isinstance(n, DnsQuery) and "*" in n.name for n in world.asked), "a wildcard is not asked for"
     api_tls = next(n for n in world.asked if isinstance(n, TlsNeed) and n.server_name.startswith("aks-lab"))
     assert api_tls.verify is False, "the cluster's own CA is unknown without a kubeconfig"
 
@@ -282,3 +283,20 @@ def test_check_leaves_egress_out_without_a_reason() -> None:
             "OutboundConnFailVMExtensionError"}}}]}}  # fmt: skip
     needs = PROBE.plan("", replace(s, azure=AZURE), {AZURE: AzureContext(AZURE, cluster=failed)})
     assert ResolverConfigNeed(RESOLV) in needs and any(isinstance(n, AzureGetNeed) for n in needs)
+
+
+def test_a_cluster_that_could_not_be_read_is_no_all_clear() -> None:
+    world = World(cluster=None)
+    original = world.answer
+
+    def failing(need: Hashable) -> Any:
+        if isinstance(need, AzureContextNeed):
+            return AzureContext(
+                need, errors=(AzureReadError(need.cluster_id, 503, "ServerBusy", "busy", failure="server"),)
+            )
+        return original(need)
+
+    world.answer = failing  # type: ignore[method-assign]
+    j = run(world, settings(azure=AZURE))
+    assert ids(j) == [] and j.unread and "busy" in j.unread[0]
+    assert [h.name for h in j.hops] == [f"{n}:443" for _, n in essentials("")], "the essentials are still tested"
