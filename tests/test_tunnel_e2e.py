@@ -158,3 +158,12 @@ def test_the_lb_worlds_and_the_demo_cluster_raise_no_tunnel_code(world, capsys, 
 def test_neither_context_is_skipped(world, capsys) -> None:
     _, _, probe = check(capsys, world("tunnel-healthy", kube=False, azure=False))
     assert probe["status"] == "skipped" and "no Kubernetes context" in probe["reason"]
+
+
+def test_the_nodes_bootstrap_exit_51_is_explained_by_the_node_path(world, capsys) -> None:
+    """state-failed-connect: the last operation failed with CSE exit 51 (cannot connect to the API server); the API
+    server subnet's NSG denies 4443 from the VNet. The cluster state's finding names TUN005 as why."""
+    rc, doc, _ = check(capsys, world("state-failed-connect", kube=False))
+    assert own(doc) == ["TUN005"] and rc == 1
+    why = [f for f in doc["findings"] if f["probe"] == "cluster_state" and "TUN005" in f["detail"]]
+    assert why and "Here is why:" in why[0]["detail"], [f["detail"] for f in doc["findings"]]
