@@ -86,7 +86,8 @@ def plugin_failed(view: View) -> list[Finding]:
     installed = "not installed" not in why
     if installed and cred.kubelogin and cred.login in PROMPTING_LOGINS and not view.interactive:
         kubeconfig = _kubeconfig_file(cred.source)
-        return [AUTH005.at(ID, hop=1, plugin=cred.plugin, login=f"--login {cred.login}", why=why,
+        said = why.split(" (it had no terminal", 1)[0]  # the finding says the rest
+        return [AUTH005.at(ID, hop=1, plugin=cred.plugin, login=f"--login {cred.login}", why=said,
                            kubeconfig=f" --kubeconfig {kubeconfig}" if kubeconfig else "",
                            evidence={"plugin": cred.plugin, "login": cred.login, "interactive": False,
                                      "interactive_mode": cred.interactive_mode})]  # fmt: skip
@@ -202,7 +203,13 @@ def forbidden(view: View) -> list[Finding]:
         user, verb, resource = match["user"], match["verb"], match["resource"]
         namespace, reason = match["namespace"] or "", match["reason"] or ""
     scope = f"in the namespace {namespace}" if namespace else "at the cluster scope"
-    evidence = {"user": user, "verb": verb, "resource": resource, "namespace": namespace, "message": said[:500]}
+    evidence: dict[str, object] = {
+        "user": user,
+        "verb": verb,
+        "resource": resource,
+        "namespace": namespace,
+        "message": said[:500],
+    }
     azure = IN_AZURE in reason or (view.cluster is not None and view.cluster.azure_rbac)
     if azure:
         cluster_id = view.cluster.id if view.cluster is not None else f"$(az aks show -g {view.where_group} -n {view.where_name} --query id -o tsv)"  # fmt: skip
