@@ -45,8 +45,9 @@ class Credential:
 
     @property
     def local(self) -> bool:
-        """A local account's credential (a client certificate, a static token that is not an Entra JWT)."""
-        return self.kind == "client-certificate" or (self.kind == "token" and "tid" not in self.claims)
+        """A local account's credential: a client certificate, or a static token that is no JWT (AKS's clusterUser
+        tokens). A service account's token (a JWT) is not one: disableLocalAccounts leaves those working."""
+        return self.kind == "client-certificate" or (self.kind == "token" and not self.claims)
 
     @property
     def shown(self) -> str:

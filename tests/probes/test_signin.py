@@ -225,6 +225,11 @@ def test_an_admin_certificate_on_a_cluster_without_local_accounts_is_auth004() -
     assert codes(j) == ["AUTH004"]
     assert "az aks get-credentials -g rg-aks -n aks-lab" in j.findings[0].remediation
     assert codes(run(cert, discovery=UNAUTHORIZED, body=cluster(local_disabled=False))) == ["AUTH001"]
+    assert codes(run(config(token="0f3c9a"), discovery=UNAUTHORIZED, body=cluster())) == ["AUTH004"]
+    service_account = config(
+        token=jwt(iss="https://kubernetes", sub="system:serviceaccount:ci:deployer", exp=1893456000)
+    )
+    assert codes(run(service_account, discovery=UNAUTHORIZED, body=cluster())) == ["AUTH001"], "not a local account"
 
 
 def test_an_expired_static_token_is_auth008() -> None:
