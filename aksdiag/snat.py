@@ -4,6 +4,9 @@ Each outbound frontend IP gives 64,000 ports. With `allocatedOutboundPorts` 0 (A
 by backend pool size (the table below, per instance and per frontend IP); otherwise every instance gets the
 explicit number (a multiple of 8, at most 64,000), and the pool fits as many instances as the ports allow:
 64,000 / ports per instance × frontend IPs.
+
+The live side (issue 15) reads Azure Monitor metrics answers into what each node used of its ports, its failed SNAT
+connections and a NAT gateway's failures and drops over the window (`backend_use`, `nat_use`).
 """
 
 from __future__ import annotations
