@@ -95,14 +95,15 @@ class Live:
 
 def judge(
     arm: AzureFacts,
-    docs: Mapping[AzureGetNeed, AzureDocument],
+    docs: Mapping[Any, Any],
     utc: str | None,
     caps: list[Capacity],
     nodes: Mapping[str, str],
     fields: dict[str, str],
     index: int,
 ) -> Live:
-    """Hops (numbered from `index`), findings and tables of the metrics; `nodes` maps a node's private IP to its
+    """Hops (numbered from `index`), findings and tables of the metrics read into `docs` (the run's facts:
+    AzureGetNeed → AzureDocument); `nodes` maps a node's private IP to its
     name (when kube is read)."""
     live = Live()
     found = targets(arm, utc) if utc else []
