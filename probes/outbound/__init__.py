@@ -33,8 +33,10 @@ from aksdiag.settings import Settings
 
 __all__ = ["ID", "PROBE", "judge", "plan"]
 
-WAY_OUT = ("/routetables/", "/natgateways/", "/virtualmachinescalesets", "/networksecuritygroups/", "/virtualnetworks/")
-"""The reads this probe's verdicts rest on (besides the cluster's own)."""
+OWN_READS = ("/routetables/", "/natgateways/", "/virtualmachinescalesets")
+"""The reads only this probe judges: a refused one is its AZ001/AZ002 finding."""
+SHARED_READS = ("/networksecuritygroups/", "/virtualnetworks/")
+"""Reads its verdicts rest on that the DNS probes report when refused: here they are only left unjudged."""
 
 
 def plan(target: str, settings: Settings, facts: Facts) -> list[Hashable]:
@@ -47,7 +49,7 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
     assert settings.azure is not None
     arm = digest(facts[settings.azure])
     relevant = _relevant(arm)
-    findings: list[Finding] = [_refused(e) for e in relevant if e.refusal]
+    findings: list[Finding] = [_refused(e) for e in relevant if e.refusal and not _shared(e)]
     unread = tuple(e.reason for e in relevant if not e.refusal)
     cluster = arm.cluster
     if cluster is None:
@@ -76,7 +78,15 @@ def judge(target: str, settings: Settings, facts: Facts) -> Judgement:
 
 def _relevant(arm: AzureFacts) -> list[AzureReadError]:
     cluster_id = arm.need.cluster_id.lower()
-    return [e for e in arm.errors if e.scope.lower() == cluster_id or any(k in e.scope.lower() for k in WAY_OUT)]
+    return [
+        e
+        for e in arm.errors
+        if e.scope.lower() == cluster_id or _shared(e) or any(k in e.scope.lower() for k in OWN_READS)
+    ]
+
+
+def _shared(e: AzureReadError) -> bool:
+    return any(k in e.scope.lower() for k in SHARED_READS)
 
 
 def _refused(e: AzureReadError) -> Finding:
@@ -97,8 +107,10 @@ def _outbound_hop(cluster: Cluster, findings: list[Finding]) -> Hop:
 def _way_hop(index: int, way: Way, findings: list[Finding]) -> Hop:
     mine = [f for f in findings if f.evidence.get("subnet") == way.subnet_id]
     parts = []
-    if way.routes_unread:
-        parts.append(f"route table {way.subnet.route_table_id.rsplit('/', 1)[-1] if way.subnet else ''} not read")
+    if way.subnet is None:
+        parts.append("its VNet was not read")
+    elif way.routes_unread:
+        parts.append(f"route table {way.subnet.route_table_id.rsplit('/', 1)[-1]} not read")
     elif way.table:
         bgp = "BGP propagation off" if way.table.bgp_propagation_disabled else "BGP propagation on"
         parts.append(f"route table {way.table.name} ({len(way.table.routes)} routes, {bgp})")

@@ -36,12 +36,12 @@ class Way:
 
     @property
     def routes_unread(self) -> bool:
-        """The subnet names a route table that could not be read: no verdict rests on its routes."""
-        return bool(self.subnet and self.subnet.route_table_id and self.table is None)
+        """The subnet (its VNet) or the route table it names could not be read: no verdict rests on its routes."""
+        return self.subnet is None or bool(self.subnet.route_table_id and self.table is None)
 
     @property
     def nat_unread(self) -> bool:
-        return bool(self.subnet and self.subnet.nat_gateway_id and self.nat is None)
+        return self.subnet is None or bool(self.subnet.nat_gateway_id and self.nat is None)
 
     @property
     def default_route(self) -> Route | None:

@@ -226,6 +226,15 @@ def test_a_refused_route_table_is_az001_and_an_unreachable_one_is_unread() -> No
     assert j.findings == () and len(j.unread) == 1
 
 
+def test_a_refused_vnet_judges_no_route_and_is_left_to_the_dns_probes() -> None:
+    refused = AzureReadError(armworld.AKS_VNET, 403, "AuthorizationFailed", "no",
+                             "Microsoft.Network/virtualNetworks/read", "forbidden")  # fmt: skip
+    ctx = context("egress-udr-firewall")
+    j = judged("", ctx=replace(ctx, vnets={}, errors=(refused,)))
+    assert j.findings == (), "no EG016 for a route table it could not see, no second AZ001 (private_dns says it)"
+    assert "its VNet was not read" in j.hops[1].detail
+
+
 def test_no_azure_context_is_a_skip_and_no_cluster_is_one_skipped_hop() -> None:
     with pytest.raises(Skip, match="no Azure context"):
         outbound.plan("", Settings(), {})
