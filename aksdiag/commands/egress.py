@@ -46,10 +46,16 @@ def egress(args: argparse.Namespace) -> Plan:
 def warm_http() -> None:
     """Import the HTTP client in the background while Azure and DNS are read: importing httpx takes 1–2 s on a
     busy box, and done in the round that sends every endpoint's GET it would be added to that round's one wait."""
+    import contextlib
     import importlib
     import threading
 
-    threading.Thread(target=importlib.import_module, args=("httpx",), name="aksdiag-warm-httpx", daemon=True).start()
+    def load() -> None:
+        for name in ("httpx", "httpcore", "anyio", "h11", "trio"):  # what building its first client imports
+            with contextlib.suppress(ImportError):  # trio is optional: httpcore uses it when it is installed
+                importlib.import_module(name)
+
+    threading.Thread(target=load, name="aksdiag-warm-httpx", daemon=True).start()
 
 
 def cluster_hints(args: argparse.Namespace) -> dict[str, str]:
