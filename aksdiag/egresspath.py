@@ -202,8 +202,8 @@ def _no_way_out(
     cluster = facts.cluster
     if cluster is None or cluster.outbound_type in ("loadBalancer", *NAT_OUTBOUND) or facts.nat_gateway_of(subnet_id):
         return None
-    if not subnet or subnet.default_outbound_access is not False:
-        return None
+    if not subnet or subnet.default_outbound_access is not False or subnet.nat_gateway_id:
+        return None  # a NAT gateway named but not read may well be there
     return Blocker("no-way-out", subnet.name, f"{address}:{port} is routed to the internet, but subnet {subnet.name} is "
                    f"private (defaultOutboundAccess false), has no NAT gateway and outbound type "
                    f"{cluster.outbound_type} gives it no public address", evidence)  # fmt: skip
