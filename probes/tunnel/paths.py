@@ -44,6 +44,8 @@ class End:
     """The NSGs on this end that could not be read: the verdict leaves them out."""
     others: tuple[str, ...] = ()
     """Other addresses of this end (a pool's other nodes): the destination of a path from the same pool."""
+    note: str = ""
+    """What the verdict leaves out on purpose, said on the hop."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Crossing:
             lines.append(f"rules naming application security groups not judged: {', '.join(unknown)}")
         if unread:
             lines.append(f"not read: {', '.join(unread)}")
+        lines += [e.note for e in (self.source, self.destination) if e.note]
         return "; ".join(lines)
 
 
@@ -122,33 +125,35 @@ def _nsg(arm: AzureFacts, nsg_id: str, what: str, unread: list[str]) -> Nsg | No
 
 def pool_ends(arm: AzureFacts | None, nodes: Sequence[Node] | None) -> dict[str, End]:
     """Every pool the facts know (Azure's agent pools, the nodes' pool labels), by pool name."""
-    by_pool: dict[str, list[Node]] = {}
+    by_pool: dict[str, list[str]] = {}
     for node in nodes or ():
         if node.internal_ip:
-            by_pool.setdefault(node.pool, []).append(node)
-    pools = {p.name: p for p in (arm.cluster.pools if arm and arm.cluster else ())}
-    ends: dict[str, End] = {}
-    for name in dict.fromkeys([*pools, *by_pool]):
-        addresses = [n.internal_ip or "" for n in by_pool.get(name, [])]
-        unread: list[str] = []
-        subnet = (
-            arm.subnet(pools[name].vnet_subnet_id) if arm and name in pools and pools[name].vnet_subnet_id else None
-        )
-        subnet_nsg = _nsg(arm, subnet.nsg_id, "subnet", unread) if arm and subnet else None
-        nic_nsg = None
-        if arm:
-            nic_ids = [i for s in arm.scale_sets if s.pool.lower() == name.lower() for i in s.nsg_ids]
-            nic_nsg = next(iter(arm.nic_nsgs_of(name)), None)
-            if nic_ids and nic_nsg is None:
-                unread.append(f"{name_of(nic_ids[0])} (NIC)")
-            elif not any(s.pool.lower() == name.lower() for s in arm.scale_sets):
-                unread.append("the NICs' NSG (no scale set of the pool was read)")
-        address = addresses[0] if addresses else _first_host(subnet.prefix) if subnet and subnet.prefix else ""
-        if not address:
-            continue
-        prefix = subnet.prefix if subnet and subnet.prefix else f"{address}/32"
-        ends[name] = End(name, address, prefix, subnet_nsg, nic_nsg, tuple(unread), tuple(addresses[1:]))
-    return ends
+            by_pool.setdefault(node.pool, []).append(node.internal_ip)
+    pools = {p.name: p.vnet_subnet_id for p in (arm.cluster.pools if arm and arm.cluster else ())}
+    ends = (_pool_end(arm, name, pools.get(name), by_pool.get(name, [])) for name in dict.fromkeys([*pools, *by_pool]))
+    return {e.label: e for e in ends if e is not None}
+
+
+def _pool_end(arm: AzureFacts | None, name: str, subnet_id: str | None, addresses: list[str]) -> End | None:
+    """One pool's end: its first node's address (else its subnet's first), its subnet's NSG and its NICs'."""
+    unread: list[str] = []
+    subnet = arm.subnet(subnet_id) if arm and subnet_id else None
+    if arm and subnet_id is not None and subnet is None:
+        unread.append(f"{name_of(subnet_id)} (subnet)" if subnet_id else "the subnet's NSG (an AKS-managed VNet)")
+    subnet_nsg = _nsg(arm, subnet.nsg_id, "subnet", unread) if arm and subnet else None
+    nic_nsg = None
+    if arm:
+        nic_ids = [i for s in arm.scale_sets if s.pool.lower() == name.lower() for i in s.nsg_ids]
+        nic_nsg = next(iter(arm.nic_nsgs_of(name)), None)
+        if nic_ids and nic_nsg is None:
+            unread.append(f"{name_of(nic_ids[0])} (NIC)")
+        elif not any(s.pool.lower() == name.lower() for s in arm.scale_sets):
+            unread.append("the NICs' NSG (no scale set of the pool was read)")
+    address = addresses[0] if addresses else _first_host(subnet.prefix) if subnet and subnet.prefix else ""
+    if not address:
+        return None
+    prefix = subnet.prefix if subnet and subnet.prefix else f"{address}/32"
+    return End(name, address, prefix, subnet_nsg, nic_nsg, tuple(unread), tuple(addresses[1:]))
 
 
 def api_end(arm: AzureFacts) -> tuple[End | None, tuple[int, ...]]:
@@ -170,7 +175,8 @@ def api_end(arm: AzureFacts) -> tuple[End | None, tuple[int, ...]]:
         return End("the API server", address, subnet.prefix, nsg, None, tuple(unread)), API_PORTS_INTEGRATED
     if cluster.private and arm.endpoint_ips:
         address = arm.endpoint_ips[0]
-        return End("the API server's private endpoint", address, f"{address}/32"), API_PORTS_PRIVATE
+        note = "inbound at the private endpoint not judged (its subnet's NSG applies only with network policies on)"
+        return End("the API server's private endpoint", address, f"{address}/32", note=note), API_PORTS_PRIVATE
     return None, ()
 
 

@@ -4,6 +4,7 @@ NSGs) are put in the AzureContext by hand, as the Azure source's reads of them f
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from typing import Any
 
@@ -92,6 +93,20 @@ def test_healthy_two_pools_judge_every_path_through_subnet_and_nic_nsgs() -> Non
     assert sorted(api) == ["nodepool1 → the API server's private endpoint :443",
                            "userpool → the API server's private endpoint :443"]  # fmt: skip
     assert hops(j, "tunnel")["konnectivity-agent"].status is Status.OK
+    assert (
+        "inbound at the private endpoint not judged" in api["userpool → the API server's private endpoint :443"].detail
+    )
+
+
+def test_a_pool_in_an_aks_managed_vnet_says_its_subnet_is_not_known() -> None:
+    settings, facts = world_facts("tunnel-healthy")
+    cluster = copy.deepcopy(facts[NEED].cluster)
+    del cluster["properties"]["agentPoolProfiles"][1]["vnetSubnetID"]
+    facts[NEED] = replace(facts[NEED], cluster=cluster)
+    j = tunnel.judge("", settings, facts)
+    assert ids(j) == []
+    detail = hops(j, "kubelet")["nodepool1 → userpool :10250"].detail
+    assert "not read: the subnet's NSG (an AKS-managed VNet)" in detail and "inbound aks-agentpool" in detail
 
 
 @pytest.mark.parametrize("world", ["healthy", "vnet-integration", "byo-zone", "localdns-healthy", "lb-healthy",
