@@ -175,6 +175,10 @@ def backend_use(ports: dict[str, Any] | None, failed: dict[str, Any] | None) -> 
             r["failed"] = r.get("failed", 0) + int(s.total)
             if peak and peak.value > r.get("failed_peak", 0):
                 r.update(failed_peak=int(peak.value), failed_at=peak.at)
+    allocations = [r["allocated"] for r in rows.values() if r.get("allocated")]
+    typical = max(sorted(set(allocations)), key=allocations.count) if allocations else 0
+    for r in rows.values():  # a node the top-N of AllocatedSnatPorts left out: one outbound rule gives all the same
+        r.setdefault("allocated", typical)
     found = [BackendUse(ip, **r) for ip, r in rows.items()]
     return sorted(found, key=lambda b: (-b.failed, -b.share, b.ip))
 

@@ -24,10 +24,13 @@ from aksdiag.model import Finding, Gauge, Hop, Status, Table
 
 INTERVAL = "PT1M"
 """One point a minute: a burst that exhausts ports for a few minutes is not averaged away."""
-_LB_PORTS = ("AllocatedSnatPorts,UsedSnatPorts", "Maximum,Average", "BackendIPAddress eq '*'")
-_LB_FAILED = ("SnatConnectionCount", "Total", "BackendIPAddress eq '*' and ConnectionState eq 'Failed'")
-_NAT_FAILED = ("SNATConnectionCount", "Total", "ConnectionState eq 'Failed'")
-_NAT_COUNTS = ("TotalConnectionCount,PacketDropCount", "Total,Maximum", "")
+TOP = 50
+"""Series per metric when split by backend IP: Azure Monitor returns 10 unless `top` says more, ordered by `orderby`
+(the busiest, the most failed first); past 50 nodes the table shows the 50 busiest."""
+_LB_PORTS = ("AllocatedSnatPorts,UsedSnatPorts", "Maximum,Average", "BackendIPAddress eq '*'", "Maximum desc")
+_LB_FAILED = ("SnatConnectionCount", "Total", "BackendIPAddress eq '*' and ConnectionState eq 'Failed'", "Total desc")
+_NAT_FAILED = ("SNATConnectionCount", "Total", "ConnectionState eq 'Failed'", "")
+_NAT_COUNTS = ("TotalConnectionCount,PacketDropCount", "Total,Maximum", "", "")
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,13 @@ class Target:
         return name_of(self.id)
 
 
-def _need(resource_id: str, span: str, endpoint: str, spec: tuple[str, str, str]) -> AzureGetNeed:
-    names, aggregation, where = spec
+def _need(resource_id: str, span: str, endpoint: str, spec: tuple[str, str, str, str]) -> AzureGetNeed:
+    names, aggregation, where, order = spec
     query = [("timespan", span), ("interval", INTERVAL), ("metricnames", names), ("aggregation", aggregation)]
     if where:
         query.append(("$filter", where))
+    if order:
+        query += [("top", str(TOP)), ("orderby", order)]
     return AzureGetNeed(f"{resource_id}/providers/Microsoft.Insights/metrics", snat.METRICS_API, tuple(query),
                         endpoint=endpoint)  # fmt: skip
 

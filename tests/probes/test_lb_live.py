@@ -104,6 +104,9 @@ def test_plan_reads_the_metrics_once_the_context_and_the_clock_are_in() -> None:
         q["timespan"] == "2026-11-23T13:31:07Z/2026-11-23T14:31:07Z" and q["interval"] == "PT1M" for q in queries
     )
     assert all(n.api_version == snat.METRICS_API and n.endpoint == NEED.endpoint for n in metrics)
+    assert [(q["top"], q["orderby"]) for q in queries] == [("50", "Maximum desc"), ("50", "Total desc")], (
+        "Azure Monitor returns 10 series unless told: the busiest and the most failed nodes first"
+    )
 
 
 def test_plan_reads_the_nat_gateway_of_the_node_subnet_not_a_load_balancer_without_outbound_rule() -> None:
@@ -265,6 +268,14 @@ def test_backend_use_joins_ports_and_failures_and_counts_only_failed_connections
         "10.0.0.5", 512, 500, 7, 4, "2026-11-23T14:01:00Z")  # fmt: skip
     assert (second.ip, second.used, second.used_at, second.failed) == ("10.0.0.4", 200, "2026-11-23T14:01:00Z", 0)
     assert round(first.share, 3) == 0.977 and snat.BackendUse("x").share == 0.0
+
+
+def test_a_node_the_allocation_answer_left_out_gets_the_allocation_of_the_others() -> None:
+    """AllocatedSnatPorts' top-N is ordered by a value every node shares: the busiest node may be left out."""
+    allocated = _answer("AllocatedSnatPorts", {"10.0.0.4": [1024], "10.0.0.5": [1024], "10.0.0.6": [2048]})
+    used = _answer("UsedSnatPorts", {"10.0.0.9": [1000], "10.0.0.4": [10]})
+    (busiest, *_) = snat.backend_use({"value": [*allocated["value"], *used["value"]]}, None)
+    assert (busiest.ip, busiest.allocated, round(busiest.share, 2)) == ("10.0.0.9", 1024, 0.98)
 
 
 def test_nat_use() -> None:
