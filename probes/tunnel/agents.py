@@ -15,8 +15,9 @@ ID = "tunnel"
 NAMESPACE = "kube-system"
 LABEL = "app=konnectivity-agent"
 CRASH_RESTARTS = 5
-"""Restarts from which an agent that runs again is still called crash-looping (its restarts keep dropping the
-tunnel); a waiting reason of CrashLoopBackOff says it at once."""
+"""Restarts from which an agent that is not ready is called crash-looping between two back-offs; a waiting reason of
+CrashLoopBackOff says it at once. A ready agent's restarts alone are no verdict (node reboots count too): the hop
+shows them."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Agent:
 
     @property
     def crash_looping(self) -> bool:
-        return self.waiting == "CrashLoopBackOff" or self.restarts >= CRASH_RESTARTS
+        return self.waiting == "CrashLoopBackOff" or (self.restarts >= CRASH_RESTARTS and not self.ready)
 
     def state(self) -> str:
         """`Running, ready` / `Pending, not ready: ImagePullBackOff` / … with restarts and the last exit."""

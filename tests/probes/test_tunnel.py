@@ -255,6 +255,17 @@ def test_agents_crash_looping() -> None:
     ).startswith("kubectl -n kube-system describe pod konnectivity-agent-")
 
 
+def test_a_ready_agent_with_restarts_is_shown_not_judged() -> None:
+    pods = [tunnelworld.agent(n, tunnelworld.node_name("nodepool1", i), f"10.224.0.{20 + i}", restarts=9)
+            for i, n in enumerate(tunnelworld.AGENTS)]  # fmt: skip
+    j = judge("tunnel-healthy", agents=kube_list(pods, "Pod"))
+    assert ids(j) == [] and "9 restarts" in hops(j, "tunnel")["konnectivity-agent"].detail
+    pods[0] = tunnelworld.agent(tunnelworld.AGENTS[0], tunnelworld.node_name("nodepool1", 0), "10.224.0.20",
+                                ready=False, restarts=9, last_exit=("OOMKilled", 137))  # fmt: skip
+    j = judge("tunnel-healthy", agents=kube_list(pods, "Pod"))
+    assert ids(j) == ["TUN002", "TUN003"] and "last ended OOMKilled, exit 137" in j.findings[1].detail
+
+
 def test_one_agent_not_ready() -> None:
     j = judge("tunnel-agent-not-ready")
     assert ids(j) == ["TUN002"]
