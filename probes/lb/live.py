@@ -108,8 +108,7 @@ def judge(
     index: int,
 ) -> Live:
     """Hops (numbered from `index`), findings and tables of the metrics read into `docs` (the run's facts:
-    AzureGetNeed → AzureDocument); `nodes` maps a node's private IP to its
-    name (when kube is read)."""
+    AzureGetNeed → AzureDocument); `nodes` maps a node's private IP to its name (when kube is read)."""
     live = Live()
     found = targets(arm, utc) if utc else []
     lb_rows: list[list[str]] = []
