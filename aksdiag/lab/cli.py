@@ -38,6 +38,16 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     )
     arm.add_argument("--world", required=True, help="a world name (healthy, hub-not-linked, …) or a directory")
     arm.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
+    egress = lab_sub.add_parser(
+        "egress",
+        help="serve the endpoints a cluster needs on loopback, some broken, for `aksdiag egress` (Ctrl-C stops it)",
+        description="Serve the AKS essentials (and --endpoint names) as a VNet would see them: a DNS server answering "
+        "world addresses, the address map sending them to loopback HTTPS servers with test-CA certificates; "
+        "--broken NAME=KIND breaks one (blackholed, hijacked, denied, refused, missing, private).",
+    )
+    egress.add_argument("--endpoint", action="append", default=[], metavar="NAME", help="another name to serve")
+    egress.add_argument("--broken", action="append", default=[], metavar="NAME=KIND",
+                        help="break NAME one way: blackholed, hijacked, denied, refused, missing, private")  # fmt: skip
     kube = lab_sub.add_parser(
         "kube",
         help="serve a fake Kubernetes API server (HTTPS on loopback) for a directory of objects",
@@ -57,6 +67,10 @@ def run(args: argparse.Namespace) -> ExitCode:
     """`aksdiag lab list|up|arm|kube`."""
     from aksdiag.lab.scenarios import SCENARIOS
 
+    if args.lab_command == "egress":  # it checks its flags, then stops on signals as the others do
+        from aksdiag.lab import egresslab
+
+        return egresslab.serve(args.endpoint, args.broken)
     if args.lab_command in ("up", "arm", "kube"):
         stop_on_signals()
     if args.lab_command == "up":

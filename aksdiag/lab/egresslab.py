@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -263,3 +264,41 @@ def _closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve(extra: list[str], broken: list[str]) -> Any:
+    """`aksdiag lab egress`: the essentials (koreacentral's) and `extra`, broken as `broken` (NAME=KIND) says,
+    served until Ctrl-C, with the lines that point `aksdiag egress` at them."""
+    import tempfile
+
+    from aksdiag.errors import UsageError
+    from aksdiag.exitcodes import ExitCode
+    from aksdiag.lab.cli import stop_on_signals, wait_for_stop
+    from aksdiag.probes.egress.endpoints import essentials
+
+    names = list(dict.fromkeys([n for _, n in essentials("koreacentral")] + [e.lower() for e in extra]))
+    kinds: dict[str, str] = {}
+    for item in broken:
+        name, _, kind = item.partition("=")
+        if kind not in KINDS:
+            raise UsageError(f"--broken {item!r}: give NAME=KIND, KIND one of {', '.join(KINDS)}")
+        kinds[name.lower()] = kind
+        names += [] if name.lower() in names else [name.lower()]
+    stop_on_signals()
+    with tempfile.TemporaryDirectory(prefix="aksdiag-egress-") as tmp, EgressLab(Path(tmp), names, kinds) as lab:
+        env = lab.env()
+        print(f"egress lab: {len(names)} endpoints, DNS at {lab.dns} (shown as {DNS_SHOWN})")
+        for name in names:
+            print(f"  {name:<40} {kinds.get(name, 'healthy')}")
+        print()
+        for key, value in env.items():
+            print(f"  export {key}={value}")
+        flags = " ".join(f"--endpoint {n}" for n in names if n not in {x for _, x in essentials("koreacentral")})
+        print(f"  aksdiag egress --resolv-conf {lab.write_resolv_conf()} --tls-ca-bundle {lab.ca_path} "
+              f"--region koreacentral {flags}".rstrip())  # fmt: skip
+        try:
+            print("\nCtrl-C stops it.", flush=True)
+            wait_for_stop()
+        except KeyboardInterrupt:
+            print("egress lab stopped", file=sys.stderr)
+    return ExitCode.OK

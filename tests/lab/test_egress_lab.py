@@ -135,3 +135,10 @@ def test_the_lab_endpoints_are_broken_for_real(tmp_path: Path) -> None:
         answer = dns.query.udp(dns.message.make_query("priv.example.com", "A"), lab.dns.host, 2, lab.dns.port)
         assert answer.answer[0][0].address.startswith("10.")
         assert lab.queries == 2
+
+
+def test_lab_egress_refuses_an_unknown_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    from aksdiag.cli import main
+
+    assert main(["lab", "egress", "--broken", "mcr.microsoft.com=sideways"]) == 2
+    assert "KIND one of blackholed" in capsys.readouterr().err
