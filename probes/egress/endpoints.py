@@ -82,9 +82,8 @@ def targets(settings: Settings, facts_doc: AzureDocument | None, arm: AzureFacts
     first: dict[tuple[str, int], Target] = {}
     for text in settings.endpoints:
         name, port = parse_given(text)
-        first[(name, port)] = found.pop((name, port), None) or _target(
-            GIVEN, name, port, "Https" if port == 443 else "Tcp"
-        )
+        known = found.pop((name, port), None)
+        first[(name, port)] = known or _target(GIVEN, name, port, "Https" if port == 443 else "Tcp")
     return [*first.values(), *found.values()]
 
 
