@@ -77,7 +77,7 @@ def _decode(value: Any) -> Any:
         if f.type == "Outcome":  # DnsAnswer's enum; the net facts' outcomes are plain strings
             raw = Outcome(raw)
         elif isinstance(raw, list) and f.name not in ("endpoints", "other_zones"):
-            raw = tuple(raw)
+            raw = _frozen(raw)  # tuples of tuples (AzureGetNeed.query) come back hashable
         kwargs[f.name] = raw
     return cls(**kwargs)
 
