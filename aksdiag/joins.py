@@ -68,9 +68,16 @@ def _joined(finding: Finding, by_probe: dict[str, ProbeResult]) -> Finding:
 
 
 def _named(related: list[Finding]) -> str:
-    names = [f"{f.id} ({f.probe}): {f.title.rstrip('.')}" for f in related[:MAX_NAMED]]
-    more = len(related) - MAX_NAMED
-    return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
+    """The related findings by code, most severe first as they came: `EG001 (egress) ×11: title; …`."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in related:
+        groups.setdefault((f.id, f.probe), []).append(f)
+    names = [
+        f"{code} ({probe}){f' ×{len(found)}' if len(found) > 1 else ''}: {found[0].title.rstrip('.')}"
+        for (code, probe), found in list(groups.items())[:MAX_NAMED]
+    ]
+    more = len(groups) - MAX_NAMED
+    return "; ".join(names) + (f"; and {more} more code(s)" if more > 0 else "")
 
 
 def _not_run(ran: list[str], probes: list[str]) -> str:

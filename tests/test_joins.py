@@ -63,3 +63,11 @@ def test_codes_narrow_what_relates_and_a_joined_finding_is_not_joined_twice() ->
     (f,) = once[0].findings
     assert [r["id"] for r in f.evidence["related"]] == ["API001"]
     assert relate(once)[0].findings[0].detail == f.detail
+
+
+def test_the_same_code_many_times_is_named_once_with_its_count() -> None:
+    cse = _finding("CL008", "cluster_state", relates_to={"probes": ["egress"], "as": "cause"})
+    egress = _result("egress", *(_finding("EG001", "egress") for _ in range(11)), _finding("EG003", "egress"))
+    (f,) = relate([_result("cluster_state", cse), egress])[0].findings
+    assert "Here is why: EG001 (egress) ×11: title of EG001; EG003 (egress): title of EG003." in f.detail
+    assert len(f.evidence["related"]) == 12
