@@ -200,7 +200,8 @@ def write(world: str, directory: str | Path) -> Path:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     for i, body in enumerate(build(world)):
-        (out / f"{i:02d}-{body['name']}.json").write_text(json.dumps(body, indent=1) + "\n")
+        name = body.get("name") or str(body.get("_path") or body.get("id") or "document").rstrip("/").rsplit("/", 1)[-1]
+        (out / f"{i:02d}-{name}.json").write_text(json.dumps(body, indent=1) + "\n")
     if faults(world):
         (out / "_faults.json").write_text(json.dumps(faults(world), indent=1) + "\n")
     return out
