@@ -59,7 +59,7 @@ def _joined(finding: Finding, by_probe: dict[str, ProbeResult]) -> Finding:
     if spec.get("as") == "agreement":
         claims_problem = finding.severity is not Severity.INFO
         agrees = bool(related) == claims_problem
-        evidence["agrees"] = agrees
+        evidence["agrees"] = agrees if ran else None  # nothing to compare with: neither
         sentence = _agreement(claims_problem, agrees, related, ran, probes)
     else:
         sentence = _cause(related, ran, probes)

@@ -28,7 +28,20 @@ import re
 import secrets
 from typing import Any
 
+from aksdiag import facts as _vocabulary
 from aksdiag.inputs import is_ip
+
+_FIELDS = frozenset(
+    f
+    for kind in vars(_vocabulary).values()
+    if isinstance(kind, type) and hasattr(kind, "__dataclass_fields__")
+    for f in kind.__dataclass_fields__
+)
+"""The field names of the snapshot's needs and facts: keys of the codec, never redacted (a learned name such as
+`api` must not turn `api_version` into `name-3_version`)."""
+
+_NAMED_BY_AZURE = {"providers", "detectors"}
+"""Id segments whose names are Azure's, not the customer's (an AKS detector is `private-cluster-dns` everywhere)."""
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _TOKEN = re.compile(
@@ -127,7 +140,7 @@ class Redactor:
             for m in _ARM_ID.finditer(value):
                 parts = m.group(1).strip("/").split("/")
                 for kind, name in zip(parts[0::2], parts[1::2], strict=False):
-                    if kind.lower() != "providers" and "." not in name:
+                    if kind.lower() not in _NAMED_BY_AZURE and "." not in name:
                         self._name(name, KINDS.get(kind.lower(), "name"))
 
     def _name(self, name: str, kind: str) -> None:
@@ -153,8 +166,19 @@ class Redactor:
         if isinstance(v, list):
             return [self.value(x) for x in v]
         if isinstance(v, dict):
-            return {self.text(k): self.value(x) for k, x in v.items()}
+            out = {k if k in _FIELDS else self.text(k): self.value(x) for k, x in v.items()}
+            if v.get("kind") == "HttpNeed" and isinstance(v.get("path"), str):
+                out["path"] = self.api_path(v["path"])
+            return out
         return v
+
+    def api_path(self, path: str) -> str:
+        """An API server path (`/api`, `/readyz?verbose`, `/api/v1/namespaces/NS/pods?limit=1`): the protocol's
+        words are not names (a Service called `api` must not turn `/api` into `/svc-1`); a namespace is."""
+        route, sep, query = path.partition("?")
+        parts = route.split("/")
+        kept = [self.text(p) if i and parts[i - 1] == "namespaces" else p for i, p in enumerate(parts)]
+        return "/".join(kept) + sep + query
 
     def text(self, s: str) -> str:
         return _TOKEN.sub(self._token, s)

@@ -71,3 +71,10 @@ def test_the_same_code_many_times_is_named_once_with_its_count() -> None:
     (f,) = relate([_result("cluster_state", cse), egress])[0].findings
     assert "Here is why: EG001 (egress) ×11: title of EG001; EG003 (egress): title of EG003." in f.detail
     assert len(f.evidence["related"]) == 12
+
+
+def test_agreement_with_nothing_compared_is_neither() -> None:
+    healthy = _finding("DET003", "detectors", Severity.INFO, relates_to=AGREEMENT)
+    (f,) = relate([_result("detectors", healthy)])[0].findings
+    assert f.evidence["agrees"] is None
+    assert f.detail.endswith("aksdiag could not compare: dns_chain did not run here.")

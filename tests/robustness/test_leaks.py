@@ -403,7 +403,7 @@ REDACT_WORLDS = {
     "lb-public-service, public leak": ("public-leak", "lb-public-service", "10.240.0.4"),
 }
 FACT_KINDS = {"DnsResult", "ResolverConfig", "AzureContext", "TcpConnect", "TlsPeer", "HttpResult", "KubeList",
-              "AzureVmssNics", "Clock"}  # fmt: skip
+              "AzureVmssNics", "Clock", "AzureDocument"}  # fmt: skip
 """Every kind of fact aksdiag.facts defines (test_every_fact_kind_is_covered keeps this list true)."""
 
 
