@@ -59,5 +59,6 @@ class Plan:
         return cls(command, target, settings, probes, skip=dict(skip or {}), whois=whois)
 
     def optional(self, probe: Probe) -> bool:
-        """Left out of the report when it cannot run (rather than shown as skipped)."""
-        return self.command in probe.optional_in
+        """Left out of the report when it cannot run (rather than shown as skipped); `check` stands for the faces
+        that run what it runs (`tui`, `demo`), as in Probe.commands."""
+        return self.command in probe.optional_in or (self.command in ("tui", "demo") and "check" in probe.optional_in)
