@@ -32,7 +32,8 @@ def test_overview_tiles_turn_final_with_the_finding_and_the_reasons(lab, app_for
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_final(pilot, app)
             tiles = app.tiles
-            assert list(tiles)[:5] == ["dns_chain", "cluster_dns", "private_dns", "apiserver", "ipplan"]
+            assert list(tiles)[:6] == ["cluster_state", "dns_chain", "cluster_dns", "private_dns", "apiserver", "signin"]
+            assert tiles["cluster_state"].state == "skipped", "no Azure context in a DNS lab"
             assert tiles["dns_chain"].state == "fail"
             assert "DNS001" in text_of(tiles["dns_chain"].query_one(".tile-summary"))
             assert "1 finding" in text_of(tiles["dns_chain"].query_one(".tile-status"))
@@ -44,7 +45,7 @@ def test_overview_tiles_turn_final_with_the_finding_and_the_reasons(lab, app_for
             verdict = text_of(app.query_one("#verdict"))
             assert "BROKEN" in verdict and "1 finding" in verdict
             assert "DNS001" in text_of(app.query_one("#top-findings"))
-            assert app.focused is tiles["dns_chain"], "the first tile has the focus: the keyboard works at once"
+            assert app.focused is tiles["cluster_state"], "the first tile has the focus: the keyboard works at once"
 
     run(go())
 
@@ -168,7 +169,7 @@ def test_enter_on_a_tile_opens_the_probe_in_full_and_escape_comes_back(lab, app_
     async def go() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_final(pilot, app)
-            await pilot.press("enter")
+            await pilot.press("tab", "enter")  # past the cluster's state (no Azure context here) to the DNS chain
             screen = app.screen
             assert isinstance(screen, ProbeScreen) and screen.probe_id == "dns_chain"
             detail = screen.query_one(ProbeDetail)
@@ -252,6 +253,7 @@ def test_c_cancels_a_slow_probe_it_is_skipped_as_cancelled(lab, app_for) -> None
     async def go() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             tile = app.tiles["dns_chain"]
+            await pilot.press("tab")  # from the first tile (the cluster's state) to the DNS chain
             await wait_for(pilot, lambda: app.focused is tile and tile.state == "running")
             assert tile.query_one(".tile-progress", ProgressBar).display
             engine = app.engine
@@ -282,11 +284,11 @@ def test_e_exports_json_and_markdown_with_the_renderers(lab, app_for, tmp_path: 
             assert doc["schema"] == "aksdiag.report/v1" and doc["verdict"] == "broken"
             assert [f["id"] for f in doc["findings"]] == ["DNS001"]
             assert [p["probe"] for p in doc["probes"]][:5] == [
+                "cluster_state",
                 "dns_chain",
                 "cluster_dns",
                 "private_dns",
                 "apiserver",
-                "ipplan",
             ]
             await pilot.press("e", "shift+tab", "down", "enter")  # the radio: Markdown
             assert app.screen.query_one("#export-path", Input).value.endswith(".md")

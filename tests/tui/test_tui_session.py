@@ -60,7 +60,7 @@ def test_export_writes_the_renderers_output(lab, tmp_path: Path) -> None:
 def test_the_dns_lab_plan_runs_checks_probes_and_says_why_the_api_server_is_skipped(lab) -> None:
     session = lab("healthy")
     assert session.command == "demo" and session.shown_target == session.target
-    assert session.probe_ids[:5] == ["dns_chain", "cluster_dns", "private_dns", "apiserver", "ipplan"]
+    assert session.probe_ids[:5] == ["cluster_state", "dns_chain", "cluster_dns", "private_dns", "apiserver"]
     assert "whois" not in session.probe_ids
     assert "apiserver" in session.skip
 
@@ -71,7 +71,8 @@ def test_tui_command_builds_the_check_session(tmp_path: Path, monkeypatch: pytes
     args = build_parser().parse_args(["tui", "--fqdn", "aks-x.privatelink.koreacentral.azmk8s.io", "--timeout", "1"])
     session = commands.plan("tui", args)
     assert session.command == "check" and session.shown_target == "aks-x.privatelink.koreacentral.azmk8s.io"
-    assert session.probe_ids == ["dns_chain", "cluster_dns", "private_dns", "apiserver", "ipplan", "lb"]
+    assert session.probe_ids == ["cluster_state", "dns_chain", "cluster_dns", "private_dns", "apiserver", "signin",
+                                 "egress", "outbound", "tunnel", "ipplan", "lb", "detectors"]  # fmt: skip
     assert session.whois is session.settings and session.settings.kube is None  # no kubeconfig: whois says so
     app = make_app(session, export_dir=tmp_path)
 
