@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any
 
 from aksdiag.facts import KubeList
+from aksdiag.kubefacts import PodHealth
 
 LOCALDNS_VNET_IP = "169.254.10.10"
 LOCALDNS_KUBE_IP = "169.254.10.11"
@@ -201,31 +202,10 @@ def dns_endpoints(listed: KubeList | None) -> tuple[DnsEndpoint, ...]:
 
 
 def coredns_pods(listed: KubeList | None) -> tuple[CoreDnsPod, ...]:
-    """The CoreDNS pods (labelSelector k8s-app=kube-dns): ready from the Ready condition; restarts, the waiting
-    reason and how the container last ended from the coredns container's status (the first one, without it)."""
-    out = []
-    for obj in listed.items if listed is not None and not listed.error else ():
-        status = obj.get("status") or {}
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
-        containers = [c for c in status.get("containerStatuses") or () if isinstance(c, Mapping)]
-        main = next((c for c in containers if c.get("name") == "coredns"), containers[0] if containers else {})
-        terminated = _get(main, "lastState", "terminated") or {}
-        out.append(CoreDnsPod(
-            name=str(_get(obj, "metadata", "name") or ""), ip=str(status.get("podIP") or ""),
-            node=str(_get(obj, "spec", "nodeName") or ""), phase=str(status.get("phase") or ""), ready=ready,
-            restarts=sum(int(c.get("restartCount") or 0) for c in containers),
-            waiting=str(_get(main, "state", "waiting", "reason") or ""), last_exit=_ended(terminated),
-        ))  # fmt: skip
-    return tuple(out)
-
-
-def _ended(terminated: Mapping[str, Any]) -> str:
-    """`Error, exit 1`, `OOMKilled, exit 137`; empty when the container never ended."""
-    if not terminated:
-        return ""
-    reason, code = terminated.get("reason") or "", terminated.get("exitCode")
-    exit_text = f"exit {code}" if code is not None else ""
-    return ", ".join(p for p in (str(reason), exit_text) if p)
+    """The CoreDNS pods (labelSelector k8s-app=kube-dns), with the coredns container's health (PodHealth)."""
+    healths = (PodHealth.from_kube(o, "coredns") for o in (listed.items if listed is not None and not listed.error else ()))
+    return tuple(CoreDnsPod(h.name if h.name != "?" else "", h.ip, h.node, h.phase, h.ready, h.restarts, h.waiting,
+                            h.last_exit) for h in healths)  # fmt: skip
 
 
 def config_map(listed: KubeList | None, name: str) -> ConfigMapRead:

@@ -115,6 +115,43 @@ class Pod:
 
 
 @dataclass(frozen=True)
+class PodHealth:
+    """How a system pod fares (CoreDNS, konnectivity-agent): ready from its Ready condition; restarts summed over its
+    containers; the waiting reason and how it last ended from the named container's status (else the first's)."""
+
+    name: str
+    ip: str = ""
+    node: str = ""
+    phase: str = ""
+    ready: bool = False
+    restarts: int = 0
+    waiting: str = ""
+    """The container's waiting reason (CrashLoopBackOff, ImagePullBackOff…), empty when it runs."""
+    last_exit: str = ""
+    """How the container last ended (`Error, exit 1`, `OOMKilled, exit 137`), empty when it never did."""
+
+    @classmethod
+    def from_kube(cls, obj: Obj, container: str) -> PodHealth:
+        meta, spec, status = _meta(obj), _spec(obj), _status(obj)
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
+        containers = [c for c in status.get("containerStatuses") or () if isinstance(c, Mapping)]
+        main = next((c for c in containers if c.get("name") == container), containers[0] if containers else {})
+        terminated = (main.get("lastState") or {}).get("terminated") or {}
+        return cls(str(meta.get("name") or "?"), str(status.get("podIP") or ""), str(spec.get("nodeName") or ""),
+                   str(status.get("phase") or ""), ready, sum(int(c.get("restartCount") or 0) for c in containers),
+                   str(((main.get("state") or {}).get("waiting") or {}).get("reason") or ""),
+                   _ended(terminated))  # fmt: skip
+
+
+def _ended(terminated: Mapping[str, Any]) -> str:
+    """`Error, exit 1`, `OOMKilled, exit 137`; empty when the container never ended."""
+    if not terminated:
+        return ""
+    reason, code = terminated.get("reason") or "", terminated.get("exitCode")
+    return ", ".join(p for p in (str(reason), f"exit {code}" if code is not None else "") if p)
+
+
+@dataclass(frozen=True)
 class ServicePort:
     port: int | None = None
     node_port: int | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from aksdiag.codes.tunnel import TUN001, TUN002, TUN003
 from aksdiag.facts import KubeList
+from aksdiag.kubefacts import PodHealth
 from aksdiag.model import Finding, Hop, Status
 
 ID = "tunnel"
@@ -45,31 +45,10 @@ class Agent:
 
 
 def agents(listed: KubeList) -> tuple[Agent, ...]:
-    """The agents of a pods list: ready from the Ready condition; restarts, the waiting reason and the last exit from
-    the konnectivity-agent container's status (else the first container's)."""
-    out = []
-    for obj in listed.items:
-        status = obj.get("status") or {}
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
-        containers = [c for c in status.get("containerStatuses") or () if isinstance(c, Mapping)]
-        main = next(
-            (c for c in containers if c.get("name") == "konnectivity-agent"), containers[0] if containers else {}
-        )
-        terminated = ((main.get("lastState") or {}).get("terminated")) or {}
-        out.append(Agent(
-            name=str((obj.get("metadata") or {}).get("name") or "?"), node=str((obj.get("spec") or {}).get("nodeName") or ""),
-            phase=str(status.get("phase") or ""), ready=ready,
-            restarts=sum(int(c.get("restartCount") or 0) for c in containers),
-            waiting=str(((main.get("state") or {}).get("waiting") or {}).get("reason") or ""), last_exit=_ended(terminated),
-        ))  # fmt: skip
-    return tuple(sorted(out, key=lambda a: a.name))
-
-
-def _ended(terminated: Mapping[str, Any]) -> str:
-    if not terminated:
-        return ""
-    reason, code = terminated.get("reason") or "", terminated.get("exitCode")
-    return ", ".join(p for p in (str(reason), f"exit {code}" if code is not None else "") if p)
+    """The agents of a pods list, with the konnectivity-agent container's health (kubefacts.PodHealth)."""
+    healths = (PodHealth.from_kube(obj, "konnectivity-agent") for obj in listed.items)
+    found = (Agent(h.name, h.node, h.phase, h.ready, h.restarts, h.waiting, h.last_exit) for h in healths)
+    return tuple(sorted(found, key=lambda a: a.name))
 
 
 def judge_agents(index: int, found: tuple[Agent, ...], pool_of: Mapping[str, str] | None,
