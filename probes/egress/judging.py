@@ -224,9 +224,12 @@ def _layers(s: Seen) -> tuple[str, str, str, str]:
 
 def _hop(index: int, s: Seen, found: list[Finding]) -> Hop:
     errors = [f for f in found if f.severity.value == "error"]
-    status = Status.FAIL if errors else Status.WARN if found else Status.SKIPPED if not s.target.how else Status.OK
+    untested = not s.target.how or s.tcp is None  # shown only, or never reached (the name was not asked)
+    status = Status.FAIL if errors else Status.WARN if found else Status.SKIPPED if untested else Status.OK
     dns, tcp, tls, http = _layers(s)
     detail = s.target.why_not or (found[0].detail if found else f"DNS {dns}; TCP {tcp}; TLS {tls}; HTTP {http}")
+    if untested and not found and s.target.how:
+        detail = f"not tested: DNS {dns}"
     elapsed = s.tcp.elapsed_ms if s.tcp is not None else None
     return Hop(index, "endpoint", s.target.shown, status, server=s.address or None, answers=s.addresses,
                elapsed_ms=elapsed, detail=detail)  # fmt: skip
@@ -237,7 +240,7 @@ def _table(seen: list[Seen], findings: list[Finding]) -> Table:
     rows = []
     for i, s in enumerate(seen, 1):
         dns, tcp, tls, http = _layers(s)
-        verdict = by_hop.get(i) or ("shown" if not s.target.how else "ok")
+        verdict = by_hop.get(i) or ("shown" if not s.target.how else "not tested" if s.tcp is None else "ok")
         rows.append((s.target.shown, s.target.category, dns, tcp, tls, http, verdict))
     return Table("Required endpoints", ("endpoint", "category", "DNS", "TCP", "TLS", "HTTP", "verdict"), tuple(rows))
 

@@ -300,3 +300,26 @@ def test_a_cluster_that_could_not_be_read_is_no_all_clear() -> None:
     j = run(world, settings(azure=AZURE))
     assert ids(j) == [] and j.unread and "busy" in j.unread[0]
     assert [h.name for h in j.hops] == [f"{n}:443" for _, n in essentials("")], "the essentials are still tested"
+
+
+def test_an_unreadable_resolver_tests_nothing_and_says_so() -> None:
+    """No resolv.conf: no name is asked, so no endpoint is ok — each is skipped ("not tested") and the probe could
+    not look (unread), never a row of ✔ over endpoints nobody reached."""
+    from aksdiag.model import Status
+
+    world = World()
+    original = world.answer
+
+    def unreadable(need: Hashable) -> Any:
+        if isinstance(need, ResolverConfigNeed):
+            return ResolverConfig(need.path, error="cannot read /lab/resolv.conf: No such file or directory")
+        return original(need)
+
+    world.answer = unreadable  # type: ignore[method-assign]
+    j = run(world, settings())
+    assert ids(j) == [] and j.unread, "could not look"
+    assert {h.status for h in j.hops} == {Status.SKIPPED}
+    assert all(h.detail.startswith("not tested") for h in j.hops)
+    (table,) = [t for t in j.tables if t.title == "Required endpoints"]
+    assert {row[-1] for row in table.rows} == {"not tested"}
+    assert not any(isinstance(n, TcpConnectNeed) for n in world.asked)
