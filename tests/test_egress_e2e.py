@@ -183,3 +183,17 @@ def test_pod_refuses_a_bad_endpoint_before_any_pod(capsys: pytest.CaptureFixture
 
     with pytest.raises(UsageError, match="--endpoint"):
         command.inner_args(["--", "egress", "--endpoint", "mcr.microsoft.com:99999"])
+
+
+def test_a_ca_bundle_that_cannot_be_used_is_refused_before_anything_is_sent(tmp_path) -> None:
+    """--tls-ca-bundle missing or not PEM: exit 2 with one line, not every endpoint judged 'TLS inspection'."""
+    import subprocess
+    import sys
+
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    for bundle in (tmp_path / "missing.pem", garbage):
+        proc = subprocess.run([sys.executable, "-m", "aksdiag", "egress", "--tls-ca-bundle", str(bundle)],
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "--tls-ca-bundle" in proc.stderr and "Traceback" not in proc.stderr

@@ -25,7 +25,7 @@ EG001 = Code(
     ),
     fix="Make the DNS servers this host (or node) uses answer public names: forward them to Azure DNS "
     "(168.63.129.16) or upstream; check for a private zone that covers the name without its record.",
-    detail="{name} ({category}): {resolver} answered {outcome}.",
+    detail="{name} ({category}): asking {resolver} gave {outcome}.",
     remediation="Make {resolver} resolve {name}: a forwarder for public names (to 168.63.129.16 or upstream); "
     "`aksdiag dns {name}` traces the chain hop by hop.",
     docs=_OUTBOUND_DOCS,

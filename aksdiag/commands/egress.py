@@ -19,6 +19,21 @@ RUN = "egress"
 """Settings.extra key (probes/egress/planning.RUN): `aksdiag egress` always tests, check only with a reason."""
 
 
+def _ca_bundle(path: str | None) -> str | None:
+    """A --tls-ca-bundle that loads as PEM certificates, else a usage error (exit 2): a bundle aksdiag cannot
+    use would otherwise make every handshake fail as if each endpoint were hijacked."""
+    if not path:
+        return path
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as e:
+        raise UsageError(f"--tls-ca-bundle {path}: {getattr(e, 'strerror', None) or 'not PEM certificates'}",
+                         "give a file of PEM CA certificates") from None  # fmt: skip
+    return path
+
+
 @builder("egress")
 def egress(args: argparse.Namespace) -> Plan:
     from aksdiag.sources import files
@@ -27,7 +42,7 @@ def egress(args: argparse.Namespace) -> Plan:
     config, kube, kube_error = None, None, ""
     if context.flag(args, "kubeconfig") or context.flag(args, "context") or context.in_pod(args):
         config, kube, kube_error = context.optional_kube(args)  # the API server's CA; without: its chain unjudged
-    ca = files.flag_path(context.flag(args, "tls_ca_bundle"), "--tls-ca-bundle", 4 << 20)
+    ca = _ca_bundle(files.flag_path(context.flag(args, "tls_ca_bundle"), "--tls-ca-bundle", 4 << 20))
     extra = {RUN: "run", **({"kube_error": kube_error} if kube_error else {}), **cluster_hints(args)}
     settings = settings_mod.from_env(
         azure=azure,
