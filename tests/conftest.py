@@ -84,6 +84,31 @@ def start_world(tmp_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture
+def fake_arm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """fake_arm(world name or resource bodies, faults=…, latency_s=…): a fake ARM on loopback whose CA the SDKs
+    trust (REQUESTS_CA_BUNDLE); at teardown every request it got must have been a GET."""
+    from aksdiag.lab import arm, armworld
+
+    fakes: list[Any] = []
+
+    def start(world: str | list[dict[str, Any]], faults: dict[str, Any] | None = None, latency_s: float = 0.0) -> Any:
+        w = arm.ArmWorld()
+        for body in armworld.build(world) if isinstance(world, str) else world:
+            w.add(body)
+        w.faults = faults if faults is not None else armworld.faults(world) if isinstance(world, str) else {}
+        fake = arm.FakeArm(w, tmp_path / f"tls{len(fakes)}", latency_s=latency_s)
+        fakes.append(fake)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
+        return fake
+
+    yield start
+    for f in fakes:
+        f.close()
+    for f in fakes:
+        assert f.writes() == [], "aksdiag only reads Azure: GET only"
+
+
+@pytest.fixture
 def planes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """planes(arm_world, dns_scenario, faults=…, endpoint=…): the fake ARM and a DNS lab world, both on loopback,
     with the environment of a jump box in the spoke (the VNet's DNS server 10.1.0.4 is the lab's custom server).

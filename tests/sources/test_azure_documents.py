@@ -5,14 +5,12 @@ serves documents (answers that are not resources) as ARM would: paged lists, met
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aksdiag.facts import AzureGetNeed, ReadFailure
-from aksdiag.lab import arm, armworld
+from aksdiag.lab import armworld
 from aksdiag.sources.azure import documents
 
 CLUSTER_ID = (
@@ -23,21 +21,8 @@ LB_ID = f"/subscriptions/{armworld.SUBSCRIPTION}/resourceGroups/rg-nodes/provide
 
 
 @pytest.fixture
-def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[dict[str, Any]]], arm.FakeArm]]:
-    fakes: list[arm.FakeArm] = []
-
-    def start(bodies: list[dict[str, Any]]) -> arm.FakeArm:
-        w = arm.ArmWorld()
-        for body in bodies:
-            w.add(body)
-        fake = arm.FakeArm(w, tmp_path / f"tls{len(fakes)}")
-        fakes.append(fake)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
-        return fake
-
-    yield start
-    for f in fakes:
-        f.close()
+def serve(fake_arm: Any) -> Any:
+    return fake_arm
 
 
 def _metric(name: str) -> dict[str, Any]:
@@ -59,8 +44,12 @@ def _world() -> list[dict[str, Any]]:
         {"id": LB_ID, "name": "kubernetes", "type": "Microsoft.Network/loadBalancers"},
         # a list page ARM serves without ids: the document's path is where it answers
         {"_document": True, "_path": f"{CLUSTER_ID}/outboundNetworkDependenciesEndpoints", "value": endpoints},
-        {"_document": True, "_path": f"{LB_ID}/providers/Microsoft.Insights/metrics", "cost": 0,
-         "value": [_metric("UsedSnatPorts"), _metric("AllocatedSnatPorts"), _metric("SnatConnectionCount")]},
+        {
+            "_document": True,
+            "_path": f"{LB_ID}/providers/Microsoft.Insights/metrics",
+            "cost": 0,
+            "value": [_metric("UsedSnatPorts"), _metric("AllocatedSnatPorts"), _metric("SnatConnectionCount")],
+        },
     ]
 
 
@@ -104,7 +93,9 @@ def test_a_write_never_leaves_the_process(serve) -> None:
         async with cred:
             clients = Clients(cred, fake.endpoint, None, None)
             try:
-                await clients.get("aks", armworld.SUBSCRIPTION).send_request(HttpRequest("PUT", f"{CLUSTER_ID}?api-version=1"))
+                await clients.get("aks", armworld.SUBSCRIPTION).send_request(
+                    HttpRequest("PUT", f"{CLUSTER_ID}?api-version=1")
+                )
             finally:
                 await clients.close()
 

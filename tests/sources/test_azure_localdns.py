@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import urllib.parse
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,21 +21,8 @@ from aksdiag.sources import azure
 
 
 @pytest.fixture
-def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[dict[str, Any]]], arm.FakeArm]]:
-    fakes: list[arm.FakeArm] = []
-
-    def start(bodies: list[dict[str, Any]]) -> arm.FakeArm:
-        w = arm.ArmWorld()
-        for body in bodies:
-            w.add(body)
-        fake = arm.FakeArm(w, tmp_path / f"tls{len(fakes)}")
-        fakes.append(fake)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
-        return fake
-
-    yield start
-    for f in fakes:
-        f.close()
+def serve(fake_arm: Any) -> Any:
+    return fake_arm
 
 
 def read(fake: arm.FakeArm) -> AzureContext:

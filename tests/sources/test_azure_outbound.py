@@ -4,8 +4,7 @@ only, in the round the subnet NSGs are read — and what they read is what tests
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,23 +17,8 @@ from tests.probes.test_outbound import context
 
 
 @pytest.fixture
-def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    fakes: list[arm.FakeArm] = []
-
-    def start(world: str, faults: dict | None = None, latency_s: float = 0.0) -> arm.FakeArm:
-        w = arm.ArmWorld()
-        for body in armworld.build(world):
-            w.add(body)
-        w.faults = faults if faults is not None else armworld.faults(world)
-        fake = arm.FakeArm(w, tmp_path / "tls", latency_s=latency_s)
-        fakes.append(fake)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_path)
-        return fake
-
-    yield start
-    for f in fakes:
-        assert f.writes() == [] and all(r.method == "GET" for r in f.requests), "GET only"
-        f.close()
+def serve(fake_arm: Any) -> Any:
+    return fake_arm
 
 
 def read(fake: arm.FakeArm) -> AzureContext:
