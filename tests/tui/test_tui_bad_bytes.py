@@ -126,3 +126,16 @@ def test_ctrl_c_quits_from_the_whois_box_too(tui) -> None:
     poll(lambda: "▊  x" in keys() or "▊  qx" in keys(), 60, "the filter box never showed what was typed", keys)
     assert not rc_file.exists(), "q typed after / is text, not quit"
     quit_with(keys, rc_file, "C-c")
+
+
+def test_enter_escape_enter_typed_fast_opens_the_probe_again(tui) -> None:
+    """Enter, Escape, Enter in one write: the second probe screen opens before the first is gone (they once shared
+    an id: the app died with DuplicateIds, exit 3)."""
+    keys, rc_file = tui()
+    for _ in range(6):
+        keys("-H", "0d", "1b", "0d", "1b", "0d")
+        time.sleep(0.3)
+    time.sleep(1)
+    assert not rc_file.exists(), f"the app ended:\n{keys()}"
+    assert "Traceback" not in keys()
+    quit_with(keys, rc_file, "C-c")  # from whichever probe screen is on top

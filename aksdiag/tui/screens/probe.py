@@ -22,7 +22,7 @@ class ProbeScreen(Screen[None]):
     ]
 
     def __init__(self, probe_id: str, title: str, result: ProbeResult | None, view: View) -> None:
-        super().__init__(id=f"probe-screen-{probe_id}")
+        super().__init__()  # no fixed id: Enter, Escape, Enter typed fast opens a second one before the first is gone
         self.probe_id = probe_id
         self.probe_title = title
         self.first = result
@@ -35,14 +35,17 @@ class ProbeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.probe_title
-        self.detail.result = self.first
+        self.update(self.first)
 
     @property
     def detail(self) -> ProbeDetail:
         return self.query_one("#probe-detail", ProbeDetail)
 
     def update(self, result: ProbeResult | None) -> None:
-        self.detail.result = result
+        """Show `result`; a screen already popped again (Enter then Escape, typed faster than it mounts) has no
+        detail left to show it in, and that is no error."""
+        for detail in self.query("#probe-detail").results(ProbeDetail):
+            detail.result = result
 
     def action_cancel(self) -> None:
         self.app.cancel_probe(self.probe_id)  # type: ignore[attr-defined]  # self.app is AksdiagApp; textual types it App
