@@ -12,7 +12,8 @@ import random
 import socket
 from pathlib import Path
 
-_handed_out: set[int] = set()
+_handed_out: dict[int, None] = {}
+"""The ports this process handed out, oldest first: not handed out again while the rest of the slice has room."""
 
 
 def lab_port_band(first: int, last: int) -> tuple[int, int]:
@@ -57,19 +58,23 @@ def free_port(host: str = "127.0.0.1") -> int:
     ports outside that range are only ever taken by an explicit bind.
     """
     low, high = _lab_port_range()
-    for _ in range(200):
-        port = random.randrange(low, high)
-        if port in _handed_out:
-            continue
-        with (
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u,
-            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t,
-        ):
-            try:
-                u.bind((host, port))
-                t.bind((host, port))
-            except OSError:
-                continue
-        _handed_out.add(port)
-        return port
+    for attempt in range(2):
+        if attempt:  # a long run (the whole suite in one worker) handed out most of its slice once: the older half
+            for old in list(_handed_out)[: len(_handed_out) // 2]:  # is free again where its servers closed
+                del _handed_out[old]
+        for _ in range(200):
+            port = random.randrange(low, high)
+            if port not in _handed_out and _bindable(host, port):
+                _handed_out[port] = None
+                return port
     raise OSError("no free port on loopback")
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        try:
+            u.bind((host, port))
+            t.bind((host, port))
+        except OSError:
+            return False
+    return True

@@ -46,3 +46,16 @@ def test_each_worker_names_ports_from_its_own_slice_of_the_band() -> None:
     assert all(band[0] <= low < high <= band[1] for low, high in slices)
     for spec in ("", "x", "3/3", "-1/2", "1/0"):
         assert port_slice(band, spec) == band, spec
+
+
+def test_a_long_run_that_handed_out_its_whole_slice_gets_ports_again(monkeypatch) -> None:
+    """The suite's worker hands out ports for hours: once its slice was all handed out, the older half (whose servers
+    closed) is handed out again instead of 'no free port on loopback' with the slice free."""
+    from aksdiag.lab import ports
+
+    low = ports._lab_port_range()[0]
+    monkeypatch.setattr(ports, "_lab_port_range", lambda: (low, low + 40))
+    monkeypatch.setattr(ports, "_handed_out", {})
+    got = [ports.free_port() for _ in range(120)]
+    assert all(low <= p < low + 40 for p in got)
+    assert len(set(got[-20:])) == 20, "recent ports are not handed out twice"
