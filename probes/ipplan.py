@@ -118,6 +118,6 @@ PROBE = Probe(
     codes=("IP004",),
     plan=plan,
     judge=judge,
-    commands=("ipplan", "check"),
+    commands=("ipplan", "check", "fleet"),
     order=40,
 )

@@ -6,7 +6,7 @@ subscription-wide `/subscriptions/S/providers/NS/type`) lists the resources whos
 pages with `nextLink`. `_faults.json` in the world makes paths answer 403/404/429/500 (`times` limits how
 often), a redirect (`location`) or a page whose nextLink is the fault's (`next_link`); `delay_s` answers late,
 `close` closes the connection unanswered, `body: garbage` answers what is not JSON, `loop` pages to itself.
-Any bearer token is accepted; a request without one gets 401. Anything but GET gets 405 — and is recorded, so
+Any bearer token is accepted; a request without one gets 401. Anything but GET (and a POST of a Resource Graph query, lab.armgraph) gets 405 — and is recorded, so
 a test can prove that aksdiag never tried. TLS uses a throwaway CA (aksdiag.lab.pki) written to `certdir/ca.pem`.
 
 Subscriptions and resource groups exist as in ARM: a world holds the subscriptions and resource groups named in its
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from aksdiag.fleet.queries import GRAPH_PATH
 from aksdiag.lab.armbodies import TENANT, builtin_role, denied, not_found, resource_group_body, subscription_body
 from aksdiag.lab.armbodies import error as _error
 from aksdiag.lab.https import HttpsServer
@@ -196,7 +197,11 @@ class FakeArm:
         self.close()
 
     def writes(self) -> list[Request]:
-        return [r for r in self.requests if r.method != "GET"]
+        """Every request but a GET and a Resource Graph query (a POST to its path that reads)."""
+        return [r for r in self.requests if r.method != "GET" and not _is_graph(r)]
+
+    def graph_queries(self) -> list[Request]:
+        return [r for r in self.requests if _is_graph(r)]
 
     def requests_by_subscription(self) -> dict[str, list[Request]]:
         """The requests by the (lower-cased) subscription they went to; "" for `/subscriptions` itself."""
@@ -233,7 +238,33 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
         def do_PUT(self) -> None:
             self._refuse()
 
-        do_POST = do_PATCH = do_DELETE = do_PUT
+        do_PATCH = do_DELETE = do_PUT
+
+        def do_POST(self) -> None:
+            """Resource Graph's query path reads (lab.armgraph); every other POST is refused like any write."""
+            if urlsplit(self.path).path.rstrip("/").lower() != GRAPH_PATH.lower():
+                self._refuse()
+                return
+            req = self._record(200)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if arm.latency_s:
+                time.sleep(arm.latency_s)
+            if not req.authorized:
+                status, body = 401, _error("AuthenticationFailed", "Authentication failed: no bearer token.")
+            else:
+                try:
+                    request = json.loads(raw or b"{}")
+                except ValueError:
+                    request = None
+                if not isinstance(request, dict):
+                    status, body = 400, _error("BadRequest", "The request body is not a JSON object.")
+                else:
+                    from aksdiag.lab import armgraph
+
+                    status, body = armgraph.answer(arm.world, request)
+            req.status, req.ended = status, time.monotonic()
+            self._send(status, body)
 
         def _refuse(self) -> None:
             self._record(405)
@@ -383,6 +414,10 @@ def _is_collection(path: str) -> bool:
         return False
     after = parts[parts.index("providers") + 1 :]
     return len(after) >= 2 and len(after) % 2 == 0
+
+
+def _is_graph(r: Request) -> bool:
+    return r.method == "POST" and r.path.rstrip("/").lower() == GRAPH_PATH.lower()
 
 
 def _subscription_of(path: str) -> str:

@@ -285,6 +285,6 @@ PROBE = Probe(
     codes=tuple(f"CL{n:03d}" for n in range(1, 10)),
     plan=plan,
     judge=judge,
-    commands=("check",),
+    commands=("check", "fleet"),
     order=1,
 )

@@ -172,6 +172,6 @@ PROBE = Probe(
     codes=CODES,  # also AZ001/AZ002 and IP005, owned elsewhere
     plan=plan,
     judge=judge,
-    commands=("lb", "check"),
+    commands=("lb", "check", "fleet"),
     order=50,
 )

@@ -159,7 +159,7 @@ PROBE = Probe(
     codes=tuple(f"EG0{n}" for n in range(10, 22)),  # also AZ001/AZ002, owned elsewhere
     plan=plan,
     judge=judge,
-    commands=("check", "egress"),
+    commands=("check", "egress", "fleet"),
     optional_in=("egress",),
     order=36,
 )

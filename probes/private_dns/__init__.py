@@ -109,7 +109,7 @@ PROBE = Probe(
     ),
     plan=plan,
     judge=judge,
-    commands=("dns", "check"),
+    commands=("dns", "check", "fleet"),
     optional_in=("dns",),
     order=20,
 )

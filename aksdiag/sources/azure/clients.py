@@ -1,7 +1,7 @@
 """The SDK clients' common parts: the credential, the read-only pipeline policy, the client keywords, the endpoint.
 
 Read-only by construction: every client carries a pipeline policy that refuses any method but GET before the
-request leaves the process.
+request leaves the process, save one: a POST to Azure Resource Graph's query path (a query reads; `aksdiag fleet`).
 """
 
 from __future__ import annotations
@@ -65,10 +65,20 @@ def read_only_policy() -> SansIOHTTPPolicy[Any, Any]:
     class ReadOnlyPolicy(SansIOHTTPPolicy[Any, Any]):
         def on_request(self, request: PipelineRequest[Any]) -> None:
             method = request.http_request.method.upper()
-            if method != "GET":
+            if method != "GET" and not is_graph_query(method, str(request.http_request.url)):
                 raise WriteRefused(f"refused to send {method} {request.http_request.url}: aksdiag only reads Azure")
 
     return ReadOnlyPolicy()
+
+
+def is_graph_query(method: str, url: str) -> bool:
+    """A POST to exactly Resource Graph's query path (`/providers/Microsoft.ResourceGraph/resources`): the one
+    non-GET aksdiag sends. Any other path, a sub-path, another method: refused."""
+    from urllib.parse import urlsplit
+
+    from aksdiag.fleet.queries import GRAPH_PATH
+
+    return method.upper() == "POST" and urlsplit(url).path.rstrip("/").lower() == GRAPH_PATH.lower()
 
 
 def credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCredential:
