@@ -71,16 +71,26 @@ class Index:
     def clusters(self) -> list[Body]:
         return sorted(self.of_type("microsoft.containerservice/managedclusters"), key=lambda r: str(r["id"]).lower())
 
-    def overlaid(self, fresh: Mapping[str, Body | None], fresh_links: Mapping[str, list[Body] | None]) -> Index:
-        """A copy where the GET bodies in `fresh` replace the rows (None: the GET said 404, the row is gone) and
-        the link lists in `fresh_links` replace a zone's links (None: not read, Resource Graph's stay)."""
+    def overlaid(self, fresh: Mapping[str, Body | None], lists: Mapping[str, list[Body] | None]) -> Index:
+        """A copy with what confirming GETs said: each body in `fresh` (by id) replaces its row (None: the GET said
+        404, the row is gone); each list in `lists` (by collection path: `<zone id>/virtualNetworkLinks`,
+        `<ruleset id>/virtualNetworkLinks`, `<zone id>/A`…) replaces that parent's children of that type (a zone's
+        links replace `links[zone]`); None in `lists`: not read, Resource Graph's stay."""
         gone = {k.lower() for k in fresh}
         out = Index.of((r for k, r in self.rows.items() if k not in gone), ())
         out.links = {k: list(v) for k, v in self.links.items()}
         for body in fresh.values():
             if body is not None:
                 out.add(body)
-        for zone, found in fresh_links.items():
-            if found is not None:
-                out.links[zone.lower()] = list(found)
+        for collection, found in lists.items():
+            if found is None:
+                continue
+            parent, _, child_type = collection.lower().rstrip("/").rpartition("/")
+            if child_type == "virtualnetworklinks" and "/privatednszones/" in parent:
+                out.links[parent] = list(found)
+                continue
+            for old in out.children(parent, child_type):
+                out._drop(str(old["id"]).lower())
+            for body in found:
+                out.add(body)
         return out
