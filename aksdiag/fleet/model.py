@@ -161,6 +161,8 @@ class FleetReport:
     """The subscriptions searched (lower-cased ids)."""
     notes: tuple[str, ...] = ()
     """What Resource Graph could not tell this run (said in every face, never hidden)."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Subscription display names by lower-cased id (from GET /subscriptions): the faces name a subscription so."""
 
     @property
     def verdict(self) -> Verdict:
@@ -194,6 +196,7 @@ class FleetReport:
             "groups": [g.to_dict() for g in self.groups],
             "clusters": [c.to_dict() for c in self.clusters],
             "notes": list(self.notes),
+            "subscription_names": dict(self.names),
         }
 
     @classmethod
@@ -211,4 +214,5 @@ class FleetReport:
             version=(d.get("tool") or {}).get("version", ""),
             subscriptions=tuple(d.get("subscriptions", ())),
             notes=tuple(d.get("notes", ())),
+            names=dict(d.get("subscription_names") or {}),
         )
