@@ -95,7 +95,13 @@ def credential(settings: Settings | None = None) -> StaticToken | DefaultAzureCr
 
 def client_kwargs(settings: Settings | None = None, deadline: float | None = None) -> dict[str, Any]:
     """`deadline` (time.monotonic()): the run's; retries, Retry-After and reads stay inside it."""
-    kwargs: dict[str, Any] = {"per_call_policies": [read_only_policy()], "retry_total": 3, "retry_backoff_max": 4}
+    kwargs: dict[str, Any] = {
+        "per_call_policies": [read_only_policy()],
+        # again past azure-mgmt-core's auto-registration policy, which answers a 409 with its own POST …/register
+        "per_retry_policies": [read_only_policy()],
+        "retry_total": 3,
+        "retry_backoff_max": 4,
+    }
     if deadline is not None:
         from aksdiag.sources.azure import retry
 
