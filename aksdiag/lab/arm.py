@@ -24,10 +24,9 @@ Each request records its subscription (`Request.subscription`, `FakeArm.requests
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -36,12 +35,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from aksdiag.fleet.queries import GRAPH_PATH
 from aksdiag.lab.armbodies import TENANT, builtin_role, denied, not_found, resource_group_body, subscription_body
 from aksdiag.lab.armbodies import error as _error
+from aksdiag.lab.armstore import HIDDEN, ROLE_ASSIGNMENTS, ArmWorld
 from aksdiag.lab.https import HttpsServer
 from aksdiag.lab.pki import Pki, server_context
 
-ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments"
-HIDDEN = "hidden_subscriptions"
-"""The `_faults.json` key listing subscriptions the caller cannot read (a list of ids, not a path fault)."""
 PAGE_SIZE = 2
 """Small on purpose: every list of more than two resources exercises nextLink paging."""
 
@@ -57,119 +54,6 @@ class Request:
     ended: float = 0.0
     subscription: str = ""
     """The lower-cased subscription the path is under ("" for `/subscriptions` itself and paths outside one)."""
-
-
-@dataclass
-class ArmWorld:
-    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    faults: dict[str, Any] = field(default_factory=dict)
-    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Explicit subscription bodies by lower-cased id; more are inferred from the resources' ids."""
-    resource_groups: set[tuple[str, str]] = field(default_factory=set)
-    """Explicit (subscription, resource group) pairs, lower-cased; more are inferred from the resources' ids."""
-    hidden_subscriptions: set[str] = field(default_factory=set)
-    """Subscriptions the caller cannot read (lower-cased); the faults' `hidden_subscriptions` adds to them."""
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Answers at a path that are not resources (a metrics response, a detector's, a list page of
-    outboundNetworkDependenciesEndpoints), by lower-cased path: served as they are, never listed as children."""
-
-    @classmethod
-    def load(cls, directory: str | Path) -> ArmWorld:
-        world = cls()
-        for path in sorted(Path(directory).glob("*.json")):
-            doc = json.loads(path.read_text())
-            if path.name == "_faults.json":
-                world.faults = doc
-            else:
-                world.add(doc)
-        return world
-
-    def add(self, body: dict[str, Any]) -> None:
-        """Add a resource body (it carries its `id`), or a document: a body with `"_document": true` and the
-        `_path` it answers at (else its `id`), served without those two keys."""
-        if body.get("_document"):
-            path = str(body.get("_path") or body["id"]).lower().rstrip("/")
-            self.documents[path] = {k: v for k, v in body.items() if k not in ("_document", "_path")}
-            return
-        rid = body["id"].lower().rstrip("/")
-        parts = rid.split("/")
-        if len(parts) == 3 and parts[1] == "subscriptions":  # a subscription body: listed by GET /subscriptions
-            self.subscriptions[parts[2]] = {k: v for k, v in body.items() if k not in ("name", "type")}
-            return
-        if len(parts) == 5 and parts[3] == "resourcegroups":  # a resource group: it exists, even empty
-            self.resource_groups.add((parts[2], parts[4]))
-        self.resources[rid] = body
-
-    def subscription_bodies(self) -> list[dict[str, Any]]:
-        """Every subscription of the world (explicit bodies, else inferred ones), hidden ones included, by id."""
-        found = dict.fromkeys(self.subscriptions)
-        found.update(dict.fromkeys(r.split("/")[2] for r in self.resources if r.startswith("/subscriptions/")))
-        return [self.subscriptions.get(s) or subscription_body(s) for s in sorted(found)]
-
-    def has_subscription(self, subscription: str) -> bool:
-        prefix = f"/subscriptions/{subscription}/"
-        return subscription in self.subscriptions or any(r.startswith(prefix) for r in self.resources)
-
-    def has_resource_group(self, subscription: str, rg: str) -> bool:
-        prefix = f"/subscriptions/{subscription}/resourcegroups/{rg}/"
-        return (subscription, rg) in self.resource_groups or any(r.startswith(prefix) for r in self.resources)
-
-    def resource_group_bodies(self, subscription: str) -> list[dict[str, Any]]:
-        """The subscription's resource groups (explicit bodies, else inferred ones), as `…/resourcegroups` lists."""
-        names: dict[str, str] = {rg: "" for s, rg in self.resource_groups if s == subscription}
-        for body in self.resources.values():
-            parts = body["id"].split("/")
-            if len(parts) > 4 and parts[2].lower() == subscription and parts[3].lower() == "resourcegroups":
-                names.setdefault(parts[4].lower(), parts[4])
-                names[parts[4].lower()] = names[parts[4].lower()] or parts[4]
-        out = []
-        for rg, shown in sorted(names.items()):
-            rg_id = f"/subscriptions/{subscription}/resourceGroups/{shown or rg}"
-            out.append(self.resources.get(rg_id.lower()) or resource_group_body(rg_id))
-        return out
-
-    def document(self, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
-        """The document at `path`; a metrics answer keeps only the metrics `metricnames` asks for, as Azure
-        Monitor answers (names compared without case)."""
-        doc = self.documents[path]
-        names = {n.strip().lower() for n in ",".join(query.get("metricnames", [])).split(",") if n.strip()}
-        if not names or not isinstance(doc.get("value"), list):
-            return doc
-        kept = [m for m in doc["value"] if str((m.get("name") or {}).get("value") or "").lower() in names]
-        return {**doc, "value": kept}
-
-    def hidden(self) -> set[str]:
-        return self.hidden_subscriptions | {str(s).lower() for s in self.faults.get(HIDDEN) or ()}
-
-    def children(self, collection: str) -> list[dict[str, Any]]:
-        """Resources right under `collection` (a lower-cased path), subscription-wide lists included."""
-        out = []
-        parts = collection.split("/")
-        subscription_wide = len(parts) > 4 and parts[3] == "providers"
-        for rid, body in self.resources.items():
-            parent, _, _ = rid.rpartition("/")
-            if parent == collection:
-                out.append(body)
-            elif subscription_wide and "/resourcegroups/" in parent:
-                head, _, rest = parent.partition("/resourcegroups/")
-                if f"{head}/{rest.partition('/')[2]}" == collection:
-                    out.append(body)
-        return sorted(out, key=lambda b: b["id"].lower())
-
-    def role_assignments(self, scope: str, filter_text: str) -> list[dict[str, Any]]:
-        """Assignments at `scope` and inherited from above it, as ARM lists them; `assignedTo('id')` filters."""
-        wanted = re.search(r"(?:assignedTo\(|principalId eq )'([^']+)'", filter_text)
-        out = []
-        for rid, body in self.resources.items():
-            if ROLE_ASSIGNMENTS + "/" not in rid:
-                continue
-            at = rid.split(ROLE_ASSIGNMENTS + "/")[0]
-            if not (scope == at or scope.startswith(at + "/")):
-                continue
-            if wanted and body.get("properties", {}).get("principalId") != wanted.group(1):
-                continue
-            out.append(body)
-        return sorted(out, key=lambda b: b["id"].lower())
 
 
 class FakeArm:
@@ -250,21 +134,29 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             if arm.latency_s:
                 time.sleep(arm.latency_s)
-            if not req.authorized:
-                status, body = 401, _error("AuthenticationFailed", "Authentication failed: no bearer token.")
-            else:
-                try:
-                    request = json.loads(raw or b"{}")
-                except ValueError:
-                    request = None
-                if not isinstance(request, dict):
-                    status, body = 400, _error("BadRequest", "The request body is not a JSON object.")
-                else:
-                    from aksdiag.lab import armgraph
-
-                    status, body = armgraph.answer(arm.world, request)
+            status, body, headers = self._graph(raw, req)
             req.status, req.ended = status, time.monotonic()
-            self._send(status, body)
+            self._send(status, body, headers)
+
+        def _graph(self, raw: bytes, req: Request) -> tuple[int, Any, dict[str, str]]:
+            """A Resource Graph query's answer: 401 without a token, a fault at its path, else lab.armgraph's."""
+            if not req.authorized:
+                return 401, _error("AuthenticationFailed", "Authentication failed: no bearer token."), {}
+            try:
+                request = json.loads(raw or b"{}")
+            except ValueError:
+                request = None
+            if not isinstance(request, dict):
+                return 400, _error("BadRequest", "The request body is not a JSON object."), {}
+            fault = arm.fault_for(GRAPH_PATH.lower())
+            if fault:
+                token = (request.get("options") or {}).get("$skipToken") or "bG9vcA"
+                page = {"totalRecords": 1, "count": 0, "resultTruncated": "false", "$skipToken": token, "data": []}
+                return self._faulted(fault, {**page, "facets": []})
+            from aksdiag.lab import armgraph
+
+            status, body = armgraph.answer(arm.world, request)
+            return status, body, {}
 
         def _refuse(self) -> None:
             self._record(405)
@@ -300,21 +192,7 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
                 return 401, _error("AuthenticationFailed", "Authentication failed: no bearer token."), {}
             fault = arm.fault_for(path)
             if fault:
-                status = int(fault.get("status", 500))
-                headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
-                if fault.get("delay_s") and not wait_or_hangup(self.connection, float(fault["delay_s"])):
-                    return 0, CLOSE, {}  # a slow ARM: the answer comes after this long, unless the client left
-                if fault.get("close"):  # the connection closes with no answer
-                    return 0, CLOSE, {}
-                if fault.get("body") == "garbage":  # a body that is not JSON
-                    return status if "status" in fault else 200, GARBAGE, headers
-                if fault.get("loop"):  # a page whose nextLink is this very page: paging that never ends
-                    return 200, {"value": [], "nextLink": f"{arm.endpoint}{self.path}"}, headers
-                if "location" in fault:  # a redirect (status 301/302/307/308) to wherever the fault says
-                    return status, {}, {**headers, "Location": fault["location"]}
-                if "next_link" in fault:  # an empty page whose nextLink points wherever the fault says
-                    return 200, {"value": [], "nextLink": fault["next_link"]}, headers
-                return status, _error(fault.get("code", "Fault"), fault.get("message", "injected fault")), headers
+                return self._faulted(fault, {"value": [], "nextLink": f"{arm.endpoint}{self.path}"})
             missing = self._scope_answer(path)
             if missing is not None:
                 return missing
@@ -343,6 +221,24 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             if not items and not _is_collection(path) and not path.endswith("/resourcegroups"):
                 return 404, _error("ResourceNotFound", not_found(urlsplit(self.path).path)), {}
             return self._page(items, query)
+
+        def _faulted(self, fault: dict[str, Any], loop: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+            """A fault's answer; `loop` is the page that pages to itself (a GET's nextLink, ARG's `$skipToken`)."""
+            status = int(fault.get("status", 500))
+            headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+            if fault.get("delay_s") and not wait_or_hangup(self.connection, float(fault["delay_s"])):
+                return 0, CLOSE, {}  # a slow ARM: the answer comes after this long, unless the client left
+            if fault.get("close"):  # the connection closes with no answer
+                return 0, CLOSE, {}
+            if fault.get("body") == "garbage":  # a body that is not JSON
+                return status if "status" in fault else 200, GARBAGE, headers
+            if fault.get("loop"):  # a page that names itself as the next one: paging that never ends
+                return 200, loop, headers
+            if "location" in fault:  # a redirect (status 301/302/307/308) to wherever the fault says
+                return status, {}, {**headers, "Location": fault["location"]}
+            if "next_link" in fault:  # an empty page whose nextLink points wherever the fault says
+                return 200, {"value": [], "nextLink": fault["next_link"]}, headers
+            return status, _error(fault.get("code", "Fault"), fault.get("message", "injected fault")), headers
 
         def _page(self, items: list[dict[str, Any]], query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
             skip = int(query.get("$skiptoken", ["0"])[0])
@@ -425,8 +321,8 @@ def _subscription_of(path: str) -> str:
     return parts[2] if len(parts) > 2 and parts[1] == "subscriptions" else ""
 
 
-__all__ = ["TENANT", "ArmWorld", "FakeArm", "Request", "builtin_role", "denied", "not_found", "resource_group_body",
-           "subscription_body"]  # fmt: skip
+__all__ = ["HIDDEN", "ROLE_ASSIGNMENTS", "TENANT", "ArmWorld", "FakeArm", "Request", "builtin_role", "denied",
+           "not_found", "resource_group_body", "subscription_body"]  # fmt: skip
 
 
 def _denied(parts: list[str]) -> dict[str, Any]:
