@@ -78,3 +78,137 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     return int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
+
+
+# ---------------------------------------------------------------- what the cluster's context reads next
+# Pure decisions the Azure source (sources.azure.context) and the fleet's assembly (fleet.assemble) share: which
+# zones could answer the name, which NSGs/route tables/NAT gateways the subnets name, which subscription holds a DNS
+# server, which endpoints serve the API server, which subscriptions to search.
+
+MAX_SEARCHED = 50
+"""Subscriptions whose zones, resolvers and rulesets are listed at most (concurrently); the rest are left out
+(AzureContext.subscriptions less searched_subscriptions says which)."""
+READABLE_STATES = {"enabled", "warned", "pastdue", ""}
+"""A Disabled or Deleted subscription answers reads with errors: it is not searched."""
+
+
+def subscription_in(resource_id: str) -> str:
+    """The lower-cased subscription id in a resource id ("" when it names none)."""
+    parts = resource_id.split("/")
+    return parts[2].lower() if len(parts) > 2 and parts[1].lower() == "subscriptions" else ""
+
+
+def to_search(listed: list[dict[str, Any]] | None, first: list[str]) -> list[str]:
+    """The subscriptions to search, lower-cased: `first` (the cluster's, the zone's), then the readable listed
+    ones in the order ARM listed them, at most MAX_SEARCHED."""
+    ids = [s.lower() for s in first if s]
+    for s in listed or []:
+        if str(s.get("state") or "").lower() in READABLE_STATES and s.get("subscriptionId"):
+            ids.append(str(s["subscriptionId"]).lower())
+    return list(dict.fromkeys(ids))[:MAX_SEARCHED]
+
+
+def could_answer(found: list[dict[str, Any]], fqdn: str, cluster_zone: str | None) -> list[str]:
+    """The ids of the zones that could answer `fqdn`: named as a suffix of it, or named as the cluster's zone (a
+    jump box's own zone of the same name), other than the cluster's zone itself."""
+    fqdn = fqdn.lower().rstrip(".")
+    own = (cluster_zone or "").lower()
+    own_name = own.rsplit("/", 1)[-1] if own else ""
+    out = []
+    for z in found:
+        name, zid = str(z.get("name") or "").lower(), str(z.get("id") or "")
+        if not name or zid.lower() == own:
+            continue
+        if fqdn == name or fqdn.endswith("." + name) or (own_name and name == own_name):
+            out.append(zid)
+    return list(dict.fromkeys(out))
+
+
+def subnet_refs(vnets: Mapping[str, dict[str, Any]], subnet_ids: list[str], key: str) -> list[str]:
+    """The ids of the `key` references (networkSecurityGroup, routeTable, natGateway) of the wanted subnets in
+    the VNets' bodies, each once, sorted."""
+    wanted = {i.lower() for i in subnet_ids}
+    return sorted(
+        {
+            str(((s.get("properties") or {}).get(key) or {}).get("id"))
+            for v in vnets.values()
+            for s in (v.get("properties") or {}).get("subnets") or []
+            if str(s.get("id", "")).lower() in wanted and ((s.get("properties") or {}).get(key) or {}).get("id")
+        },
+        key=str.lower,
+    )
+
+
+def nic_nsg_ids(sets: list[dict[str, Any]]) -> list[str]:
+    """The NSGs named by the scale sets' NIC configurations, each once."""
+    found = {
+        str(((c.get("properties") or {}).get("networkSecurityGroup") or {}).get("id"))
+        for s in sets
+        for c in ((((s.get("properties") or {}).get("virtualMachineProfile") or {}).get("networkProfile") or {})
+                  .get("networkInterfaceConfigurations") or [])
+        if ((c.get("properties") or {}).get("networkSecurityGroup") or {}).get("id")
+    }  # fmt: skip
+    return sorted(found, key=str.lower)
+
+
+def subscription_holding(ip: str, vnets: Iterable[dict[str, Any]]) -> str | None:
+    """The subscription of the VNet whose address space holds `ip`: a VNet read, else a peering's remote side."""
+    vnets = list(vnets)
+    for v in vnets:
+        if _holds((v.get("properties") or {}).get("addressSpace"), ip):
+            return subscription_in(str(v.get("id") or "")) or None
+    for v in vnets:
+        for peering in (v.get("properties") or {}).get("virtualNetworkPeerings") or []:
+            p = peering.get("properties") or {}
+            remote = str((p.get("remoteVirtualNetwork") or {}).get("id") or "")
+            if remote and _holds(p.get("remoteAddressSpace") or p.get("remoteVirtualNetworkAddressSpace"), ip):
+                return subscription_in(remote) or None
+    return None
+
+
+def _holds(space: Any, ip: str) -> bool:
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(ip)
+        return any(
+            address in ipaddress.ip_network(str(p), strict=False) for p in (space or {}).get("addressPrefixes") or []
+        )
+    except ValueError:
+        return False
+
+
+def firewall_ips(firewall: dict[str, Any]) -> set[str]:
+    """A firewall's private addresses (its IP configurations' and its hub's)."""
+    p = firewall.get("properties") or {}
+    ips = {str((c.get("properties") or {}).get("privateIPAddress")) for c in p.get("ipConfigurations") or []}
+    hub = (p.get("hubIPAddresses") or {}).get("privateIPAddress")
+    return ips | ({str(hub)} if hub else set())
+
+
+def nic_ips(nic: dict[str, Any]) -> set[str]:
+    configs = (nic.get("properties") or {}).get("ipConfigurations") or []
+    return {str((c.get("properties") or {}).get("privateIPAddress")) for c in configs}
+
+
+def joined(
+    node_rg: list[dict[str, Any]], connected: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """(endpoint, connection | None): the node resource group's first, then the other connected ones; an
+    endpoint listed both ways appears once, with its connection."""
+    by_id = {str(e.get("id") or "").lower(): c for c, e in connected}
+    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
+        (e, by_id.get(str(e.get("id") or "").lower())) for e in node_rg
+    ]
+    seen = {str(e.get("id") or "").lower() for e in node_rg}
+    for conn, e in connected:
+        if str(e.get("id") or "").lower() not in seen:
+            seen.add(str(e.get("id") or "").lower())
+            out.append((e, conn))
+    return out
+
+
+def is_apiserver_endpoint(endpoint: dict[str, Any]) -> bool:
+    connections = (endpoint.get("properties") or {}).get("privateLinkServiceConnections") or []
+    groups = {g for c in connections for g in (c.get("properties") or {}).get("groupIds") or []}
+    return "management" in groups or endpoint.get("name") == "kube-apiserver"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from aksdiag.armview import parse_id
+from aksdiag.armview import is_apiserver_endpoint, joined, parse_id  # noqa: F401  (moved to the pure layer)
 from aksdiag.sources.azure.subscriptions import subscription_of
 
 if TYPE_CHECKING:
@@ -85,26 +85,3 @@ async def with_nics(
     if connection is not None:
         entry["connection"] = connection
     return entry
-
-
-def joined(
-    node_rg: list[dict[str, Any]], connected: list[tuple[dict[str, Any], dict[str, Any]]]
-) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """(endpoint, connection | None): the node resource group's first, then the other connected ones; an
-    endpoint listed both ways appears once, with its connection."""
-    by_id = {str(e.get("id") or "").lower(): c for c, e in connected}
-    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = [
-        (e, by_id.get(str(e.get("id") or "").lower())) for e in node_rg
-    ]
-    seen = {str(e.get("id") or "").lower() for e in node_rg}
-    for conn, e in connected:
-        if str(e.get("id") or "").lower() not in seen:
-            seen.add(str(e.get("id") or "").lower())
-            out.append((e, conn))
-    return out
-
-
-def is_apiserver_endpoint(endpoint: dict[str, Any]) -> bool:
-    connections = (endpoint.get("properties") or {}).get("privateLinkServiceConnections") or []
-    groups = {g for c in connections for g in (c.get("properties") or {}).get("groupIds") or []}
-    return "management" in groups or endpoint.get("name") == "kube-apiserver"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aksdiag.armview import parse_id
+from aksdiag.armview import nic_nsg_ids, parse_id, subnet_refs  # noqa: F401  (moved to the pure layer)
 from aksdiag.sources.azure.subscriptions import RestPager, subscription_of
 
 if TYPE_CHECKING:
@@ -31,33 +31,6 @@ async def scale_sets(reads: Reads, clients: Clients, sub: str, node_rg: str | No
     scope = f"/subscriptions/{sub}/resourceGroups/{node_rg}/providers/Microsoft.Compute/virtualMachineScaleSets"
     pager = RestPager(clients.get("net", sub), f"{scope}?api-version={COMPUTE_API}")
     return await reads.list_all(scope, pager, "Microsoft.Compute/virtualMachineScaleSets/read") or []
-
-
-def subnet_refs(vnets: dict[str, Body], subnet_ids: list[str], key: str) -> list[str]:
-    """The ids of the `key` references (networkSecurityGroup, routeTable, natGateway) of the wanted subnets in
-    the VNets' bodies, each once, sorted."""
-    wanted = {i.lower() for i in subnet_ids}
-    return sorted(
-        {
-            str(((s.get("properties") or {}).get(key) or {}).get("id"))
-            for v in vnets.values()
-            for s in (v.get("properties") or {}).get("subnets") or []
-            if str(s.get("id", "")).lower() in wanted and ((s.get("properties") or {}).get(key) or {}).get("id")
-        },
-        key=str.lower,
-    )
-
-
-def nic_nsg_ids(sets: list[Body]) -> list[str]:
-    """The NSGs named by the scale sets' NIC configurations, each once."""
-    found = {
-        str(((c.get("properties") or {}).get("networkSecurityGroup") or {}).get("id"))
-        for s in sets
-        for c in ((((s.get("properties") or {}).get("virtualMachineProfile") or {}).get("networkProfile") or {})
-                  .get("networkInterfaceConfigurations") or [])
-        if ((c.get("properties") or {}).get("networkSecurityGroup") or {}).get("id")
-    }  # fmt: skip
-    return sorted(found, key=str.lower)
 
 
 async def network_resource(reads: Reads, clients: Clients, default_sub: str, rid: str) -> tuple[str, Body | None]:

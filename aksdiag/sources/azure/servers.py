@@ -9,11 +9,12 @@ through the compute REST path (the compute SDK is not a dependency).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from aksdiag.armview import parse_id
+from aksdiag.armview import firewall_ips as _firewall_ips
+from aksdiag.armview import nic_ips as _nic_ips
+from aksdiag.armview import parse_id, subscription_holding  # noqa: F401  (subscription_holding: moved to the pure layer)
 from aksdiag.sources.azure.subscriptions import rest_get, subscription_of
 
 if TYPE_CHECKING:
@@ -22,31 +23,6 @@ if TYPE_CHECKING:
 
 COMPUTE_API = "2024-07-01"
 _NS = "Microsoft.Network"
-
-
-def subscription_holding(ip: str, vnets: Iterable[dict[str, Any]]) -> str | None:
-    """The subscription of the VNet whose address space holds `ip`: a VNet read, else a peering's remote side."""
-    vnets = list(vnets)
-    for v in vnets:
-        if _holds((v.get("properties") or {}).get("addressSpace"), ip):
-            return subscription_of(str(v.get("id") or ""), "") or None
-    for v in vnets:
-        for peering in (v.get("properties") or {}).get("virtualNetworkPeerings") or []:
-            p = peering.get("properties") or {}
-            remote = str((p.get("remoteVirtualNetwork") or {}).get("id") or "")
-            if remote and _holds(p.get("remoteAddressSpace") or p.get("remoteVirtualNetworkAddressSpace"), ip):
-                return subscription_of(remote, "") or None
-    return None
-
-
-def _holds(space: Any, ip: str) -> bool:
-    try:
-        address = ipaddress.ip_address(ip)
-        return any(
-            address in ipaddress.ip_network(str(p), strict=False) for p in (space or {}).get("addressPrefixes") or []
-        )
-    except ValueError:
-        return False
 
 
 class Servers:
@@ -119,15 +95,3 @@ class Servers:
 
 async def _none() -> None:
     return None
-
-
-def _firewall_ips(firewall: dict[str, Any]) -> set[str]:
-    p = firewall.get("properties") or {}
-    ips = {str((c.get("properties") or {}).get("privateIPAddress")) for c in p.get("ipConfigurations") or []}
-    hub = (p.get("hubIPAddresses") or {}).get("privateIPAddress")
-    return ips | ({str(hub)} if hub else set())
-
-
-def _nic_ips(nic: dict[str, Any]) -> set[str]:
-    configs = (nic.get("properties") or {}).get("ipConfigurations") or []
-    return {str((c.get("properties") or {}).get("privateIPAddress")) for c in configs}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aksdiag import azfacts_dns
+from aksdiag.armview import MAX_SEARCHED, READABLE_STATES, to_search  # noqa: F401  (moved to the pure layer)
 from aksdiag.sources.azure import retry
 from aksdiag.sources.azure.clients import endpoint_kwargs
 
@@ -21,12 +22,7 @@ if TYPE_CHECKING:
     from aksdiag.settings import Settings
     from aksdiag.sources.azure.reads import Reads
 
-MAX_SEARCHED = 50
-"""Subscriptions whose zones, resolvers and rulesets are listed at most (concurrently); the rest are left out
-(AzureContext.subscriptions less searched_subscriptions says which)."""
 SUBSCRIPTIONS_API = "2022-12-01"
-READABLE_STATES = {"enabled", "warned", "pastdue", ""}
-"""A Disabled or Deleted subscription answers reads with errors: it is not searched."""
 
 _SDKS = {
     "aks": ("azure.mgmt.containerservice.aio", "ContainerServiceClient"),
@@ -153,16 +149,6 @@ async def list_subscriptions(reads: Reads, client: Any) -> list[dict[str, Any]] 
         "/subscriptions", RestPager(client, f"/subscriptions?api-version={SUBSCRIPTIONS_API}"),
         "Microsoft.Resources/subscriptions/read",
     )  # fmt: skip
-
-
-def to_search(listed: list[dict[str, Any]] | None, first: list[str]) -> list[str]:
-    """The subscriptions to search, lower-cased: `first` (the cluster's, the zone's), then the readable listed
-    ones in the order ARM listed them, at most MAX_SEARCHED."""
-    ids = [s.lower() for s in first if s]
-    for s in listed or []:
-        if str(s.get("state") or "").lower() in READABLE_STATES and s.get("subscriptionId"):
-            ids.append(str(s["subscriptionId"]).lower())
-    return list(dict.fromkeys(ids))[:MAX_SEARCHED]
 
 
 def subscription_of(resource_id: str, default: str) -> str:

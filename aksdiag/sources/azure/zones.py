@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from aksdiag.armview import parse_id
+from aksdiag.armview import could_answer, parse_id  # noqa: F401  (could_answer: moved to the pure layer)
 from aksdiag.sources.azure.subscriptions import subscription_of
 
 if TYPE_CHECKING:
@@ -39,19 +39,3 @@ async def zones_in(reads: Reads, clients: Clients, subscription: str) -> list[di
         f"/subscriptions/{subscription}/providers/{_ZONES}", clients.get("dns", subscription).private_zones.list(),
         f"{_ZONES}/read",
     )  # fmt: skip
-
-
-def could_answer(found: list[dict[str, Any]], fqdn: str, cluster_zone: str | None) -> list[str]:
-    """The ids of the zones that could answer `fqdn`: named as a suffix of it, or named as the cluster's zone (a
-    jump box's own zone of the same name), other than the cluster's zone itself."""
-    fqdn = fqdn.lower().rstrip(".")
-    own = (cluster_zone or "").lower()
-    own_name = own.rsplit("/", 1)[-1] if own else ""
-    out = []
-    for z in found:
-        name, zid = str(z.get("name") or "").lower(), str(z.get("id") or "")
-        if not name or zid.lower() == own:
-            continue
-        if fqdn == name or fqdn.endswith("." + name) or (own_name and name == own_name):
-            out.append(zid)
-    return list(dict.fromkeys(out))
