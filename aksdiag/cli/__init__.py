@@ -75,6 +75,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         plan = _at_terminal(commands.plan(args.command, args))
         return faces.show(plan, args.output, watch=getattr(args, "watch", None))
+    if args.command == "fleet":
+        from aksdiag.cli import fleetface
+
+        return fleetface.run(args)
     if args.command == "snapshot":
         return faces.snapshot(args)
     if args.command == "tui":

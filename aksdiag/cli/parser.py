@@ -75,6 +75,36 @@ examples:
 """
 
 
+FLEET_DESCRIPTION = """\
+Judge every AKS cluster the identity can read, at once, from Azure Resource Graph: four queries (the clusters,
+the resources their DNS path depends on — private zones, zone links, VNets, private endpoints, resolvers,
+rulesets, firewalls — the network's, the zones' links), paged with $skipToken and batched by subscription. Each
+cluster is judged by the management-plane probes `check --cluster` runs (cluster state, private DNS zone and
+rulesets, outbound, IP planning, load balancers), from those shared rows plus GETs of only what Resource Graph does
+not index (record sets, forwarding rules). Resource Graph can lag ARM by minutes: every error finding is confirmed
+by GETs of what it rests on before it stands (one Resource Graph saw and ARM did not is reported as lagged).
+Subscriptions that could not be read are listed (AZ001), never dropped silently. Live SNAT metrics and role
+assignments (DNS015) are not read: `aksdiag check --cluster` reads them for one cluster.
+
+The scope: every subscription the identity can list (the default; --all-subscriptions says so), the subscriptions
+given with --subscription, or the management groups given with --management-group.
+
+examples:
+  aksdiag fleet                                       every cluster in every subscription you can read
+  aksdiag fleet --management-group mg-landing-zones   the clusters under one management group
+  aksdiag fleet --subscription SUB-GUID-1 --subscription SUB-GUID-2   two subscriptions (their ids)
+  aksdiag fleet --filter "tags['env'] == 'prod'"      prod clusters by tag (name, resourceGroup, location,
+                                                      subscriptionId, tags['KEY'] with ==, =~, !=, startswith, …)
+  aksdiag fleet --filter "name startswith 'aks-' and location == 'westeurope'" -o markdown > fleet.md
+  aksdiag fleet -o json | jq -r '.groups[] | "\\(.code) \\(.count) \\(.cause)"'
+  aksdiag fleet -o json | jq -r '.clusters[] | select(.verdict != "ok") | .id'
+  aksdiag fleet --tui                                 clusters x status; Enter drills into one cluster's report
+
+exit codes: 0 no error found, 1 a cluster is broken (or a fleet-level error), 2 bad input, 3 aksdiag could not
+run (no credential, every Resource Graph query failed)
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message, f"see `{self.prog} --help`")
@@ -319,6 +349,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the text report instead of opening the TUI (the default when stdout is not a terminal)",
     )
 
+    fleet = sub.add_parser(
+        "fleet",
+        help="every cluster the identity can read, judged at once through Azure Resource Graph",
+        description=FLEET_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_fleet_args(fleet)
+
     lab_cli.add_parser(sub, _Parser)
 
     return parser
@@ -381,6 +419,31 @@ def _add_dns_args(dns: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="a p95 latency above this is reported as slow, DNS009 (default 300)",
     )
+
+
+def _add_fleet_args(p: argparse.ArgumentParser) -> None:
+    scope = p.add_argument_group("scope (default: every subscription the identity can list)")
+    scope.add_argument("--subscription", action="append", default=[], metavar="ID",
+                       help="a subscription to search (a GUID; repeatable)")  # fmt: skip
+    scope.add_argument("--management-group", action="append", default=[], metavar="MG",
+                       help="a management group to search, with every subscription under it (repeatable)")  # fmt: skip
+    scope.add_argument("--all-subscriptions", action="store_true",
+                       help="every subscription the identity can list (the default, said explicitly)")  # fmt: skip
+    p.add_argument("--filter", metavar="KQL", default="",
+                   help="which clusters: FIELD OP 'VALUE' joined by `and`, e.g. \"tags['env'] == 'prod'\" or "
+                   "\"name startswith 'aks-'\" (FIELD: name, resourceGroup, location, subscriptionId, tags['KEY']; "
+                   "OP: ==, =~, !=, !~, startswith, endswith, contains, !contains, has)")  # fmt: skip
+    p.add_argument("--tui", action="store_true", help="show the fleet in the terminal UI (clusters x status)")
+    p.add_argument("--cloud", choices=("AzureCloud", "AzureChinaCloud", "AzureUSGovernment"), default=None,
+                   help="which Azure cloud's ARM endpoint to read (env AKSDIAG_ARM_ENDPOINT sets any other)")  # fmt: skip
+    p.add_argument("--timeout", default=None, metavar="SECONDS",
+                   help="how long one HTTP read may wait (default 2)")  # fmt: skip
+    p.add_argument("--deadline", default=None, metavar="SECONDS",
+                   help="the whole run's one deadline, every query, GET and retry included (default 60)")  # fmt: skip
+    p.add_argument("--output", "-o", choices=("text", "json", "markdown"), default="text",
+                   help="text for people, json for pipelines (aksdiag.fleet/v1), markdown for tickets")  # fmt: skip
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show tracebacks of internal errors")  # fmt: skip
 
 
 def _add_egress_args(p: argparse.ArgumentParser, more: str = "") -> None:
