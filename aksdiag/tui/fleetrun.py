@@ -1,0 +1,127 @@
+"""What the fleet view runs and writes, with no widgets laid out: `engine.run` on its own event loop in a worker
+thread, the messages it posts to the app, the fleet's exit code, and the export (`e`) through the fleet renderer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, RadioButton, RadioSet
+
+from aksdiag.exitcodes import ExitCode
+from aksdiag.fleet.model import FleetReport
+from aksdiag.model import Verdict
+from aksdiag.tui.screens.export import ExportScreen
+from aksdiag.tui.session import EXPORT_FORMATS, _drain
+
+if TYPE_CHECKING:
+    from aksdiag.fleet.engine import FleetPlan
+
+
+def exit_code(report: FleetReport) -> ExitCode:
+    """1: a cluster broken or a fleet-level error finding; 3: every Resource Graph query failed (nothing was
+    judged); else 0."""
+    if report.verdict is Verdict.BROKEN:
+        return ExitCode.FINDINGS
+    if report.queries and all(q.error for q in report.queries):
+        return ExitCode.CANNOT_RUN
+    return ExitCode.OK
+
+
+class FleetProgress(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class FleetDone(Message):
+    def __init__(self, report: FleetReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class FleetFailed(Message):
+    """The run stopped (no credential: exit 3); `reason` is the one line the CLI would print."""
+
+    def __init__(self, reason: str, code: int) -> None:
+        super().__init__()
+        self.reason = reason
+        self.code = code
+
+
+class FleetRun:
+    """One `engine.run` on its own event loop in a worker thread, so the screen never waits on Resource Graph or
+    on judging a thousand clusters; `cancel()` may come from any thread (q while it runs)."""
+
+    def __init__(self, plan: FleetPlan, progress: Callable[[str], None]) -> None:
+        self.plan = plan
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[FleetReport] | None = None
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            if self._loop is not None and self._task is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def execute(self) -> FleetReport | None:
+        from aksdiag.fleet import engine
+
+        loop = asyncio.new_event_loop()
+        try:
+            with self._lock:
+                if self.cancelled:
+                    return None
+                self._loop = loop
+                self._task = loop.create_task(engine.run(self.plan, self.progress))
+            try:
+                return loop.run_until_complete(self._task)
+            except asyncio.CancelledError:
+                return None
+        finally:
+            with self._lock:
+                self._loop = None
+            try:
+                _drain(loop)
+            finally:
+                loop.close()
+
+
+class FleetExportScreen(ExportScreen):
+    """The check TUI's export screen, for the fleet's report (aksdiag.fleet/v1)."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-box"):
+            yield Label("Export the fleet report", classes="bold")
+            with RadioSet(id="export-format"):
+                yield RadioButton("JSON (aksdiag.fleet/v1)", value=True, id="export-json")
+                yield RadioButton("Markdown (for a ticket)", id="export-markdown")
+            yield Label("to the file (Enter writes it, escape cancels):")
+            yield Input(str(export_path("json", self.directory, self.now)), id="export-path")
+
+
+def export_path(fmt: str, directory: Path | str = ".", now: float | None = None) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
+    return Path(directory) / f"aksdiag-fleet-{stamp}.{EXPORT_FORMATS[fmt]}"
+
+
+def export(report: FleetReport, fmt: str, path: Path | str) -> Path:
+    """Write the fleet report with the CLI's fleet renderer (json or markdown)."""
+    from aksdiag.render.fleet import render
+
+    if fmt not in ("json", "markdown"):
+        raise ValueError(f"cannot export as {fmt!r}: json or markdown")
+    path = Path(path).expanduser()
+    with path.open("w", encoding="utf-8") as out:
+        render(report, fmt, out)
+    return path
