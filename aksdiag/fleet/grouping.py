@@ -54,6 +54,10 @@ KINDS = {
 }
 """How a cause names a resource, by the last type segment of its id."""
 
+CONTEXT_KEYS = frozenset({"links", "vnets", "searched", "listed"})
+"""Evidence keys that list what a probe looked at, not what is wrong (DNS011's zone links that exist, DNS012's VNets
+the zone is seen from): two clusters whose hub zone links to the same spokes share no cause by that."""
+
 NAMED = 3
 """At most this many shared resources named in a cause line (then "+N more")."""
 DETAIL = 160
@@ -126,12 +130,13 @@ def _group(
     example = f"e.g. {first.name}: {shorten(finding.detail)}" if finding.detail else f"e.g. {first.name}"
     if shared:
         cause = f"{_naming([shown.get(s, s) for s in shared], names)}; clusters {where}. {example}"
-        remediation = finding.remediation
     else:
         own = "its own cause" if len(members) == 1 else "each its own cause"
         cause = f"{own}; {'the cluster' if len(members) == 1 else 'clusters'} {where}. {example}"
-        entry = codes.lookup(code)
-        remediation = finding.remediation if len(members) == 1 or entry is None else entry.fix
+    remediation = finding.remediation
+    entry = codes.lookup(code)
+    if entry is not None and len({findings[c.id][0].remediation for c in members}) > 1:
+        remediation = f"{entry.fix} For {first.name}: {finding.remediation}"  # one fix per cluster, not one for all
     return CauseGroup(
         code=code,
         severity=finding.severity,
@@ -181,8 +186,9 @@ def _walk(value: Any) -> Iterator[str]:
         if value.lower().startswith("/subscriptions/"):
             yield from _in_text(value)
     elif isinstance(value, dict):
-        for v in value.values():
-            yield from _walk(v)
+        for k, v in value.items():
+            if k not in CONTEXT_KEYS:
+                yield from _walk(v)
     elif isinstance(value, (list, tuple)):
         for v in value:
             yield from _walk(v)
