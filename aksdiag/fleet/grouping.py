@@ -130,9 +130,11 @@ def _group(
     example = f"e.g. {first.name}: {shorten(finding.detail)}" if finding.detail else f"e.g. {first.name}"
     if shared:
         cause = f"{_naming([shown.get(s, s) for s in shared], names)}; clusters {where}. {example}"
+    elif len(members) == 1:
+        sub = subscriptions[0]
+        cause = f"its own cause: {first.name} in subscription {names.get(sub, sub)}: {shorten(finding.detail)}"
     else:
-        own = "its own cause" if len(members) == 1 else "each its own cause"
-        cause = f"{own}; {'the cluster' if len(members) == 1 else 'clusters'} {where}. {example}"
+        cause = f"each its own cause; clusters {where}. {example}"
     remediation = finding.remediation
     entry = codes.lookup(code)
     if entry is not None and len({findings[c.id][0].remediation for c in members}) > 1:

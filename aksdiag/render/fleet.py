@@ -147,7 +147,10 @@ def text(report: FleetReport, out: TextIO) -> None:
         _line(console, Text(f"Causes ({len(report.groups)})", style="bold"))
         for g in report.groups:
             mark, mark_style = _MARK[g.severity.value]
-            _line(console, Text.assemble((f"{mark} ", mark_style), (group_title(g, total), "bold")))
+            first, *rest = textwrap.wrap(group_title(g, total), (console.width or WIDTH) - 2) or [""]
+            _line(console, Text.assemble((f"{mark} ", mark_style), (first, "bold")))
+            for line in rest:
+                _line(console, Text("    " + line, style="bold"))
             _indented(console, g.cause, 4)
             _indented(console, "Clusters: " + group_clusters(report, g, NAMED), 4, "cyan")
             if g.remediation:
@@ -204,7 +207,7 @@ def _clusters_table(console: Console, report: FleetReport) -> None:
         grid.add_row(c.name, subscription_name(report, c.subscription), c.resource_group, Text(state, style=style),
                      cluster_codes(c))  # fmt: skip
     with console.capture() as capture:
-        console.print(grid)
+        console.print(grid, width=(console.width or WIDTH) - 2)
     for line in capture.get().splitlines():
         _line(console, Text.from_ansi("  " + line.rstrip()))
     if len(listed) > ROWS:

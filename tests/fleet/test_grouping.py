@@ -73,7 +73,7 @@ def test_every_cluster_once_per_code_and_each_code_on_exactly_its_clusters() -> 
         assert len(members) == len(set(members)), f"{code}: a cluster in two groups"
     dns011 = by_code(groups, "DNS011")
     assert [len(g.clusters) for g in dns011] == [3, 1] and dns011[1].shared == ()
-    assert dns011[1].cause.startswith("its own cause; the cluster all in subscription app-prod. e.g. aks-04:")
+    assert dns011[1].cause.startswith("its own cause: aks-04 in subscription app-prod: ")
     (peering,) = by_code(groups, "DNS014")
     assert peering.shared == (hub_vnet(),) and len(peering.clusters) == 2
     assert [g.code for g in by_code(groups, "CL001")] == ["CL001"]
