@@ -19,10 +19,11 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from aksdiag.exitcodes import ExitCode
 from aksdiag.fleet.model import FleetCluster, FleetReport
-from aksdiag.model import Severity
+from aksdiag.model import Severity, Status
+from aksdiag.render import fleet as fleet_render
 from aksdiag.tui.fleetrun import FleetDone, FleetExportScreen, FleetFailed, FleetProgress, FleetRun, exit_code, export
 from aksdiag.tui.screens.cluster import ClusterScreen
-from aksdiag.tui.view import SEVERITY_STYLE, VERDICT_STYLE, View, finding_line, plural
+from aksdiag.tui.view import SEVERITY_STYLE, VERDICT_STYLE, View, finding_line
 
 if TYPE_CHECKING:
     from aksdiag.fleet.engine import FleetPlan
@@ -187,23 +188,21 @@ class FleetApp(App[int]):
             clusters = [c for c in clusters if c.id.lower() in wanted]
         needle = self.filter_text.lower()
         if needle:
-            clusters = [c for c in clusters if any(needle in s.lower() for s in _haystack(c))]
+            clusters = [c for c in clusters if any(needle in s.lower() for s in _haystack(c, self.report))]
         return sorted(clusters, key=lambda c: (ORDER[c.report.headline[0]], c.name.lower(), c.id.lower()))
 
     def _fill_clusters(self) -> None:
+        report = self.report
+        assert report is not None
         table = self.clusters_table
         table.clear()
         shown = self.shown_clusters()
         for c in shown:
             headline, style = c.report.headline
-            codes = Text()
-            for code, severity in _codes(c):
-                codes.append(("" if not codes else " ") + code, style=SEVERITY_STYLE[severity.value])
-            if c.lagged:
-                codes.append(f" (lagged: {', '.join(c.lagged)})", style="dim")
             table.add_row(
-                Text(headline, style=VERDICT_STYLE[style]), self.view.text(c.name), codes,
-                self.view.text(c.subscription), self.view.text(c.resource_group), self.view.text(c.location),
+                Text(headline, style=VERDICT_STYLE[style]), self.view.text(c.name), _codes_text(c),
+                self.view.text(fleet_render.subscription_name(report, c.subscription)),
+                self.view.text(c.resource_group), self.view.text(c.location),
                 key=c.id,
             )  # fmt: skip
         self._show_status(len(shown))
@@ -211,19 +210,16 @@ class FleetApp(App[int]):
     def _show_status(self, shown: int) -> None:
         assert self.report is not None
         report = self.report
-        clusters = report.clusters
-        verdict = report.verdict.value
-        line = Text.assemble(("verdict ", "bold"), (verdict.upper(), VERDICT_STYLE[verdict]))
-        counts = {h: sum(c.report.headline[0] == h for c in clusters) for h in ORDER}
-        line.append(f" · {plural(len(clusters), 'cluster')}: ")
-        line.append(", ".join(f"{n} {h.lower()}" for h, n in counts.items() if n) or "none found")
+        headline, style = fleet_render.headline(report)
+        line = Text.assemble(("verdict ", "bold"), (headline, VERDICT_STYLE[style]))
+        line.append(f" · {fleet_render.counts(report)}")
         line.append(f" · {self.view.text(report.scope)}", style="dim")
         if self.group is not None or self.filter_text:
             what = [self.report.groups[int(self.group[1:])].code] if self.group is not None else []
             what += [f"“{self.filter_text}”"] if self.filter_text else []
             line.append(f" · showing {shown} ({' and '.join(what)}; escape clears)", style="bold cyan")
         self._status(line)
-        self.sub_title = f"{self.view.text(report.scope)} · {verdict.upper()}"
+        self.sub_title = f"{self.view.text(report.scope)} · {headline}"
 
     def _status(self, line: Text) -> None:
         self.query_one("#fleet-status", Static).update(line)
@@ -240,7 +236,9 @@ class FleetApp(App[int]):
             event.stop()
             cluster = self.report.cluster(key)
             if cluster is not None:
-                self.push_screen(ClusterScreen(cluster, self.view))
+                self.push_screen(
+                    ClusterScreen(cluster, self.view, fleet_render.subscription_name(self.report, cluster.subscription))
+                )
 
     def select_group(self, key: str | None) -> None:
         self.group = key
@@ -321,17 +319,27 @@ class FleetApp(App[int]):
         return self.failed[1] if self.failed else int(ExitCode.CANNOT_RUN)
 
 
-def _codes(c: FleetCluster) -> list[tuple[str, Severity]]:
-    """Each code once with its worst severity, worst first (info left out: the table is for what is wrong)."""
+def _codes_text(c: FleetCluster) -> Text:
+    """Each code once in its worst severity's colour, worst first (info left out: the table is for what is wrong);
+    then the probes that could not look, and the codes Resource Graph's lag raised that the GETs cleared."""
     worst: dict[str, Severity] = {}
     for f in c.report.findings:
         if f.severity is not Severity.INFO and (f.id not in worst or f.severity.rank > worst[f.id].rank):
             worst[f.id] = f.severity
-    return sorted(worst.items(), key=lambda kv: -kv[1].rank)
+    parts = [(code, SEVERITY_STYLE[sev.value]) for code, sev in sorted(worst.items(), key=lambda kv: -kv[1].rank)]
+    errored = [p.probe for p in c.report.probes if p.status is Status.ERROR]
+    if errored:
+        parts.append((f"(could not look: {', '.join(errored)})", "bold red"))
+    if c.lagged:
+        parts.append((f"(lagged: {', '.join(c.lagged)})", "dim"))
+    text = Text()
+    for i, (part, style) in enumerate(parts):
+        text.append((" " if i else "") + part, style=style)
+    return text
 
 
-def _haystack(c: FleetCluster) -> list[str]:
-    return [c.name, c.id, c.subscription, c.resource_group, c.location, c.report.headline[0], *c.codes(),
+def _haystack(c: FleetCluster, report: FleetReport) -> list[str]:
+    return [c.name, c.id, c.subscription, fleet_render.subscription_name(report, c.subscription), c.resource_group, c.location, c.report.headline[0], *c.codes(),
             *c.lagged]  # fmt: skip
 
 

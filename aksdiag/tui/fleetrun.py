@@ -17,7 +17,6 @@ from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from aksdiag.exitcodes import ExitCode
 from aksdiag.fleet.model import FleetReport
-from aksdiag.model import Verdict
 from aksdiag.tui.screens.export import ExportScreen
 from aksdiag.tui.session import EXPORT_FORMATS, _drain
 
@@ -26,13 +25,10 @@ if TYPE_CHECKING:
 
 
 def exit_code(report: FleetReport) -> ExitCode:
-    """1: a cluster broken or a fleet-level error finding; 3: every Resource Graph query failed (nothing was
-    judged); else 0."""
-    if report.verdict is Verdict.BROKEN:
-        return ExitCode.FINDINGS
-    if report.queries and all(q.error for q in report.queries):
-        return ExitCode.CANNOT_RUN
-    return ExitCode.OK
+    """The CLI's exit code for this report (one policy: aksdiag.cli.fleetface.exit_code)."""
+    from aksdiag.cli.fleetface import exit_code as policy
+
+    return policy(report)
 
 
 class FleetProgress(Message):
@@ -67,6 +63,8 @@ class FleetRun:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[FleetReport] | None = None
         self.cancelled = False
+        self.done = threading.Event()
+        """Set when the run's loop is closed: finished, failed or cancelled."""
 
     def cancel(self) -> None:
         with self._lock:
@@ -95,6 +93,7 @@ class FleetRun:
                 _drain(loop)
             finally:
                 loop.close()
+                self.done.set()
 
 
 class FleetExportScreen(ExportScreen):

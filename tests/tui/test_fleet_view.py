@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Input
 from tuihelp import run, wait_for
 
 from aksdiag import codes
+from aksdiag.cli import build_parser
+from aksdiag.commands.fleet import fleet_plan
 from aksdiag.fleet.model import CauseGroup, FleetCluster, FleetReport, QueryStat
+from aksdiag.lab.armworld import fleetworld
 from aksdiag.model import Finding, ProbeResult, Report, Status
 from aksdiag.probe import for_command
 from aksdiag.tui.fleet import ClusterScreen, FleetApp, FleetExportScreen, exit_code
@@ -21,6 +26,7 @@ from aksdiag.tui.widgets.findings import FindingsPane
 
 HUB = "00000000-0000-0000-0000-0000000000a1"
 SPOKE = "00000000-0000-0000-0000-0000000000b2"
+DEV = "00000000-0000-0000-0000-0000000000c3"
 ZONE = "privatelink.westeurope.azmk8s.io"
 HUB_VNET = f"/subscriptions/{HUB}/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub-weu"
 ZONE_ID = f"/subscriptions/{HUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/{ZONE}"
@@ -44,7 +50,9 @@ def cl001(name: str) -> Finding:
     )  # fmt: skip
 
 
-def cluster(name: str, findings: dict[str, list[Finding]] | None = None, **kw: object) -> FleetCluster:
+def cluster(
+    name: str, findings: dict[str, list[Finding]] | None = None, sub: str = SPOKE, **kw: object
+) -> FleetCluster:
     """A cluster judged by the fleet's probes: `findings` by probe id (those probes fail), the others ok."""
     findings = findings or {}
     results = tuple(
@@ -55,7 +63,7 @@ def cluster(name: str, findings: dict[str, list[Finding]] | None = None, **kw: o
         for p in for_command("fleet")
     )  # fmt: skip
     report = Report(command="fleet", target=cluster_id(name), probes=results, elapsed_ms=5.0)
-    return FleetCluster(cluster_id(name), name, SPOKE, f"rg-{name}", "westeurope", report, **kw)  # type: ignore[arg-type]
+    return FleetCluster(cluster_id(name, sub), name, sub, f"rg-{name}", "westeurope", report, **kw)  # type: ignore[arg-type]
 
 
 def fleet() -> FleetReport:
@@ -64,7 +72,7 @@ def fleet() -> FleetReport:
     broken = [cluster(f"aks-weu-{i}", {"private_dns": [dns011()]}, confirmed=True) for i in (1, 2, 3)]
     stopped = cluster("aks-stopped", {"cluster_state": [cl001("aks-stopped")]}, confirmed=True)
     lagged = cluster("aks-lagged", lagged=("DNS011",))
-    healthy = cluster("aks-healthy")
+    healthy = cluster("aks-healthy", sub=DEV)
     groups = (
         CauseGroup("DNS011", codes.DNS011.severity, codes.DNS011.title,
                    f"all in subscription conn-prod, zone {ZONE} not linked to vnet-hub-weu",
@@ -85,6 +93,7 @@ def fleet() -> FleetReport:
         requests={"subscriptions": 1, "graph": 4, "get": 2, "confirm": 5},
         elapsed_ms=812.0,
         subscriptions=(SPOKE,),
+        names={SPOKE: "lz-orders-prod", DEV: "lz-search-dev", HUB: "conn-prod"},
         notes=("Resource Graph does not index record sets: 1 zone's A records were read by GET",),
     )
 
@@ -108,15 +117,22 @@ def test_the_table_lists_every_cluster_worst_first_with_its_codes_and_the_groups
             assert rows(app) == ["aks-stopped", "aks-weu-1", "aks-weu-2", "aks-weu-3", "aks-healthy", "aks-lagged"]
             table = app.clusters_table
             first = table.get_row_at(0)
-            assert [str(v) for v in first] == ["BROKEN", "aks-stopped", "CL001", SPOKE, "rg-aks-stopped", "westeurope"]
-            assert str(table.get_row_at(5)[2]) == " (lagged: DNS011)", "a lagged code is said, not an error"
+            assert [str(v) for v in first] == [
+                "BROKEN",
+                "aks-stopped",
+                "CL001",
+                "lz-orders-prod",
+                "rg-aks-stopped",
+                "westeurope",
+            ]
+            assert str(table.get_row_at(5)[2]) == "(lagged: DNS011)", "a lagged code is said, not an error"
             assert str(table.get_row_at(4)[0]) == "OK"
             groups = app.groups_table
             assert [str(groups.get_row_at(i)[0]) for i in range(groups.row_count)] == ["all", "DNS011", "CL001"]
             assert str(groups.get_row_at(1)[2]) == "3 of 6"
             assert "not linked to vnet-hub-weu" in str(groups.get_row_at(1)[3])
             status = text_of(app.query_one("#fleet-status"))
-            assert "verdict BROKEN" in status and "6 clusters: 4 broken, 2 ok" in status
+            assert "verdict BROKEN" in status and "6 clusters: 4 broken, 2 healthy" in status
             notes = text_of(app.query_one("#fleet-notes"))
             assert "AZ001" in notes and "record sets" in notes and "graph 4" in notes
             assert app.focused is table
@@ -168,7 +184,9 @@ def test_slash_filters_by_text_combined_with_the_group_and_escape_clears_it() ->
             assert rows(app) == ["aks-stopped"], "a code matches"
             await pilot.press("escape")
             assert not box.display and len(rows(app)) == 6
-            await pilot.press("slash", *"lagged")
+            await pilot.press("slash", *"search-dev")
+            assert rows(app) == ["aks-healthy"], "a subscription's display name matches"
+            await pilot.press("escape", "slash", *"lagged")
             assert rows(app) == ["aks-lagged"]
             app.select_group("g0")
             assert rows(app) == [], "the group and the text both apply"
@@ -270,3 +288,141 @@ def test_e_exports_the_fleet_report_as_json(tmp_path: Path) -> None:
     back = FleetReport.from_dict(json.loads((tmp_path / "fleet.json").read_text()))
     assert [c.name for c in back.clusters] == [c.name for c in fleet().clusters]
     assert back.groups == fleet().groups
+
+
+def test_e_exports_markdown_for_a_ticket(tmp_path: Path) -> None:
+    app = FleetApp(report=fleet(), export_dir=tmp_path)
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            await pilot.press("e")
+            await wait_for(pilot, lambda: isinstance(app.screen, FleetExportScreen))
+            app.screen.query_one("#export-path", Input).value = str(tmp_path / "fleet.md")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: (tmp_path / "fleet.md").exists())
+
+    run(go())
+    text = (tmp_path / "fleet.md").read_text()
+    assert "DNS011" in text and "aks-weu-1" in text and "AZ001" in text
+    assert not text.lstrip().startswith("{")
+
+
+# ---------------------------------------------------------------- the real run: engine, Resource Graph, fake ARM
+
+
+def fleet_plan_on(fake_arm: Any, monkeypatch: pytest.MonkeyPatch, world: str, faults: dict[str, Any] | None = None):
+    """`aksdiag fleet`'s plan against the fake ARM serving fleet world `world` (GET-only asserted at teardown)."""
+    fake = fake_arm(fleetworld.build(world), faults=fleetworld.faults(world) if faults is None else faults)
+    monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", fake.endpoint)
+    return fleet_plan(build_parser().parse_args(["fleet", "--tui"]))
+
+
+def codes_shown(app: FleetApp) -> dict[str, set[str]]:
+    """Cluster id (lower) → the codes its row shows, for the rows that are not OK."""
+    table = app.clusters_table
+    shown = {}
+    for i, row in enumerate(table.ordered_rows):
+        cells = table.get_row_at(i)
+        if str(cells[0]) != "OK":
+            shown[str(row.key.value).lower()] = set(str(cells[2]).split())
+    return shown
+
+
+def test_the_view_runs_the_fleet_and_lists_exactly_the_planted_clusters(fake_arm: Any, monkeypatch) -> None:
+    plan = fleet_plan_on(fake_arm, monkeypatch, "fleet-small")
+    app = FleetApp(plan)
+    planted = {cid.lower(): codes for cid, codes in fleetworld.planted("fleet-small").items()}
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.report is not None, timeout=90)
+            assert any(line.startswith("asking Resource Graph") for line in app.progress_lines), app.progress_lines
+            assert len(rows(app)) == 30
+            assert codes_shown(app) == planted
+            groups = app.groups_table
+            codes_of_groups = [str(groups.get_row_at(i)[0]) for i in range(1, groups.row_count)]
+            assert codes_of_groups[0] == "DNS011", "the hub's unlinked zone: the largest cause first"
+            app.groups_table.focus()
+            await pilot.press("down", "enter")
+            assert set(codes_shown(app)) == {k for k, v in planted.items() if "DNS011" in v}
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ClusterScreen))
+            pane = app.screen.query_one(FindingsPane)
+            await wait_for(pilot, lambda: bool(pane.findings))
+            assert pane.findings[0].id == "DNS011" and "DNS011" in text_of(pane.detail)
+            await pilot.press("escape", "q")
+        assert app.return_value == 1
+
+    run(go())
+
+
+def test_a_healthy_fleet_run_raises_no_alarm(fake_arm: Any, monkeypatch) -> None:
+    app = FleetApp(fleet_plan_on(fake_arm, monkeypatch, "fleet-healthy"))
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.report is not None, timeout=90)
+            assert len(rows(app)) == 30 and codes_shown(app) == {}
+            assert app.groups_table.row_count == 1
+            assert "verdict OK" in text_of(app.query_one("#fleet-status"))
+            await pilot.press("q")
+        assert app.return_value == 0
+
+    run(go())
+
+
+def test_credentials_azure_refuses_say_so_and_quit_3(fake_arm: Any, monkeypatch) -> None:
+    refused = {"status": 401, "code": "InvalidAuthenticationToken", "message": "The access token is invalid."}
+    app = FleetApp(fleet_plan_on(fake_arm, monkeypatch, "fleet-small", faults={"/subscriptions": refused}))
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.failed is not None, timeout=60)
+            status = text_of(app.query_one("#fleet-status"))
+            assert status.startswith("could not run: ") and "Azure refused the credentials" in status
+            assert "Traceback" not in status
+            await pilot.press("q")
+        assert app.return_value == 3
+
+    run(go())
+
+
+def test_q_while_the_run_goes_quits_3_and_stops_the_run(fake_arm: Any, monkeypatch) -> None:
+    app = FleetApp(fleet_plan_on(fake_arm, monkeypatch, "fleet-small"))
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: bool(app.progress_lines), timeout=30)
+            assert app.report is None
+            await pilot.press("q")
+        assert app.return_value == 3, "quit before the fleet was judged: no verdict"
+
+    run(go())
+    assert app._run is not None and app._run.done.wait(30), "the engine's loop ended with the app"
+    assert app._run.cancelled
+
+
+def test_a_cluster_a_probe_could_not_look_at_is_incomplete_not_ok() -> None:
+    ok = cluster("aks-ok")
+    probes = tuple(
+        p if p.probe != "private_dns" else ProbeResult(
+            probe=p.probe, title=p.title, status=Status.ERROR, elapsed_ms=1.0,
+            reason="AZ001: the zone's subscription could not be read",
+        )
+        for p in ok.report.probes
+    )  # fmt: skip
+    blind = FleetCluster(cluster_id("aks-blind"), "aks-blind", SPOKE, "rg-aks-blind", "westeurope",
+                         Report("fleet", cluster_id("aks-blind"), probes, 5.0))  # fmt: skip
+    app = FleetApp(report=FleetReport(scope="1 subscription", clusters=(ok, blind)))
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            assert rows(app) == ["aks-blind", "aks-ok"]
+            assert [str(c) for c in app.clusters_table.get_row_at(0)[:3]] == [
+                "INCOMPLETE", "aks-blind", "(could not look: private_dns)"
+            ]  # fmt: skip
+            assert "verdict INCOMPLETE" in text_of(app.query_one("#fleet-status")), "no OK over a blind spot"
+
+    run(go())

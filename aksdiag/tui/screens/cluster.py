@@ -24,10 +24,12 @@ class ClusterScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="cluster.back"),
     ]
 
-    def __init__(self, cluster: FleetCluster, view: View) -> None:
+    def __init__(self, cluster: FleetCluster, view: View, subscription: str = "") -> None:
+        """`subscription`: how the fleet names the cluster's subscription (its display name), else its id."""
         super().__init__()  # no fixed id: Enter, Escape, Enter typed fast opens a second before the first is gone
         self.cluster = cluster
         self.view = view
+        self.subscription = subscription or cluster.subscription
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -45,7 +47,8 @@ class ClusterScreen(Screen[None]):
         line.append(f" · {plural(len(c.report.findings), 'finding')}")
         if c.confirmed:
             line.append(" · errors confirmed by GET", style="dim")
-        line.append(f"\n{self.view.text(c.id)}", style="dim")
+        where = f"subscription {self.subscription} · resource group {c.resource_group} · {c.location}"
+        line.append(f"\n{self.view.text(where)}\n{self.view.text(c.id)}", style="dim")
         if c.lagged:
             lagged = ", ".join(c.lagged)
             line.append(f"\nResource Graph lagged ARM: {lagged} cleared by the confirming GETs", style="yellow")
