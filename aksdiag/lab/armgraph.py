@@ -192,15 +192,26 @@ def _links(world: ArmWorld, scope: tuple[str, ...]) -> list[dict[str, Any]]:
 def _indexed(world: ArmWorld, scope: tuple[str, ...], types: set[str]) -> list[dict[str, Any]]:
     """The index's rows of `types` in the scope's subscriptions, by lower-cased id."""
     within = set(scope)
-    out = []
-    for rid, body in world.graph_view():
-        parts = rid.split("/")
-        if len(parts) < 4 or parts[1] != "subscriptions" or parts[2] not in within:
-            continue
-        kind = arm_type(rid)
-        if kind in types and indexed(kind):
-            out.append(_row(rid, kind, body))
-    return out
+    by_type = _by_type(world)
+    found = [(rid, kind, body) for kind in types & by_type.keys() for rid, sub, body in by_type[kind] if sub in within]
+    return [_row(rid, kind, body) for rid, kind, body in sorted(found, key=lambda f: f[0])]
+
+
+def _by_type(world: ArmWorld) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+    """The index by type: (lower id, subscription, body) of each indexed resource under a subscription; cached
+    with the world's rows (`add` clears it)."""
+    key = ("by_type", len(world.resources), len(world.index_stale), len(world.index_missing))
+    cached = world.graph_cache.get(key)
+    if cached is None:
+        cached = {}
+        for rid, body in world.graph_view():
+            parts = rid.split("/")
+            if len(parts) > 3 and parts[1] == "subscriptions":
+                kind = arm_type(rid)
+                if indexed(kind):
+                    cached.setdefault(kind, []).append((rid, parts[2], body))
+        world.graph_cache[key] = cached
+    return cached
 
 
 def _row(rid: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
