@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -50,11 +51,10 @@ def report(clusters: list, **kw: object) -> FleetReport:
 
 
 def fleet() -> list:
-    return (
-        [cluster("hub-not-linked", i, APP_PROD if i % 2 else APP_DEV) for i in range(1, 8)]
-        + [cluster("record-stale", 8), cluster("state-stopped", 9)]
-        + [cluster("healthy", i) for i in range(10, 16)]
-    )
+    """Nine broken clusters (their errors confirmed by GET, as the engine marks them) and six healthy."""
+    broken = [cluster("hub-not-linked", i, APP_PROD if i % 2 else APP_DEV) for i in range(1, 8)]
+    broken += [cluster("record-stale", 8), cluster("state-stopped", 9)]
+    return [replace(c, confirmed=True) for c in broken] + [cluster("healthy", i) for i in range(10, 16)]
 
 
 def rendered(r: FleetReport, output: str = "text") -> str:
@@ -117,8 +117,6 @@ def test_an_ok_fleet_where_a_probe_could_not_look_is_incomplete() -> None:
 
 
 def test_lagged_codes_are_said_not_counted_as_findings() -> None:
-    from dataclasses import replace
-
     clusters = [replace(cluster("healthy", 1), lagged=("DNS011",)), cluster("healthy", 2)]
     r = report(clusters, findings=(), groups=())
     text = rendered(r)
@@ -158,3 +156,15 @@ def test_json_round_trips() -> None:
     back = FleetReport.from_dict(doc)
     assert back.to_dict() == r.to_dict()
     assert rendered(back) == rendered(r), "the text of a saved report is the text of the run"
+
+
+def test_an_error_no_get_confirmed_is_marked_in_the_table() -> None:
+    """The confirming GET failed (not 404): the error stands on Resource Graph's rows alone, and the table says so."""
+    clusters = [cluster("record-stale", 1), replace(cluster("record-stale", 2), confirmed=True)]
+    text = rendered(report(clusters, findings=()))
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("  aks-")}
+    assert rows["aks-01"].rstrip().endswith("DNS012 (unconfirmed)")
+    assert rows["aks-02"].rstrip().endswith("DNS012")
+    lagged = replace(cluster("record-stale", 3), confirmed=True, lagged=("DNS011",))
+    md = rendered(report([lagged], findings=()), "markdown")
+    assert "| aks-03 | app-prod | rg-aks-03 | broken | DNS012 (lagged: DNS011) |" in md
