@@ -60,7 +60,7 @@ the zone is seen from): two clusters whose hub zone links to the same spokes sha
 
 NAMED = 3
 """At most this many shared resources named in a cause line (then "+N more")."""
-DETAIL = 160
+DETAIL = 200
 """A representative finding's detail is cut to about this many characters in the cause line."""
 
 
@@ -127,12 +127,12 @@ def _group(
     finding = findings[first.id][0]
     subscriptions = sorted({c.subscription.lower() for c in members})
     where = _clusters_where(subscriptions, names)
-    example = f"e.g. {first.name}: {shorten(finding.detail)}" if finding.detail else f"e.g. {first.name}"
+    example = f"e.g. {first.name}: {shorten(finding.detail, names)}" if finding.detail else f"e.g. {first.name}"
     if shared:
         cause = f"{_naming([shown.get(s, s) for s in shared], names)}; clusters {where}. {example}"
     elif len(members) == 1:
         sub = subscriptions[0]
-        cause = f"its own cause: {first.name} in subscription {names.get(sub, sub)}: {shorten(finding.detail)}"
+        cause = f"its own cause: {first.name} in subscription {names.get(sub, sub)}: {shorten(finding.detail, names)}"
     else:
         cause = f"each its own cause; clusters {where}. {example}"
     remediation = finding.remediation
@@ -232,7 +232,10 @@ def subscription_of(rid: str) -> str:
 
 
 def _naming(shared: list[str], names: dict[str, str]) -> str:
-    """`shared VNet vnet-hub-weu, zone privatelink… in subscription conn-prod-weu` (at most NAMED, then +N more)."""
+    """`shared VNet vnet-hub-weu, zone privatelink… in subscription conn-prod-weu` (at most NAMED, then +N more);
+    a subscription itself is named only when none of its resources is."""
+    inside = {subscription_of(rid) for rid in shared if rid.strip("/").count("/") > 1}
+    shared = [rid for rid in shared if rid.strip("/").count("/") > 1 or subscription_of(rid) not in inside]
     by_sub: dict[str, list[str]] = {}
     for rid in shared[:NAMED]:
         sub = subscription_of(rid)
@@ -253,10 +256,14 @@ def _clusters_where(subscriptions: list[str], names: dict[str, str]) -> str:
     return f"in {len(subscriptions)} subscriptions"
 
 
-def shorten(text: str, width: int = DETAIL) -> str:
-    """A finding's detail for one line: ARM ids by their short names, whitespace folded, cut at a word."""
+def shorten(text: str, names: dict[str, str] | None = None, width: int = DETAIL) -> str:
+    """A finding's detail for one line: ARM ids by their short names, subscriptions by their display names,
+    whitespace folded, cut at a word."""
     short = ARM_ID.sub(
         lambda m: m.group(0).rstrip(".").rsplit("/", 1)[-1] + ("." if m.group(0).endswith(".") else ""), text
     )
+    for sub, name in (names or {}).items():
+        if name and sub in short.lower():
+            short = re.sub(re.escape(sub), name, short, flags=re.IGNORECASE)
     short = " ".join(short.split())
     return textwrap.shorten(short, width, placeholder=" …")

@@ -92,6 +92,8 @@ def test_order_is_error_before_warning_then_count_then_code() -> None:
     assert groups[-1].severity is Severity.WARNING
     assert groups[-1].shared, "the unreadable connectivity subscription's resources are what the five share"
     assert all(grouping.subscription_of(s) == "11111111-2222-4333-8444-555555555555" for s in groups[-1].shared)
+    named = groups[-1].cause.split(";")[0]
+    assert named.count("subscription") == 1, f"the subscription is said once, after its resources: {named}"
 
 
 def test_a_healthy_fleet_has_no_group() -> None:
@@ -120,4 +122,5 @@ def test_node_resource_group_and_names() -> None:
     assert grouping.shorten(f"{hub_vnet()} (DNS server 10.1.0.4 lives there) is down.") == (
         "vnet-hub (DNS server 10.1.0.4 lives there) is down."
     )
+    assert grouping.shorten(f"in subscription {APP_PROD.upper()}", NAMES) == "in subscription app-prod"
     assert list(grouping._in_text(f"Link it to vnet-hub: {hub_vnet()}.")) == [hub_vnet()]
