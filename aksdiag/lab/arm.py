@@ -18,6 +18,8 @@ answers an empty 200 there). `GET /subscriptions` lists the subscriptions, in pa
 `_faults.json`'s `hidden_subscriptions` (or ArmWorld.hidden_subscriptions) is one the caller cannot read: left out
 of that list, and everything under it is 403 AuthorizationFailed naming the action and scope, as ARM words it.
 Built-in role definitions are served at every scope, as ARM does (arm_seeds/builtin_roles.json).
+The world (bodies, markers, lookup indexes) is lab.armstore's ArmWorld. Faults apply to the Resource Graph path
+too (a pattern such as `/microsoft.resourcegraph/`; `loop` answers a page whose `$skipToken` is the request's).
 Each request records its subscription (`Request.subscription`, `FakeArm.requests_by_subscription()`).
 """
 
@@ -207,11 +209,7 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             if builtin is not None:  # ARM serves the built-in roles at every scope
                 return 200, builtin, {}
             if "/virtualmachinescalesets/" in path and path.endswith("/networkinterfaces"):
-                vmss = path[: -len("/networkinterfaces")] + "/virtualmachines/"
-                items = sorted(
-                    (b for k, b in arm.world.resources.items() if k.startswith(vmss) and "/networkinterfaces/" in k),
-                    key=lambda b: b["id"].lower(),
-                )
+                items = arm.world.scale_set_nics(path[: -len("/networkinterfaces")])
             elif len(path.split("/")) == 4 and path.endswith("/resourcegroups"):
                 items = arm.world.resource_group_bodies(path.split("/")[2])
             elif path.endswith(ROLE_ASSIGNMENTS):

@@ -39,6 +39,8 @@ class _Lookups:
     """Collection path → ids right under it (a resource group's resources also under the subscription-wide path)."""
     subscriptions: set[str]
     resource_groups: set[tuple[str, str]]
+    scale_set_nics: dict[str, list[str]]
+    """`<scale set id>/virtualmachines/` → the ids under it with `/networkinterfaces/` (its instances' NICs)."""
 
 
 @dataclass
@@ -113,6 +115,7 @@ class ArmWorld:
         children: dict[str, list[str]] = {}
         subs: set[str] = set()
         rgs: set[tuple[str, str]] = set()
+        nics: dict[str, list[str]] = {}
         for rid in self.resources:
             parent, _, _ = rid.rpartition("/")
             children.setdefault(parent, []).append(rid)
@@ -121,14 +124,17 @@ class ArmWorld:
                 wide = f"{head}/{rest.partition('/')[2]}"
                 if wide.split("/")[3:4] == ["providers"]:
                     children.setdefault(wide, []).append(rid)
+            at = rid.find("/virtualmachinescalesets/")
+            if at >= 0 and "/networkinterfaces/" in rid and (cut := rid.find("/virtualmachines/", at)) >= 0:
+                nics.setdefault(rid[: cut + len("/virtualmachines/")], []).append(rid)
             parts = rid.split("/")
             if len(parts) > 3 and parts[1] == "subscriptions" and parts[2]:
                 subs.add(parts[2])
                 if len(parts) > 5 and parts[3] == "resourcegroups":
                     rgs.add((parts[2], parts[4]))
-        for ids in children.values():
+        for ids in [*children.values(), *nics.values()]:
             ids.sort()
-        found = _Lookups(len(self.resources), children, subs, rgs)
+        found = _Lookups(len(self.resources), children, subs, rgs, nics)
         self._lookups = found
         return found
 
@@ -175,6 +181,11 @@ class ArmWorld:
     def children(self, collection: str) -> list[dict[str, Any]]:
         """Resources right under `collection` (a lower-cased path), subscription-wide lists included, by id."""
         return [self.resources[rid] for rid in self.lookups().children.get(collection, ())]
+
+    def scale_set_nics(self, scale_set: str) -> list[dict[str, Any]]:
+        """The NICs of a scale set's instances (`scale_set` a lower-cased id), as ARM lists
+        `<scale set>/networkInterfaces`, by id."""
+        return [self.resources[rid] for rid in self.lookups().scale_set_nics.get(f"{scale_set}/virtualmachines/", ())]
 
     def role_assignments(self, scope: str, filter_text: str) -> list[dict[str, Any]]:
         """Assignments at `scope` and inherited from above it, as ARM lists them; `assignedTo('id')` filters."""

@@ -578,6 +578,19 @@ def test_lookups_answer_as_the_scans_did_for_every_world() -> None:
         if len(parts) > 5 and parts[1] == "subscriptions" and parts[3] == "resourcegroups":
             assert w.has_subscription(parts[2]) and w.has_resource_group(parts[2], parts[4])
     assert not w.has_subscription("nope") and not w.has_resource_group(armworld.SUBSCRIPTION, "nope")
+    scale_sets = [k for k in w.resources if k.endswith("/virtualmachinescalesets/" + k.rpartition("/")[2])]
+    assert scale_sets
+    for vmss in scale_sets:
+        scanned = sorted(
+            (
+                b
+                for k, b in w.resources.items()
+                if k.startswith(f"{vmss}/virtualmachines/") and "/networkinterfaces/" in k
+            ),
+            key=lambda b: b["id"].lower(),
+        )
+        assert w.scale_set_nics(vmss) == scanned, vmss
+    assert sum(len(w.scale_set_nics(v)) for v in scale_sets) > 0
     w.add(cluster(S3, "rg-new", "late"))  # an add after a lookup is seen
     assert w.has_resource_group(S3, "rg-new")
     assert [
