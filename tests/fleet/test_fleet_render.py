@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +170,37 @@ def test_an_error_no_get_confirmed_is_marked_in_the_table() -> None:
     lagged = replace(cluster("record-stale", 3), confirmed=True, lagged=("DNS011",))
     md = rendered(report([lagged], findings=()), "markdown")
     assert "| aks-03 | app-prod | rg-aks-03 | broken | DNS012 (lagged: DNS011) |" in md
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+def golden_report() -> FleetReport:
+    """A small fleet with one of each thing a reader meets: a shared cause, own causes, a cluster that could not
+    look, a lagged one, an unconfirmed error, healthy clusters, a fleet finding, notes."""
+    clusters = [
+        replace(cluster("hub-not-linked", i, APP_PROD if i % 2 else APP_DEV), confirmed=True) for i in (1, 2, 3)
+    ]
+    clusters += [cluster("record-stale", 4), replace(cluster("state-stopped", 5), confirmed=True)]
+    clusters += [cluster("healthy", 6, error="ipplan"), replace(cluster("healthy", 7), lagged=("DNS011",))]
+    clusters += [cluster("healthy", i) for i in (8, 9)]
+    return report(clusters)
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("markdown", "md")])
+def test_golden(fmt: str, suffix: str) -> None:
+    """The whole page, read in a diff (AKSDIAG_UPDATE_GOLDEN=1 rewrites it after a deliberate change)."""
+    got = rendered(golden_report(), fmt)
+    path = GOLDEN / f"fleet.{suffix}"
+    if os.environ.get("AKSDIAG_UPDATE_GOLDEN") == "1":
+        path.write_text(got)
+    assert got == path.read_text()
+
+
+def test_json_top_level_is_the_contract() -> None:
+    doc = json.loads(rendered(golden_report(), "json"))
+    assert set(doc) == {"schema", "tool", "command", "scope", "verdict", "elapsed_ms", "subscriptions", "requests",
+                        "queries", "findings", "groups", "clusters", "notes", "subscription_names"}  # fmt: skip
+    assert set(doc["groups"][0]) == {"code", "severity", "title", "cause", "count", "clusters", "shared",
+                                     "subscriptions", "remediation"}  # fmt: skip
+    assert doc["clusters"][0]["report"]["schema"] == "aksdiag.report/v1", "each cluster's full report, as check's"
