@@ -163,8 +163,8 @@ class Generator:
                     self.lagged[c.id] = {"CL001"}
         system = [c for c in free if c.system_zone]
         for c in rng.sample(system, min(f.lag_links, len(system))):
-            c.fault = "lag_link"
-            self.lagged[c.id] = {"DNS011"}
+            c.fault = "lag_link"  # from the hub's view the zone is unlinked, and the hub's own zone shadows it
+            self.lagged[c.id] = {"DNS011", "DNS019"}
 
     # ---------------------------------------------------------------- one cluster
 

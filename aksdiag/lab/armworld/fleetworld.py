@@ -68,8 +68,8 @@ class Faults:
     subnet_small: int = 0
     """IP004: a /24 node subnet, Azure CNI, 30 pods a node, the autoscaler up to 10 nodes."""
     lag_links: int = 0
-    """A system zone's link to the hub that Resource Graph does not list yet (`_index: missing`): DNS011 from
-    Resource Graph's rows, cleared by the GET."""
+    """A system zone's link to the hub that Resource Graph does not list yet (`_index: missing`): DNS011 (and DNS019:
+    the hub's privatelink.<region>.azmk8s.io then answers for it) from Resource Graph's rows, cleared by the GET."""
     lag_stopped: int = 0
     """A cluster Resource Graph still shows Stopped (`_index: stale`) while ARM says Running: CL001, cleared."""
     hidden_hubs: tuple[int, ...] = ()
