@@ -83,6 +83,7 @@ class FleetApp(App[int]):
         groups: DataTable[Text | str] = DataTable(id="fleet-groups", cursor_type="row")
         groups.add_columns("code", "severity", "clusters", "cause")
         yield groups
+        yield Static("", id="fleet-cause", classes="-hidden")
         yield Static("", id="fleet-notes")
         clusters: DataTable[Text | str] = DataTable(id="fleet-clusters", cursor_type="row", zebra_stripes=True)
         clusters.add_columns("verdict", "cluster", "codes", "subscription", "resource group", "location")
@@ -226,6 +227,26 @@ class FleetApp(App[int]):
 
     # ---------------------------------------------------------------- selecting
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted group's cause in full (the table cuts it), its fix, and what Enter does."""
+        if event.data_table.id != "fleet-groups" or self.report is None:
+            return
+        key = event.row_key.value
+        box = self.query_one("#fleet-cause", Static)
+        box.set_class(key in (None, ALL), "-hidden")
+        if key in (None, ALL):
+            return
+        g = self.report.groups[int(str(key)[1:])]
+        text = Text.assemble(
+            (f"{g.code} ", "bold"), (g.severity.value, SEVERITY_STYLE[g.severity.value]),
+            f" on {len(g.clusters)} of {len(self.report.clusters)} clusters: ", (self.view.text(g.title), "bold"),
+            f"\n{self.view.text(g.cause)}",
+        )  # fmt: skip
+        if g.remediation:
+            text.append(f"\nFix: {self.view.text(g.remediation)}", style="dim")
+        text.append("\nEnter shows only these clusters", style="dim italic")
+        box.update(text)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if event.data_table.id == "fleet-groups":
@@ -243,10 +264,6 @@ class FleetApp(App[int]):
     def select_group(self, key: str | None) -> None:
         self.group = key
         self._fill_clusters()
-
-    def cancel_probe(self, probe_id: str) -> None:
-        """`c` on a probe screen: a fleet report is final, there is nothing to cancel."""
-        self.notify("the fleet run has ended: nothing to cancel", title=probe_id)
 
     # ---------------------------------------------------------------- keys
 

@@ -76,7 +76,8 @@ def fleet() -> FleetReport:
     groups = (
         CauseGroup("DNS011", codes.DNS011.severity, codes.DNS011.title,
                    f"all in subscription conn-prod, zone {ZONE} not linked to vnet-hub-weu",
-                   tuple(c.id for c in broken), shared=(ZONE_ID, HUB_VNET), subscriptions=(SPOKE,)),
+                   tuple(c.id for c in broken), shared=(ZONE_ID, HUB_VNET), subscriptions=(SPOKE,),
+                   remediation=dns011().remediation),
         CauseGroup("CL001", codes.CL001.severity, codes.CL001.title, "each its own cause", (stopped.id,),
                    subscriptions=(SPOKE,)),
     )  # fmt: skip
@@ -149,7 +150,14 @@ def test_selecting_a_group_filters_the_table_to_its_clusters_and_escape_shows_al
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()
             app.groups_table.focus()
-            await pilot.press("down", "enter")
+            cause = app.query_one("#fleet-cause")
+            assert not cause.display, "the row 'all' has no cause to say"
+            await pilot.press("down")
+            said = text_of(cause)
+            assert cause.display and "DNS011 error on 3 of 6 clusters" in said
+            assert f"zone {ZONE} not linked to vnet-hub-weu" in said, "the cause in full, not cut by the column"
+            assert "Fix: Link the private DNS zone" in said
+            await pilot.press("enter")
             assert app.group == "g0"
             assert rows(app) == ["aks-weu-1", "aks-weu-2", "aks-weu-3"]
             assert "showing 3 (DNS011; escape clears)" in text_of(app.query_one("#fleet-status"))
@@ -215,9 +223,13 @@ def test_enter_on_a_cluster_drills_into_its_report_and_escape_comes_back() -> No
             )
             head = text_of(screen.query_one("#cluster-head"))
             assert "aks-weu-1 BROKEN" in head and "confirmed by GET" in head
+            bindings = app.active_bindings.values()
+            assert not [b for b in bindings if b.binding.action == "cancel" and b.enabled], "nothing runs: no c"
             await pilot.press("tab", "enter")  # the private_dns tile
             await wait_for(pilot, lambda: isinstance(app.screen, ProbeScreen))
             assert app.screen.probe_id == "private_dns"  # type: ignore[attr-defined]
+            bindings = app.active_bindings.values()
+            assert not [b for b in bindings if b.binding.action == "cancel" and b.enabled]
             await pilot.press("escape")
             assert app.screen is screen
             await pilot.press("slash")

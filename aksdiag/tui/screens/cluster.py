@@ -19,6 +19,20 @@ from aksdiag.tui.widgets.findings import FindingsPane
 from aksdiag.tui.widgets.tile import ProbeTile
 
 
+class FinalTile(ProbeTile):
+    """A probe's tile over a final result: Enter opens it; there is nothing to cancel (no `c`)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "cancel"
+
+
+class FinalProbeScreen(ProbeScreen):
+    """The probe screen over a final result: no `c` (cancel) in its keys."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "cancel"
+
+
 class ClusterScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="cluster.back"),
@@ -36,7 +50,7 @@ class ClusterScreen(Screen[None]):
         yield Static(self._head(), id="cluster-head")
         with Grid(id="cluster-tiles"):
             for p in self.cluster.report.probes:
-                yield ProbeTile(p.probe, p.title or p.probe, self.view)
+                yield FinalTile(p.probe, p.title or p.probe, self.view)
         yield FindingsPane(self.view, id="cluster-findings")
         yield Footer()
 
@@ -75,7 +89,4 @@ class ClusterScreen(Screen[None]):
         message.stop()
         result = next((p for p in self.cluster.report.probes if p.probe == message.probe_id), None)
         title = result.title if result is not None and result.title else message.probe_id
-        self.app.push_screen(ProbeScreen(message.probe_id, title, result, self.view))
-
-    def on_probe_tile_cancel(self, message: ProbeTile.Cancel) -> None:
-        message.stop()  # a fleet's report is final: there is nothing running to cancel
+        self.app.push_screen(FinalProbeScreen(message.probe_id, title, result, self.view))
