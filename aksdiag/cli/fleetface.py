@@ -42,18 +42,18 @@ def render(report: FleetReport, output: str, out: TextIO) -> None:
 
 
 def exit_code(report: FleetReport) -> ExitCode:
-    """1 when a cluster is broken or a fleet-level finding is an error; 3 when nothing could be judged (every
-    Resource Graph query failed, or the clusters query did); else 0 (warnings, lagged findings and AZ001 for an
-    unreadable subscription included: the report says them)."""
+    """The one policy every face has (exitcodes.exit_code_for), over the fleet: 1 when a cluster is broken or a
+    fleet-level finding is an error; else 3 when part of the fleet could not be judged (a Resource Graph query
+    failed, a cluster's probe could not look, the subscriptions could not be listed): its silence is no all-clear;
+    else 0 (warnings, AZ001 for an unreadable subscription and findings Resource Graph's lag raised included)."""
     from aksdiag.model import Severity, Verdict
 
     if any(c.verdict is Verdict.BROKEN for c in report.clusters):
         return ExitCode.FINDINGS
     if any(f.severity is Severity.ERROR for f in report.findings):
         return ExitCode.FINDINGS
-    failed = {q.name for q in report.queries if q.error}
-    if report.queries and (failed == {q.name for q in report.queries} or "clusters" in failed):
+    if any(q.error for q in report.queries) or any(c.could_not_look for c in report.clusters):
         return ExitCode.CANNOT_RUN
-    if not report.queries and report.findings:  # no query was sent: the subscriptions could not be listed
+    if not report.queries and report.findings:  # nothing was asked: the subscriptions could not be listed
         return ExitCode.CANNOT_RUN
     return ExitCode.OK

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ Progress = Callable[[str], None]
 "confirming 37 findings by GET"): the CLI shows it on stderr, the TUI in its status line."""
 
 NOT_READ = "not read by aksdiag fleet: `aksdiag lb --cluster` reads live SNAT"
+NOT_READ_CODE = "NotReadByFleet: `aksdiag lb --cluster` reads live SNAT"
+"""The code the lb probe's skipped hop shows ("Azure Monitor metrics not available: 404 NotReadByFleet: …")."""
 """Why a fleet run answers Azure Monitor metrics as not read: one skipped hop per load balancer, no metrics GETs."""
 QUERY_PROBES = {
     "clusters": ("cluster_state", "private_dns", "ipplan", "outbound", "lb"),
@@ -97,12 +100,13 @@ async def run(plan: FleetPlan, progress: Progress | None = None) -> FleetReport:
     queries = fleet_queries(scope.filter)
     where = f"management group {', '.join(groups)}" if groups else _count(len(cluster_scope), "subscription")
     say(f"asking Resource Graph: {len(queries)} queries over {where}")
-    if groups:
-        jobs = [graph.query_all(queries[:1], [], groups, plan.endpoint, plan.settings, deadline),
-                graph.query_all(queries[1:], around, [] if around else groups, plan.endpoint, plan.settings,
-                                deadline)]  # fmt: skip
+    ask = functools.partial(graph.query_all, endpoint=plan.endpoint, settings=plan.settings, deadline=deadline)
+    if groups:  # the clusters under the groups; what they depend on wherever the identity can read
+        jobs = [ask(queries[:1], [], groups), ask(queries[1:], around, [] if around else groups)]
+    elif set(cluster_scope) != set(around):
+        jobs = [ask(queries[:1], cluster_scope, []), ask(queries[1:], around, [])]
     elif cluster_scope:
-        jobs = [graph.query_all(queries, around, [], plan.endpoint, plan.settings, deadline)]
+        jobs = [ask(queries, around, [])]
     else:
         jobs = []
     results = await asyncio.gather(*jobs)
@@ -172,7 +176,7 @@ async def run(plan: FleetPlan, progress: Progress | None = None) -> FleetReport:
         groups=tuple(grouping.groups(list(clusters), names)),
         findings=tuple(fleet_findings),
         queries=tuple(stats),
-        requests={**requests, "total": sum(requests.values())},
+        requests=requests,
         elapsed_ms=(time.perf_counter() - started) * 1000,
         version=__version__,
         subscriptions=tuple(sorted(searched)),
@@ -294,7 +298,7 @@ def _source(context: AzureContext, now: Any) -> Callable[..., Any]:
             elif isinstance(need, ClockNeed):
                 out[need] = now
             elif isinstance(need, AzureGetNeed):
-                error = AzureReadError(need.path, 404, "NotReadByFleet", NOT_READ, "Microsoft.Insights/metrics/read",
+                error = AzureReadError(need.path, 404, NOT_READ_CODE, NOT_READ, "Microsoft.Insights/metrics/read",
                                        "not-found")  # fmt: skip
                 out[need] = AzureDocument(error=error)
             else:
@@ -361,7 +365,8 @@ def _hidden(contexts: dict[str, AzureContext], searched: frozenset[str], names: 
     out = []
     for sub, (e, dependents) in sorted(by_sub.items()):
         shown = ", ".join(dependents[:5]) + (f" and {len(dependents) - 5} more" if len(dependents) > 5 else "")
-        message = (f"{e.message}; {_count(len(dependents), 'cluster')} depend on it ({shown}); Resource Graph "
+        verb = "depends" if len(dependents) == 1 else "depend"
+        message = (f"{e.message}; {_count(len(dependents), 'cluster')} {verb} on it ({shown}); Resource Graph "
                    "leaves subscriptions the identity cannot read out silently")  # fmt: skip
         scope = f"/subscriptions/{sub}"
         out.append(_az001(dataclasses.replace(e, scope=scope, message=message), "a cluster's resources name it"))
@@ -375,8 +380,8 @@ def _notes(
     zones = sum(1 for n in gets if n.path.lower().endswith("/a"))
     rules = sum(1 for n in gets if n.path.lower().endswith("/forwardingrules"))
     out = [
-        f"Resource Graph does not index record sets or forwarding rules: {_count(zones, 'zone')}' A records and "
-        f"{_count(rules, 'ruleset')}' rules were read by GET "
+        f"Resource Graph does not index record sets or forwarding rules: the A records of {_count(zones, 'zone')} "
+        f"and the rules of {_count(rules, 'ruleset')} were read by GET "
         f"({_count(sum(d.requests for d in fetched.values()), 'request')})",
         "role assignments (DNS015) and live SNAT metrics are not judged in fleet: "
         "`aksdiag check --cluster NAME -g RG --subscription S` reads them for one cluster",
