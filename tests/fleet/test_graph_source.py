@@ -6,6 +6,7 @@ stops the command)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from typing import Any
 
@@ -124,6 +125,7 @@ def test_more_than_a_page_is_paged_by_skip_token(fake_arm) -> None:
     result = run(fake, [A], asked=[fleet_queries()[2]])
     assert names(result.rows["network"]) == [f"vnet-{i:04d}" for i in range(2345)], "every row once, in id order"
     assert (stat(result, "network").pages, result.requests, len(fake.graph_queries())) == (3, 3, 3)
+    assert gc.isenabled(), "the collector paused for each page's decode is running again"
 
 
 def test_subscriptions_are_batched_and_the_batches_united(fake_arm, monkeypatch) -> None:
