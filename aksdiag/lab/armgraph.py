@@ -12,7 +12,8 @@ What is modelled:
   a column the body lacks is null. Rows in order of the lower-cased id.
 - Scope: `subscriptions` (those the world holds and the caller can read; hidden and unknown ones are left out
   silently, as Resource Graph does) or `managementGroups` (the world's declared groups → their subscriptions; a group
-  the world does not declare is a 400 ManagementGroupsContainInvalidIds, the lab's call). Neither, or both: 400.
+  the world does not declare is a 400 ManagementGroupsContainInvalidIds, the lab's call). Neither, or both, or
+  more than 1,000 subscriptions in one request: 400.
 - Paging: `options.$top` (1..1000, default 100), `$skip`, and `$skipToken`: an opaque token naming the offset and
   the query and scope it belongs to (a token of another query is a 400). totalRecords, count, resultTruncated
   "false", facets []. `resultFormat` "objectArray" (default) or "table".
@@ -64,6 +65,8 @@ INDEXED_CHILDREN = frozenset(
 )
 DEFAULT_TOP = 100
 MAX_TOP = 1000
+MAX_SUBSCRIPTIONS = 1000
+"""Subscriptions one request may name (the service's limit, kept apart from queries.SUBSCRIPTION_BATCH on purpose)."""
 _ROWS = re.compile(
     r"resources \| where type in~ \((?P<types>'[^']+'(?:, '[^']+')*)\)(?: \| where (?P<where>.+?))?"
     r" \| project (?P<columns>[^|]+) \| order by id asc"
@@ -138,6 +141,12 @@ def scope_of(world: ArmWorld, request: dict[str, Any]) -> tuple[str, ...]:
         raise Refused(
             "InvalidScope",
             "Exactly one of subscriptions or managementGroups must be given (the aksdiag lab's Resource Graph).",
+        )
+    if subs and len(subs) > MAX_SUBSCRIPTIONS:
+        raise Refused(
+            "InvalidScope",
+            f"At most {MAX_SUBSCRIPTIONS} subscriptions may be queried at once; got {len(subs)} (the aksdiag lab's "
+            "wording: batch them).",
         )
     if groups:
         wanted: set[str] = set()

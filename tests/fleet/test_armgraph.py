@@ -410,6 +410,14 @@ def test_management_groups_expand_to_their_readable_subscriptions() -> None:
     ]
 
 
+def test_more_than_a_thousand_subscriptions_in_one_request_is_a_400() -> None:
+    w = world(*FLEET)
+    many = [f"{i:08d}-0000-0000-0000-000000000000" for i in range(1000)]
+    assert named(w, subs=[*many[:999], S1]) == ["aks-prod-01", "AKS-Prod-02"]
+    status, body = armgraph.answer(w, {"subscriptions": [*many, S1], "query": queries.rows(queries.CLUSTER_TYPES)})
+    assert status == 400 and body["error"]["details"][0]["code"] == "InvalidScope"
+
+
 @pytest.mark.parametrize("scope", [{}, {"subscriptions": []}, {"subscriptions": [S1], "managementGroups": ["mg"]}])
 def test_neither_or_both_scopes_is_a_400(scope: dict) -> None:
     w = world(*FLEET, {"_management_group": "mg", "subscriptions": [S1]})
