@@ -238,3 +238,81 @@ def test_401_stops_the_command_with_exit_3(fake_arm) -> None:
 def test_an_endpoint_off_loopback_is_refused_before_anything_is_sent() -> None:
     with pytest.raises(AksdiagError, match="Azure Resource Manager"):
         asyncio.run(graph.query_all(fleet_queries(), [A], [], "https://management.azure.com"))
+
+
+# ---------------------------------------------------------------- Resource Graph's quota (15 queries per 5 s)
+
+
+@pytest.fixture
+def throttling(tmp_path, monkeypatch) -> Any:
+    """throttling(resets_after) → a loopback Resource Graph whose first answer is the 429 of a spent quota: no
+    Retry-After, only `x-ms-user-quota-remaining: 0` and `x-ms-user-quota-resets-after` (as Resource Graph sends);
+    then one page of one row. `.times` are when each request came."""
+    import json
+    from http.server import BaseHTTPRequestHandler
+
+    from aksdiag.lab.https import HttpsServer
+    from aksdiag.lab.pki import Pki, server_context
+
+    servers: list[HttpsServer] = []
+
+    def start(resets_after: str) -> Any:
+        times: list[float] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                times.append(time.monotonic())
+                if len(times) == 1:
+                    status, headers = 429, {"x-ms-user-quota-remaining": "0", graph.QUOTA_RESETS: resets_after}
+                    body: dict[str, Any] = {"error": {"code": "RateLimiting", "message": "Please wait and retry."}}
+                else:
+                    status, headers = 200, {"x-ms-user-quota-remaining": "14", graph.QUOTA_RESETS: "00:00:05"}
+                    body = {"totalRecords": 1, "count": 1, "resultTruncated": "false", "facets": [],
+                            "data": [cluster(A, "aks-a")]}  # fmt: skip
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in {**headers, "Content-Type": "application/json", "Content-Length": str(len(data))}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        pki = Pki(tmp_path / f"pki{len(servers)}", name="throttling Resource Graph CA")
+        cert, key = pki.issue("arg", ["localhost"], ["127.0.0.1"])
+        server = HttpsServer(Handler, server_context(cert, key), name="aksdiag-test-arg")
+        servers.append(server)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(pki.ca_path))
+        server.times = times  # type: ignore[attr-defined]
+        server.endpoint = server.url  # type: ignore[attr-defined]
+        return server
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def test_a_spent_quota_is_waited_for_as_resource_graph_says(throttling) -> None:
+    server = throttling("00:00:01")
+    result = run(server, [A], asked=[fleet_queries()[0]])
+    assert names(result.rows["clusters"]) == ["aks-a"] and result.errors == ()
+    assert len(server.times) == 2 and server.times[1] - server.times[0] >= 0.95, "waited until the quota reset"
+
+
+def test_a_quota_that_resets_past_the_deadline_is_a_throttled_error_at_once(throttling) -> None:
+    server = throttling("00:10:00")
+    started = time.monotonic()
+    result = run(server, [A], asked=[fleet_queries()[0]], deadline_s=5.0)
+    assert time.monotonic() - started < 3, "not ten minutes, not the whole deadline"
+    [error] = result.errors
+    assert (error.status, error.failure) == (429, "throttled") and "Retry-After 600 s" in error.message
+    assert len(server.times) == 1
+
+
+def test_quota_reset_times_parse() -> None:
+    assert graph._seconds("00:00:03") == 3 and graph._seconds("01:02:03.5") == 3723.5
+    assert graph._seconds("") is None and graph._seconds("3") is None and graph._seconds("a:b:c") is None

@@ -10,6 +10,7 @@ SDK's models would cost seconds of CPU for a tenant's rows: `_page`).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ async def query_all(
     from azure.mgmt.resourcegraph.aio import ResourceGraphClient
 
     kw = endpoint_kwargs(endpoint, settings, deadline)
+    kw["per_retry_policies"] = [*kw["per_retry_policies"], quota_policy()]
     if deadline is not None:  # each page's timeouts as of when it is sent, not as of when the client opened
         kw["per_retry_policies"] = [*kw["per_retry_policies"], retry.timeouts_policy(deadline)]
     cred = credential(settings)
@@ -78,6 +80,40 @@ async def query_all(
         requests=sum(a.requests for a in answers),
         truncated=tuple(a.stat.name for a in answers if a.truncated),
     )
+
+
+QUOTA_RESETS = "x-ms-user-quota-resets-after"
+"""Resource Graph's throttling header (hh:mm:ss until the caller's quota, 15 queries per 5 s by default, resets)."""
+
+
+def quota_policy() -> Any:
+    """A 429 from Resource Graph says when to come back in `x-ms-user-quota-resets-after`, which azure-core's retry
+    does not read: copied into Retry-After (when that is absent), so the deadline-bounded retry waits exactly that
+    long — or, when that is past the deadline, the 429 is the answer at once."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class QuotaPolicy(SansIOHTTPPolicy[Any, Any]):
+        def on_response(self, request: Any, response: Any) -> None:
+            http = response.http_response
+            if http.status_code != 429 or "retry-after" in http.headers:
+                return
+            wait = _seconds(str(http.headers.get(QUOTA_RESETS) or ""))
+            if wait is not None:
+                http.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+
+    return QuotaPolicy()
+
+
+def _seconds(text: str) -> float | None:
+    """`hh:mm:ss` (the seconds may have a fraction) in seconds; None for anything else."""
+    parts = text.strip().split(":")
+    if len(parts) != 3:
+        return None
+    try:
+        h, m, sec = (float(p) for p in parts)
+    except ValueError:
+        return None
+    return h * 3600 + m * 60 + sec
 
 
 @dataclass
