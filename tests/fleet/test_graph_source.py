@@ -240,14 +240,13 @@ def test_an_endpoint_off_loopback_is_refused_before_anything_is_sent() -> None:
         asyncio.run(graph.query_all(fleet_queries(), [A], [], "https://management.azure.com"))
 
 
-# ---------------------------------------------------------------- Resource Graph's quota (15 queries per 5 s)
+# ---------------------------------------------------------------- answers the lab's Resource Graph never gives
 
 
 @pytest.fixture
-def throttling(tmp_path, monkeypatch) -> Any:
-    """throttling(resets_after) → a loopback Resource Graph whose first answer is the 429 of a spent quota: no
-    Retry-After, only `x-ms-user-quota-remaining: 0` and `x-ms-user-quota-resets-after` (as Resource Graph sends);
-    then one page of one row. `.times` are when each request came."""
+def scripted(tmp_path, monkeypatch) -> Any:
+    """scripted([(status, headers, body), …]) → a loopback Resource Graph answering each request with the next
+    answer (the last one again when they run out); `.times` are when each request came."""
     import json
     from http.server import BaseHTTPRequestHandler
 
@@ -256,7 +255,7 @@ def throttling(tmp_path, monkeypatch) -> Any:
 
     servers: list[HttpsServer] = []
 
-    def start(resets_after: str) -> Any:
+    def start(answers: list[tuple[int, dict[str, str], Any]]) -> Any:
         times: list[float] = []
 
         class Handler(BaseHTTPRequestHandler):
@@ -268,13 +267,7 @@ def throttling(tmp_path, monkeypatch) -> Any:
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 times.append(time.monotonic())
-                if len(times) == 1:
-                    status, headers = 429, {"x-ms-user-quota-remaining": "0", graph.QUOTA_RESETS: resets_after}
-                    body: dict[str, Any] = {"error": {"code": "RateLimiting", "message": "Please wait and retry."}}
-                else:
-                    status, headers = 200, {"x-ms-user-quota-remaining": "14", graph.QUOTA_RESETS: "00:00:05"}
-                    body = {"totalRecords": 1, "count": 1, "resultTruncated": "false", "facets": [],
-                            "data": [cluster(A, "aks-a")]}  # fmt: skip
+                status, headers, body = answers[min(len(times), len(answers)) - 1]
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 for k, v in {**headers, "Content-Type": "application/json", "Content-Length": str(len(data))}.items():
@@ -282,7 +275,7 @@ def throttling(tmp_path, monkeypatch) -> Any:
                 self.end_headers()
                 self.wfile.write(data)
 
-        pki = Pki(tmp_path / f"pki{len(servers)}", name="throttling Resource Graph CA")
+        pki = Pki(tmp_path / f"pki{len(servers)}", name="scripted Resource Graph CA")
         cert, key = pki.issue("arg", ["localhost"], ["127.0.0.1"])
         server = HttpsServer(Handler, server_context(cert, key), name="aksdiag-test-arg")
         servers.append(server)
@@ -296,15 +289,49 @@ def throttling(tmp_path, monkeypatch) -> Any:
         s.close()
 
 
-def test_a_spent_quota_is_waited_for_as_resource_graph_says(throttling) -> None:
-    server = throttling("00:00:01")
+def page(*rows: Any, truncated: str = "false", **more: Any) -> dict[str, Any]:
+    return {"totalRecords": len(rows), "count": len(rows), "resultTruncated": truncated, "facets": [],
+            "data": list(rows), **more}  # fmt: skip
+
+
+def test_a_truncated_answer_is_said(scripted) -> None:
+    server = scripted([(200, {}, page(cluster(A, "aks-a"), truncated="true"))])
+    result = run(server, [A], asked=[fleet_queries()[0]])
+    assert result.truncated == ("clusters",) and names(result.rows["clusters"]) == ["aks-a"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[1, 2], page(**{"data": {"columns": [], "rows": []}}), page(**{"data": [1, 2]}), {"count": 1}],
+    ids=["not-an-object", "table-format", "rows-not-objects", "no-data"],
+)
+def test_an_answer_that_is_not_resource_graphs_is_garbage(scripted, body) -> None:
+    result = run(scripted([(200, {}, body)]), [A], asked=[fleet_queries()[0]])
+    [error] = result.errors
+    assert (error.failure, error.status) == ("garbage", 0) and "clusters" not in result.rows
+
+
+# ---------------------------------------------------------------- Resource Graph's quota (15 queries per 5 s)
+
+
+SPENT = {"error": {"code": "RateLimiting", "message": "Please wait and retry."}}
+
+
+def throttled(resets_after: str) -> list[tuple[int, dict[str, str], Any]]:
+    """The 429 of a spent quota as Resource Graph sends it: no Retry-After, only its quota headers; then a page."""
+    quota = {"x-ms-user-quota-remaining": "0", graph.QUOTA_RESETS: resets_after}
+    return [(429, quota, SPENT), (200, {"x-ms-user-quota-remaining": "14"}, page(cluster(A, "aks-a")))]
+
+
+def test_a_spent_quota_is_waited_for_as_resource_graph_says(scripted) -> None:
+    server = scripted(throttled("00:00:01"))
     result = run(server, [A], asked=[fleet_queries()[0]])
     assert names(result.rows["clusters"]) == ["aks-a"] and result.errors == ()
     assert len(server.times) == 2 and server.times[1] - server.times[0] >= 0.95, "waited until the quota reset"
 
 
-def test_a_quota_that_resets_past_the_deadline_is_a_throttled_error_at_once(throttling) -> None:
-    server = throttling("00:10:00")
+def test_a_quota_that_resets_past_the_deadline_is_a_throttled_error_at_once(scripted) -> None:
+    server = scripted(throttled("00:10:00"))
     started = time.monotonic()
     result = run(server, [A], asked=[fleet_queries()[0]], deadline_s=5.0)
     assert time.monotonic() - started < 3, "not ten minutes, not the whole deadline"
