@@ -190,6 +190,10 @@ def test_rows_hold_the_indexed_types_with_resource_graphs_columns_and_casing() -
     )
     assert row["tags"] is None and row["sku"] is None and row["zones"] is None  # absent columns are null
     assert got["network"][0]["sku"] == {"name": "x"}
+    unindexed = ("microsoft.network/privatednszones/a", "microsoft.network/dnsforwardingrulesets/forwardingrules",
+                 "microsoft.network/virtualnetworks/subnets", "microsoft.authorization/roleassignments",
+                 "microsoft.compute/virtualmachinescalesets/virtualmachines/networkinterfaces")  # fmt: skip
+    assert rows(w, queries.rows(unindexed)) == []  # asked for by name, still not in the index
 
 
 def test_links_by_zone_packs_each_zones_links() -> None:
