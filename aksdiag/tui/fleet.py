@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from aksdiag.exitcodes import ExitCode
@@ -32,6 +33,12 @@ ALL = "all"
 """The groups table's first row: every cluster (no group filter)."""
 ORDER = {"BROKEN": 0, "DEGRADED": 1, "INCOMPLETE": 2, "OK": 3}
 THEMES = ("textual-dark", "textual-light")
+MAX_ROWS = 300
+"""The clusters table lists at most this many (worst first; the status line says how many match): a Textual
+DataTable measures every cell of every row it is given, and a 1,000-row table rebuilt per key lags the typing."""
+PROMPT_UP_TO = 200
+"""Fleets up to this size refilter at each key; bigger ones once the typing pauses for REFILL_AFTER_S."""
+REFILL_AFTER_S = 0.2
 
 
 class FleetApp(App[int]):
@@ -74,6 +81,8 @@ class FleetApp(App[int]):
         self.progress_lines: list[str] = []
         self._run: FleetRun | None = None
         self._started = time.perf_counter()
+        self._has_notes = False
+        self._refill: Timer | None = None
 
     # ---------------------------------------------------------------- layout
 
@@ -177,7 +186,7 @@ class FleetApp(App[int]):
             lines.append(Text(f"requests: {asked}{self.view.ms(report.elapsed_ms, ' · ')}", style="dim"))
         notes = self.query_one("#fleet-notes", Static)
         notes.update(Text("\n").join(lines) if lines else "")
-        notes.display = bool(lines)
+        self._has_notes = notes.display = bool(lines)
 
     def shown_clusters(self) -> list[FleetCluster]:
         """The clusters the table shows: the selected group's, matching the filter, worst first."""
@@ -197,8 +206,8 @@ class FleetApp(App[int]):
         assert report is not None
         table = self.clusters_table
         table.clear()
-        shown = self.shown_clusters()
-        for c in shown:
+        matching = self.shown_clusters()
+        for c in matching[:MAX_ROWS]:
             headline, style = c.report.headline
             table.add_row(
                 Text(headline, style=VERDICT_STYLE[style]), self.view.text(c.name), _codes_text(c),
@@ -206,9 +215,9 @@ class FleetApp(App[int]):
                 self.view.text(c.resource_group), self.view.text(c.location),
                 key=c.id,
             )  # fmt: skip
-        self._show_status(len(shown))
+        self._show_status(len(matching))
 
-    def _show_status(self, shown: int) -> None:
+    def _show_status(self, matching: int) -> None:
         assert self.report is not None
         report = self.report
         headline, style = fleet_render.headline(report)
@@ -218,7 +227,9 @@ class FleetApp(App[int]):
         if self.group is not None or self.filter_text:
             what = [self.report.groups[int(self.group[1:])].code] if self.group is not None else []
             what += [f"“{self.filter_text}”"] if self.filter_text else []
-            line.append(f" · showing {shown} ({' and '.join(what)}; escape clears)", style="bold cyan")
+            line.append(f" · showing {matching} ({' and '.join(what)}; escape clears)", style="bold cyan")
+        if matching > MAX_ROWS:
+            line.append(f" · the first {MAX_ROWS} of {matching} listed: / or a group narrows them", style="yellow")
         self._status(line)
         self.sub_title = f"{self.view.text(report.scope)} · {headline}"
 
@@ -234,17 +245,18 @@ class FleetApp(App[int]):
         key = event.row_key.value
         box = self.query_one("#fleet-cause", Static)
         box.set_class(key in (None, ALL), "-hidden")
+        notes = self.query_one("#fleet-notes", Static)
+        notes.display = self._has_notes and key in (None, ALL)  # one of the two: the clusters keep their rows
         if key in (None, ALL):
             return
         g = self.report.groups[int(str(key)[1:])]
         text = Text.assemble(
             (f"{g.code} ", "bold"), (g.severity.value, SEVERITY_STYLE[g.severity.value]),
             f" on {len(g.clusters)} of {len(self.report.clusters)} clusters: ", (self.view.text(g.title), "bold"),
-            f"\n{self.view.text(g.cause)}",
+            (" (Enter: only these)", "dim italic"), f"\n{self.view.text(g.cause)}",
         )  # fmt: skip
         if g.remediation:
             text.append(f"\nFix: {self.view.text(g.remediation)}", style="dim")
-        text.append("\nEnter shows only these clusters", style="dim italic")
         box.update(text)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -280,8 +292,15 @@ class FleetApp(App[int]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "fleet-filter":
             self.filter_text = event.value.strip()
-            if self.report is not None:
+            if self.report is None:
+                return
+            if self._refill is not None:
+                self._refill.stop()
+                self._refill = None
+            if len(self.report.clusters) <= PROMPT_UP_TO:
                 self._fill_clusters()
+            else:  # a big fleet: once the typing pauses, not a table rebuilt per key
+                self._refill = self.set_timer(REFILL_AFTER_S, self._fill_clusters)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "fleet-filter":

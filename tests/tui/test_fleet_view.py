@@ -157,6 +157,7 @@ def test_selecting_a_group_filters_the_table_to_its_clusters_and_escape_shows_al
             assert cause.display and "DNS011 error on 3 of 6 clusters" in said
             assert f"zone {ZONE} not linked to vnet-hub-weu" in said, "the cause in full, not cut by the column"
             assert "Fix: Link the private DNS zone" in said
+            assert not app.query_one("#fleet-notes").display, "the cause or the notes: the clusters keep their rows"
             await pilot.press("enter")
             assert app.group == "g0"
             assert rows(app) == ["aks-weu-1", "aks-weu-2", "aks-weu-3"]
@@ -170,6 +171,7 @@ def test_selecting_a_group_filters_the_table_to_its_clusters_and_escape_shows_al
             app.groups_table.focus()
             await pilot.press("up", "up", "enter")
             assert len(rows(app)) == 6, "the first row, all, is every cluster"
+            assert app.query_one("#fleet-notes").display and not cause.display
 
     run(go())
 
@@ -436,5 +438,23 @@ def test_a_cluster_a_probe_could_not_look_at_is_incomplete_not_ok() -> None:
                 "INCOMPLETE", "aks-blind", "(could not look: private_dns)"
             ]  # fmt: skip
             assert "verdict INCOMPLETE" in text_of(app.query_one("#fleet-status")), "no OK over a blind spot"
+
+    run(go())
+
+
+def test_a_thousand_clusters_list_the_worst_300_and_the_filter_reaches_the_rest() -> None:
+    clusters = tuple(cluster(f"aks-{i:04d}", {"private_dns": [dns011()]} if i % 10 == 0 else None) for i in range(1000))
+    app = FleetApp(report=FleetReport(scope="40 subscriptions", clusters=clusters))
+
+    async def go() -> None:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            shown = rows(app)
+            assert len(shown) == 300 and shown[:100] == [f"aks-{i:04d}" for i in range(0, 1000, 10)], "broken first"
+            assert "the first 300 of 1000 listed" in text_of(app.query_one("#fleet-status"))
+            await pilot.press("slash", *"aks-09")
+            await wait_for(pilot, lambda: len(rows(app)) == 100, timeout=30)
+            assert rows(app)[:10] == [f"aks-09{i}0" for i in range(10)] and rows(app)[10] == "aks-0901"
+            assert "of 1000 listed" not in text_of(app.query_one("#fleet-status"))
 
     run(go())
