@@ -2,6 +2,8 @@
 
 Read-only by construction: every client carries a pipeline policy that refuses any method but GET before the
 request leaves the process, save one: a POST to Azure Resource Graph's query path (a query reads; `aksdiag fleet`).
+It sits twice: per call, and per retry — behind azure-mgmt-core's auto-registration policy, which answers a 409
+MissingSubscriptionRegistration by sending its own POST …/providers/NS/register (refused: the command stops, saying so).
 """
 
 from __future__ import annotations
