@@ -152,6 +152,26 @@ def test_a_409_unregistered_provider_does_not_make_the_sdk_register_it(fake_arm)
         async with ContainerServiceClient(clients.StaticToken("t"), SUB, **kw) as client:
             await client.managed_clusters.get(armworld.CLUSTER_RG, armworld.CLUSTER)
 
-    with pytest.raises(WriteRefused, match="register"):
+    with pytest.raises(WriteRefused, match="register") as refused:
         asyncio.run(read())
     assert [r.method for r in fake.requests] == ["GET"], "the register POST never left"
+    assert refused.value.hint == (
+        f"ARM answered 409 MissingSubscriptionRegistration: subscription {SUB} has not registered "
+        f"Microsoft.ContainerService; az provider register --namespace Microsoft.ContainerService --subscription {SUB}"
+    )
+
+
+def test_a_409_unregistered_provider_stops_check_with_one_line(fake_arm, capsys, monkeypatch) -> None:
+    """Through the CLI: exit 3, one line on stderr naming the refusal and the command to register the provider."""
+    from aksdiag.cli import main
+
+    fault = {"status": 409, "code": "MissingSubscriptionRegistration",
+             "message": "The subscription is not registered to use namespace 'Microsoft.ContainerService'."}  # fmt: skip
+    fake = fake_arm("healthy", faults={"/managedclusters/": fault})
+    monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", fake.endpoint)
+    rc = main(["ipplan", "--subscription", SUB, "-g", armworld.CLUSTER_RG, "--cluster", armworld.CLUSTER])
+    err = capsys.readouterr().err
+    assert rc == 3, err
+    assert "refused to send POST" in err and "az provider register --namespace Microsoft.ContainerService" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert all(r.method == "GET" for r in fake.requests)

@@ -68,9 +68,25 @@ def read_only_policy() -> SansIOHTTPPolicy[Any, Any]:
         def on_request(self, request: PipelineRequest[Any]) -> None:
             method = request.http_request.method.upper()
             if method != "GET" and not is_graph_query(method, str(request.http_request.url)):
-                raise WriteRefused(f"refused to send {method} {request.http_request.url}: aksdiag only reads Azure")
+                raise WriteRefused(
+                    f"refused to send {method} {request.http_request.url}: aksdiag only reads Azure",
+                    _register_hint(str(request.http_request.url)),
+                )
 
     return ReadOnlyPolicy()
+
+
+def _register_hint(url: str) -> str:
+    """For the POST …/providers/NS/register that azure-mgmt-core sends on a 409 MissingSubscriptionRegistration:
+    what ARM said, and the command that registers the provider (a write aksdiag leaves to the user)."""
+    import re
+
+    found = re.search(r"/subscriptions/([^/]+)/providers/([^/?]+)/register(?:\?|$)", url, re.IGNORECASE)
+    if not found:
+        return ""
+    sub, namespace = found.groups()
+    return (f"ARM answered 409 MissingSubscriptionRegistration: subscription {sub} has not registered {namespace}; "
+            f"az provider register --namespace {namespace} --subscription {sub}")  # fmt: skip
 
 
 def is_graph_query(method: str, url: str) -> bool:
