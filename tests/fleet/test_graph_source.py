@@ -209,6 +209,14 @@ def test_a_failed_query_is_an_error_with_no_rows(fake_arm, fault, status, kind, 
     }
 
 
+def test_a_slow_resource_graph_costs_the_deadline_not_more(fake_arm) -> None:
+    fake = fake_arm([cluster(A, "aks-a")], faults={AT: {"delay_s": 30}})
+    started = time.monotonic()
+    result = run(fake, [A], deadline_s=1.0)
+    assert time.monotonic() - started < 3
+    assert result.rows == {} and {e.failure for e in result.errors} == {"timeout"}, result.errors
+
+
 def test_a_5xx_is_retried_within_the_deadline(fake_arm) -> None:
     fake = fake_arm([cluster(A, "aks-a"), *hub(A)], faults={AT: {"status": 503, "times": 4}})
     # every query's first attempt is answered 503: each is retried (within the deadline) and succeeds
