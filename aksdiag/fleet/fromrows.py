@@ -118,6 +118,7 @@ class Assembly:
         self.names = {str(s.get("subscriptionId") or "").lower(): str(s.get("displayName") or "")
                       for s in visible.subscriptions}  # fmt: skip
         self._listed: dict[tuple[str, str], list[Body] | None] = {}
+        """The subscription-wide lists read (firewalls, NICs), each once: None where refused."""
         self.firewalls: dict[str, Body] = {}
         self.hosts: dict[str, Body] = {}
 
@@ -180,8 +181,8 @@ class Assembly:
         subnet_ids = node_subnet_ids(cluster) + ([access["subnetId"]] if access.get("subnetId") else [])
         first_vnets = sorted({*own_vnets, *(vnet_of_subnet(s) for s in subnet_ids)}, key=str.lower)
 
-        vnets = self.vnets(first_vnets)
-        peers = self.vnets(sorted(i for i in self.peered(vnets) if i.lower() not in vnets))
+        vnets = self.bodies(first_vnets)
+        peers = self.bodies(sorted(i for i in self.peered(vnets) if i.lower() not in vnets))
         sets = self.in_node_rg(node_rg, "Microsoft.Compute", "virtualMachineScaleSets")
         nsg_ids = sorted({*subnet_refs(vnets, subnet_ids, "networkSecurityGroup"), *nic_nsg_ids(sets or [])},
                          key=str.lower)  # fmt: skip
@@ -217,11 +218,8 @@ class Assembly:
             scale_sets=sets or [],
         )
 
-    def vnets(self, ids: list[str]) -> dict[str, Body]:
-        found = ((i.lower(), self.get(i)) for i in ids)
-        return {k: v for k, v in found if v is not None}
-
     def bodies(self, ids: list[str]) -> dict[str, Body]:
+        """Each resource by lower-cased id (one GET each in check), those that could be read."""
         found = ((i.lower(), self.get(i)) for i in ids)
         return {k: v for k, v in found if v is not None}
 
@@ -266,17 +264,17 @@ class Assembly:
         resolvers: list[Body] = []
         rulesets: list[Body] = []
         for sub in searched:
-            zones = by_id(self.index.in_subscription(sub, "microsoft.network/privatednszones"))
+            zones = self.index.in_subscription(sub, "microsoft.network/privatednszones")  # by id
             if not fqdn:
                 other += zones  # check lists them whole where the cluster has no private FQDN
             else:
                 known = {str(z.get("id")).lower(): z for z in zones}
                 other += [z for i in could_answer(zones, fqdn, zone_id) if (z := self.zone(i, known[i.lower()]))]
-            for r in by_id(self.index.in_subscription(sub, "microsoft.network/dnsresolvers")):
+            for r in self.index.in_subscription(sub, "microsoft.network/dnsresolvers"):
                 rid = str(r["id"])
                 resolvers.append({"resolver": r, "inbound": by_id(self.index.children(rid, "inboundEndpoints")),
                                   "outbound": by_id(self.index.children(rid, "outboundEndpoints"))})  # fmt: skip
-            for rs in by_id(self.index.in_subscription(sub, "microsoft.network/dnsforwardingrulesets")):
+            for rs in self.index.in_subscription(sub, "microsoft.network/dnsforwardingrulesets"):
                 rid = str(rs["id"])
                 links = by_id(self.index.children(rid, "virtualNetworkLinks"))
                 need = rules_need(rid, self.endpoint)
@@ -321,8 +319,14 @@ class Assembly:
             ]
             return [str((c.get("properties") or {}).get("privateLinkServiceId") or "") for c in conns]
 
-        found = [e for e in self.index.of_type("microsoft.network/privateendpoints")
-                 if any(same_id(t, cluster_id) for t in targets(e))]  # fmt: skip
+        def build() -> dict[str, list[Body]]:
+            out: dict[str, list[Body]] = {}
+            for e in self.index.of_type("microsoft.network/privateendpoints"):
+                for target in dict.fromkeys(t.lower().rstrip("/") for t in targets(e) if t):
+                    out.setdefault(target, []).append(e)
+            return out
+
+        found = self.index.memo("endpoints by service", build).get(cluster_id.lower().rstrip("/"), [])
         return sorted(found, key=lambda e: str(e.get("name") or "").lower())
 
     # ---- what holds each DNS server address (sources.azure.servers)
@@ -339,24 +343,37 @@ class Assembly:
         for ip in dict.fromkeys(ips):
             self.server(ip, sub_of, behind_firewall=False)
 
-    def listed_in(self, kind: str, sub: str) -> list[Body] | None:
+    def holders(self, kind: str, sub: str) -> dict[str, Body] | None:
+        """The subscription's firewalls or NICs by the private address each holds (the first by id, as check's
+        search of the list finds it): one list read per cluster, its map built once per index."""
         key = (kind, sub.lower())
         if key not in self._listed:
             scope = f"/subscriptions/{sub}/providers/Microsoft.Network/{kind}"
-            self._listed[key] = self.listed(scope, self.index.in_subscription(sub, f"microsoft.network/{kind}"))
-        return self._listed[key]
+            self._listed[key] = self.listed(scope, [])  # the 403 where the subscription was not searched
+        if self._listed[key] is None:
+            return None
+        ips_of = firewall_ips if kind == "azureFirewalls" else nic_ips
+
+        def build() -> dict[str, Body]:
+            out: dict[str, Body] = {}
+            for body in self.index.in_subscription(sub, f"microsoft.network/{kind}"):
+                for ip in sorted(ips_of(body)):
+                    out.setdefault(ip, body)
+            return out
+
+        return self.index.memo(("holders", kind, sub.lower()), build)
 
     def server(self, ip: str, sub_of: Any, behind_firewall: bool) -> None:
         sub = sub_of(ip)
         if not sub:
             return  # off Azure (on premises) or in a VNet not read: its kind stays unknown
-        firewalls = None if behind_firewall else self.listed_in("azureFirewalls", sub)
-        nics = self.listed_in("networkInterfaces", sub)
-        firewall = next((f for f in firewalls or [] if ip in firewall_ips(f)), None)
+        firewalls = None if behind_firewall else self.holders("azureFirewalls", sub)
+        nics = self.holders("networkInterfaces", sub)
+        firewall = (firewalls or {}).get(ip)
         if firewall is not None:
             self.firewall(firewall, sub_of)
             return
-        nic = next((n for n in nics or [] if ip in nic_ips(n)), None)
+        nic = (nics or {}).get(ip)
         if nic is not None and ip not in self.hosts:
             vm_id = str(((nic.get("properties") or {}).get("virtualMachine") or {}).get("id") or "")
             self.hosts[ip] = {"nic": nic, "vm": self.get(vm_id) if vm_id else None}

@@ -3,11 +3,12 @@ subscription, and the zones' links. Pure; `overlaid` replaces rows with what con
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 Body = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass
@@ -18,6 +19,8 @@ class Index:
     """Each private zone's virtual network links, by the lower-cased zone id (the LINKS_BY_ZONE query)."""
     _by_type: dict[str, list[Body]] = field(default_factory=dict, repr=False)
     _children: dict[str, list[Body]] = field(default_factory=dict, repr=False)
+    _by_subscription: dict[tuple[str, str], list[Body]] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, rows: Iterable[Body], links: Iterable[Body] = ()) -> Index:
@@ -36,8 +39,11 @@ class Index:
         if rid in self.rows:
             self._drop(rid)
         self.rows[rid] = row
-        self._by_type.setdefault(str(row.get("type") or "").lower(), []).append(row)
+        kind = str(row.get("type") or "").lower()
+        self._by_type.setdefault(kind, []).append(row)
         self._children.setdefault(rid.rsplit("/", 2)[0], []).append(row)
+        self._by_subscription.setdefault((_subscription(rid), kind), []).append(row)
+        self._memo.clear()
 
     def _drop(self, rid: str) -> None:
         old = self.rows.pop(rid)
@@ -45,6 +51,9 @@ class Index:
         kind[:] = [r for r in kind if str(r.get("id")).lower() != rid]
         siblings = self._children.get(rid.rsplit("/", 2)[0], [])
         siblings[:] = [r for r in siblings if str(r.get("id")).lower() != rid]
+        mine = self._by_subscription.get((_subscription(rid), str(old.get("type") or "").lower()), [])
+        mine[:] = [r for r in mine if str(r.get("id")).lower() != rid]
+        self._memo.clear()
 
     def get(self, resource_id: str | None) -> Body | None:
         return self.rows.get((resource_id or "").lower())
@@ -62,8 +71,18 @@ class Index:
         return [r for r in found if str(r.get("type") or "").lower().endswith(tail)]
 
     def in_subscription(self, subscription: str, arm_type: str) -> list[Body]:
-        prefix = f"/subscriptions/{subscription.lower()}/"
-        return [r for r in self.of_type(arm_type) if str(r.get("id")).lower().startswith(prefix)]
+        """The subscription's rows of `arm_type`, by id (as ARM lists them)."""
+        key = (subscription.lower(), arm_type.lower())
+        return list(self.memo(("in_subscription", key), lambda: sorted(
+            self._by_subscription.get(key, ()), key=lambda r: str(r.get("id")).lower())))  # fmt: skip
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """A lookup derived from the rows (an address → the NIC that holds it), built once per key; forgotten
+        when a row changes. What a thousand clusters' assemblies ask of one index, it answers once."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        found: T = self._memo[key]
+        return found
 
     def zone_links(self, zone_id: str) -> list[Body]:
         return list(self.links.get(zone_id.lower(), ()))
@@ -94,3 +113,8 @@ class Index:
             for body in found:
                 out.add(body)
         return out
+
+
+def _subscription(rid: str) -> str:
+    parts = rid.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "subscriptions" else ""
