@@ -21,7 +21,7 @@ from typing import Any
 
 from aksdiag.armview import cluster_zone_id, could_answer, parse_id
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureDocument, AzureGetNeed
-from aksdiag.fleet.fromrows import RECORDS_API, RULES_API, Assembly, Visible, records_need, rules_need
+from aksdiag.fleet.fromrows import RECORDS_API, RULES_API, Assembly, Visible, named_for, records_need, rules_need
 from aksdiag.fleet.index import Index
 
 __all__ = ["RECORDS_API", "RULES_API", "Visible", "context_of", "gets_for", "need_of", "records_need", "rests_on",
@@ -60,7 +60,6 @@ def gets_for(index: Index, clusters: list[Body], endpoint: str) -> list[AzureGet
 
     Every linked ruleset's rules, not only those linked to a cluster's own VNets and peers: a query may be forwarded
     on from a resolver's VNet the cluster does not peer with, and a tenant has tens of rulesets, not thousands."""
-    zones = sorted(index.of_type("microsoft.network/privatednszones"), key=lambda z: str(z.get("id")).lower())
     needs: list[AzureGetNeed] = []
     for cluster in clusters:
         zone_id = cluster_zone_id(cluster)
@@ -68,6 +67,7 @@ def gets_for(index: Index, clusters: list[Body], endpoint: str) -> list[AzureGet
             needs.append(records_need(zone_id, endpoint))
         fqdn = str((cluster.get("properties") or {}).get("privateFQDN") or "")
         if fqdn:
+            zones = named_for(index, "", fqdn, zone_id)
             needs += [records_need(z, endpoint) for z in could_answer(zones, fqdn, zone_id)]
     for ruleset in sorted(index.of_type("microsoft.network/dnsforwardingrulesets"), key=lambda r: str(r["id"]).lower()):
         if index.children(str(ruleset["id"]), "virtualNetworkLinks"):

@@ -34,6 +34,7 @@ Body = dict[str, Any]
 
 RECORDS_API = "2024-06-01"
 RULES_API = "2022-07-01"
+ZONE_TYPE = "microsoft.network/privatednszones"
 UNKNOWN_CALLER = ("", "")
 
 
@@ -54,6 +55,24 @@ def records_need(zone_id: str, endpoint: str) -> AzureGetNeed:
 
 def rules_need(ruleset_id: str, endpoint: str) -> AzureGetNeed:
     return AzureGetNeed(f"{ruleset_id}/forwardingRules", RULES_API, paged=True, endpoint=endpoint)
+
+
+def named_for(index: Index, subscription: str, fqdn: str, zone_id: str | None) -> list[Body]:
+    """The subscription's zones (every subscription's with "") named as a suffix of `fqdn` or as the cluster's
+    zone, by id: what `could_answer` looks for, found by name instead of by a scan of every zone."""
+
+    def build() -> dict[str, list[Body]]:
+        zones = (index.in_subscription(subscription, ZONE_TYPE) if subscription
+                 else sorted(index.of_type(ZONE_TYPE), key=lambda z: str(z.get("id")).lower()))  # fmt: skip
+        out: dict[str, list[Body]] = {}
+        for z in zones:
+            out.setdefault(str(z.get("name") or "").lower(), []).append(z)
+        return out
+
+    by_name = index.memo(("zones by name", subscription.lower()), build)
+    labels = fqdn.lower().rstrip(".").split(".")
+    names = {".".join(labels[i:]) for i in range(len(labels))} | {(zone_id or "").lower().rsplit("/", 1)[-1]}
+    return by_id([z for n in names for z in by_name.get(n, ())])
 
 
 def by_id(bodies: list[Body]) -> list[Body]:
@@ -264,10 +283,10 @@ class Assembly:
         resolvers: list[Body] = []
         rulesets: list[Body] = []
         for sub in searched:
-            zones = self.index.in_subscription(sub, "microsoft.network/privatednszones")  # by id
-            if not fqdn:
-                other += zones  # check lists them whole where the cluster has no private FQDN
+            if not fqdn:  # check lists them whole where the cluster has no private FQDN
+                other += self.index.in_subscription(sub, "microsoft.network/privatednszones")
             else:
+                zones = named_for(self.index, sub, fqdn, zone_id)
                 known = {str(z.get("id")).lower(): z for z in zones}
                 other += [z for i in could_answer(zones, fqdn, zone_id) if (z := self.zone(i, known[i.lower()]))]
             for r in self.index.in_subscription(sub, "microsoft.network/dnsresolvers"):
