@@ -153,7 +153,7 @@ def _make_handler(arm: FakeArm) -> type[BaseHTTPRequestHandler]:
             fault = arm.fault_for(GRAPH_PATH.lower())
             if fault:
                 token = (request.get("options") or {}).get("$skipToken") or "bG9vcA"
-                page = {"totalRecords": 1, "count": 0, "resultTruncated": "false", "$skipToken": token, "data": []}
+                page: dict[str, Any] = {"totalRecords": 1, "count": 0, "resultTruncated": "false", "$skipToken": token, "data": []}
                 return self._faulted(fault, {**page, "facets": []})
             from aksdiag.lab import armgraph
 

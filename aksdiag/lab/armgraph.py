@@ -159,7 +159,7 @@ def scope_of(world: ArmWorld, request: dict[str, Any]) -> tuple[str, ...]:
                 )
             wanted.update(found)
     else:
-        wanted = {str(s).lower() for s in subs}
+        wanted = {str(s).lower() for s in subs or ()}
     hidden = world.hidden()
     return tuple(sorted(s for s in wanted if s not in hidden and world.has_subscription(s)))
 

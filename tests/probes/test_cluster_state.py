@@ -93,7 +93,7 @@ def test_it_needs_the_one_shared_azure_read() -> None:
 
 
 def test_it_is_said_first_in_check() -> None:
-    assert cluster_state.PROBE.order == 1 and cluster_state.PROBE.commands == ("check",)
+    assert cluster_state.PROBE.order == 1 and cluster_state.PROBE.commands == ("check", "fleet")
 
 
 # ---------------------------------------------------------------- each world raises exactly its code

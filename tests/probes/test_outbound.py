@@ -244,5 +244,5 @@ def test_no_azure_context_is_a_skip_and_no_cluster_is_one_skipped_hop() -> None:
 
 
 def test_the_probe_runs_in_check_and_egress_and_is_left_out_of_egress_without_azure() -> None:
-    assert outbound.PROBE.commands == ("check", "egress") and outbound.PROBE.optional_in == ("egress",)
+    assert outbound.PROBE.commands == ("check", "egress", "fleet") and outbound.PROBE.optional_in == ("egress",)
     assert outbound.PROBE.order == 36
