@@ -38,6 +38,16 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     )
     arm.add_argument("--world", required=True, help="a world name (healthy, hub-not-linked, …) or a directory")
     arm.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
+    fleet = lab_sub.add_parser(
+        "fleet",
+        help="serve a fake ARM and Resource Graph with a fleet world (many clusters) for `aksdiag fleet`",
+        description="Serve a fleet world (see `aksdiag lab list`: fleet-small, fleet-1000, …) on https://127.0.0.1: "
+        "many clusters in many subscriptions sharing landing-zone hubs, faults planted in known clusters, and the "
+        "Resource Graph query endpoint `aksdiag fleet` asks.",
+    )
+    fleet.add_argument("--world", required=True, help="a fleet world name (fleet-small, fleet-1000, …)")
+    fleet.add_argument("--port", type=int, default=0, help="the port to listen on (default: any free one)")
+    fleet.add_argument("--latency-ms", type=float, default=0.0, help="answer each request after this long (try ARM's)")
     egress = lab_sub.add_parser(
         "egress",
         help="serve the endpoints a cluster needs on loopback, some broken, for `aksdiag egress` (Ctrl-C stops it)",
@@ -64,15 +74,17 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    """`aksdiag lab list|up|arm|kube`."""
+    """`aksdiag lab list|up|arm|fleet|kube`."""
     from aksdiag.lab.scenarios import SCENARIOS
 
     if args.lab_command == "egress":  # it checks its flags, then stops on signals as the others do
         from aksdiag.lab import egresslab
 
         return egresslab.serve(args.endpoint, args.broken)
-    if args.lab_command in ("up", "arm", "kube"):
+    if args.lab_command in ("up", "arm", "kube", "fleet"):
         stop_on_signals()
+    if args.lab_command == "fleet":
+        return _lab_fleet(args.world, args.port, args.latency_ms)
     if args.lab_command == "up":
         return _lab_up(args.scenario, args.backend)
     if args.lab_command == "arm":
@@ -99,6 +111,11 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     print("\nARM worlds (aksdiag lab arm --world NAME):")
     for name, summary in WORLDS.items():
+        print(f"  {name:<18} {summary}")
+    from aksdiag.lab.armworld.fleetworld import WORLDS as FLEET_WORLDS
+
+    print("\nFleet worlds (aksdiag lab fleet --world NAME; then aksdiag fleet):")
+    for name, summary in FLEET_WORLDS.items():
         print(f"  {name:<18} {summary}")
     from aksdiag.lab.corednsworld import WORLDS as COREDNS_WORLDS
 
@@ -205,6 +222,47 @@ def _lab_arm(world: str, port: int) -> ExitCode:
         except OSError as e:
             raise AksdiagError(f"the fake ARM could not start: {e}") from e
         return _serve_arm(fake, directory, world)
+
+
+def _lab_fleet(world: str, port: int, latency_ms: float) -> ExitCode:
+    """Serve a fleet world (aksdiag.lab.armworld.fleetworld) with its hidden subscriptions and lag markers."""
+    import tempfile
+    from pathlib import Path
+
+    from aksdiag.lab import arm
+    from aksdiag.lab.armworld import fleetworld
+
+    if world not in fleetworld.WORLDS:
+        raise UsageError(f"{world!r} is not a fleet world", f"one of {', '.join(fleetworld.WORLDS)}")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port} is not a port number from 0 (any free one) to 65535")
+    if not 0 <= latency_ms <= 10_000:
+        raise UsageError(f"--latency-ms {latency_ms:g} is not from 0 to 10000")
+    loaded = arm.ArmWorld()
+    for body in fleetworld.build(world):
+        loaded.add(body)
+    loaded.faults = fleetworld.faults(world)
+    directory = Path(tempfile.mkdtemp(prefix=f"aksdiag-{world}-"))
+    with _removed(directory):
+        try:
+            fake = arm.FakeArm(loaded, directory / ".tls", port=port, latency_s=latency_ms / 1000)
+        except OSError as e:
+            raise AksdiagError(f"the fake ARM could not start: {e}") from e
+        with fake:
+            w = fleetworld.world(world)
+            print(f"fake ARM and Resource Graph serving {world} at {fake.endpoint}: {len(w.clusters)} clusters in "
+                  f"{len(w.subscriptions)} subscriptions, {len(w.planted)} with planted faults")  # fmt: skip
+            print(f"\n  export AKSDIAG_ARM_ENDPOINT={fake.endpoint}")
+            print(f"  export REQUESTS_CA_BUNDLE={fake.ca_path}")
+            print("  export AKSDIAG_ARM_TOKEN=lab")
+            group = next(iter(g for g in w.management_groups if g.startswith("mg-landingzones-")), "")
+            print(f"  aksdiag fleet          (or: --management-group {group}, --tui, -o json)")
+            try:
+                print("\nCtrl-C stops it.", flush=True)
+                wait_for_stop()
+            except KeyboardInterrupt:
+                print("fake ARM stopped", file=sys.stderr)
+    return ExitCode.OK
 
 
 def _serve_arm(fake: Any, directory: Any, world: str) -> ExitCode:

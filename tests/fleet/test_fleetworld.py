@@ -229,3 +229,53 @@ def test_check_on_the_cluster_finds_what_was_planted(name, kind, cluster_id, fak
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
     assert _check(cluster_id, capsys) == fw.world(name).planted.get(cluster_id, set())
     assert not fake.graph_queries(), "check reads by GET only"
+
+
+# ---------------------------------------------------------------- aksdiag lab fleet
+
+
+def test_lab_fleet_serves_a_world_aksdiag_fleet_judges(monkeypatch, capsys) -> None:
+    """`aksdiag lab fleet --world fleet-small` in its own process, as a user starts it; `aksdiag fleet` pointed at
+    it by the environment it prints names exactly the planted clusters; Ctrl-C stops it cleanly."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "aksdiag", "lab", "fleet", "--world", "fleet-small"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        while "Ctrl-C stops it" not in seen:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else ""
+            seen += line
+        for name in ("AKSDIAG_ARM_ENDPOINT", "REQUESTS_CA_BUNDLE"):
+            monkeypatch.setenv(name, re.search(rf"{name}=(\S+)", seen).group(1))  # type: ignore[union-attr]
+        assert main(["fleet", "-o", "json"]) == 1
+        doc = json.loads(capsys.readouterr().out)
+        found = {
+            c["id"]: {f["id"] for f in c["report"]["findings"] if f["severity"] != "info"} for c in doc["clusters"]
+        }
+        assert {k: v for k, v in found.items() if v} == fw.planted("fleet-small")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "stopped" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--world", "healthy"], "not a fleet world"),
+    (["--world", "fleet-small", "--port", "70000"], "not a port number"),
+    (["--world", "fleet-small", "--latency-ms", "-1"], "--latency-ms"),
+])  # fmt: skip
+def test_lab_fleet_bad_input_is_a_usage_error(args: list[str], says: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "aksdiag", "lab", "fleet", *args], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2
