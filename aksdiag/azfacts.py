@@ -384,8 +384,27 @@ def _role(assignment: Body) -> str:
     return str(props(assignment).get("roleDefinitionId") or "").rsplit("/", 1)[-1].lower()
 
 
+_DIGESTS: dict[int, tuple[Any, AzureFacts]] = {}
+"""digest's memo: (a weak reference to the context, its facts) by id(context), dropped with the context."""
+
+
 def digest(ctx: AzureContext) -> AzureFacts:
-    """The typed view of one AzureContext: the only reader of its raw bodies."""
+    """The typed view of one AzureContext: the only reader of its raw bodies. Each probe of a run digests the
+    run's one context (lb in every planning round): the facts are made once per context object (a fleet judges
+    1,000 contexts whose shared zone holds hundreds of records and whose hub VNet hundreds of peerings)."""
+    import weakref
+
+    key = id(ctx)
+    memo = _DIGESTS.get(key)
+    if memo is not None and memo[0]() is ctx:
+        return memo[1]
+    facts = _digest(ctx)
+    _DIGESTS[key] = (weakref.ref(ctx), facts)
+    weakref.finalize(ctx, _DIGESTS.pop, key, None)
+    return facts
+
+
+def _digest(ctx: AzureContext) -> AzureFacts:
     return AzureFacts(
         need=ctx.need,
         cluster=Cluster.from_arm(ctx.cluster) if ctx.cluster is not None else None,
