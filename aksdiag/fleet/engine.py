@@ -67,6 +67,11 @@ QUERY_PROBES = {
 }
 """The probes that could not look when a query failed (cluster_state reads the cluster's row alone)."""
 READABLE_STATES = {"enabled", "warned", "pastdue", ""}
+_DNS_PATH = {"managedclusters", "virtualnetworks", "privatednszones", "virtualnetworklinks", "a", "privateendpoints",
+             "networkinterfaces", "dnsresolvers", "inboundendpoints", "outboundendpoints", "dnsforwardingrulesets",
+             "forwardingrules", "azurefirewalls", "firewallpolicies", "virtualmachines"}  # fmt: skip
+READS = {"private_dns": _DNS_PATH, "cluster_state": {"managedclusters"}}
+"""The ARM types a probe's findings rest on, where that is less than the whole context (confirming GETs)."""
 
 
 async def run(plan: FleetPlan, progress: Progress | None = None) -> FleetReport:
@@ -138,7 +143,8 @@ async def run(plan: FleetPlan, progress: Progress | None = None) -> FleetReport:
     lagged: dict[str, tuple[str, ...]] = {}
     confirmed: set[str] = set()
     if suspects:
-        needs = list(dict.fromkeys(n for cid in suspects for n in assemble.rests_on(contexts[cid])))
+        rests = {cid: _confirming(contexts[cid], reports[cid]) for cid in suspects}
+        needs = list(dict.fromkeys(n for cid in suspects for n in rests[cid]))
         say(f"confirming the errors of {_count(len(suspects), 'cluster')} by GET ({_count(len(needs), 'read')})")
         fresh_docs = await _fetch(needs, plan.settings, deadline)
         requests["confirm"] += sum(d.requests for d in fresh_docs.values())
@@ -156,7 +162,7 @@ async def run(plan: FleetPlan, progress: Progress | None = None) -> FleetReport:
             before, after = _alarms(reports[cid]), _alarms(judged[cid])
             lagged[cid] = tuple(c for c in before if c not in after)
             reports[cid] = judged[cid]
-            rested = {n.path.lower() for n in assemble.rests_on(contexts[cid])}
+            rested = {n.path.lower() for n in rests[cid]}
             if _errors(judged[cid]):
                 if rested & unsure:
                     unconfirmed += 1
@@ -306,6 +312,24 @@ def _source(context: AzureContext, now: Any) -> Callable[..., Any]:
         return out
 
     return source
+
+
+def _confirming(context: AzureContext, report: Report) -> list[AzureGetNeed]:
+    """What the cluster's error findings rest on (assemble.rests_on), less what their probes never read: the DNS
+    path's and the cluster state's errors (most of a fleet's: a hub's zone unlinked) need no node resource group's
+    load balancers, NSGs or scale sets read again. Errors of the other probes: everything the context holds."""
+    needs = assemble.rests_on(context)
+    probes = {f.probe for f in report.findings if f.severity is Severity.ERROR}
+    if not probes <= READS.keys():
+        return needs
+    kinds = set().union(*(READS[p] for p in probes))
+    return [n for n in needs if _kind(n) in kinds]
+
+
+def _kind(need: AzureGetNeed) -> str:
+    """The ARM type a GET reads (its last type segment, lower-cased): `virtualnetworks`, `virtualnetworklinks`."""
+    parts = need.path.strip("/").lower().split("/")
+    return parts[-1] if need.paged else parts[-2] if len(parts) > 1 else ""
 
 
 def _errors(report: Report) -> bool:
