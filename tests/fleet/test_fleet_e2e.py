@@ -217,3 +217,19 @@ def test_live_snat_metrics_are_one_skipped_hop_not_a_get(fake_arm, monkeypatch, 
     assert metrics and all(h["status"] == "skipped" and "NotReadByFleet" in h["detail"] for h in metrics)
     assert "aksdiag lb --cluster" in metrics[0]["detail"]
     _only_reads(fake)
+
+
+def test_a_confirming_get_that_fails_leaves_the_error_standing_unconfirmed(fake_arm, monkeypatch, capsys) -> None:
+    """The hub VNet's GET refused (403) while Resource Graph lists it: the DNS011 of that hub's clusters stands as
+    Resource Graph showed it, not confirmed, and a note says so; the other planted clusters are confirmed."""
+    hub = next(b for b in fleetworld.build("fleet-small") if b.get("name") == "vnet-hub-neu")
+    refused = {"status": 403, "code": "AuthorizationFailed", "message": "not allowed"}
+    fake = fake_arm(fleetworld.build("fleet-small"), faults={hub["id"].lower(): refused})
+    monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", fake.endpoint)
+    assert main(["fleet", "-o", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert _alarms(doc) == _planted("fleet-small")  # nothing cleared, nothing added
+    dns011 = {c["id"].lower() for c in doc["clusters"] if "DNS011" in c["codes"]}
+    assert dns011 and not any(c["confirmed"] for c in doc["clusters"] if c["id"].lower() in dns011)
+    assert any(c["confirmed"] for c in doc["clusters"] if c["id"].lower() not in dns011)
+    assert any("unconfirmed" in n for n in doc["notes"])
