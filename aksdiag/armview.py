@@ -8,8 +8,13 @@ typed facts, never bodies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
 
 
 def parse_id(resource_id: str) -> dict[str, str]:
@@ -212,3 +217,40 @@ def is_apiserver_endpoint(endpoint: dict[str, Any]) -> bool:
     connections = (endpoint.get("properties") or {}).get("privateLinkServiceConnections") or []
     groups = {g for c in connections for g in (c.get("properties") or {}).get("groupIds") or []}
     return "management" in groups or endpoint.get("name") == "kube-apiserver"
+
+
+# ---------------------------------------------------------------- bodies shared by many contexts (aksdiag fleet)
+
+_SHARED: ContextVar[dict[tuple[type, int], tuple[Any, Any]] | None] = ContextVar("aksdiag_shared_bodies", default=None)
+
+
+@contextmanager
+def shared_bodies() -> Iterator[None]:
+    """Within it, a body made typed through a `@once` from_arm is made once per body object, however many contexts
+    hold it: a fleet's 1,000 contexts share one hub VNet with hundreds of peerings and one zone's hundreds of
+    records. The memo holds each body it saw (so no id is reused while it lives) and goes with the block; tasks
+    started inside it (the runner's probes) see it."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def once(convert: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+    """For `from_arm(cls, body)`: inside shared_bodies, the typed fact of this very body object, made once."""
+
+    @functools.wraps(convert)
+    def typed(cls: Any, body: Any) -> T:
+        memo = _SHARED.get()
+        if memo is None:
+            return convert(cls, body)
+        key = (cls, id(body))
+        hit = memo.get(key)
+        if hit is not None and hit[0] is body:
+            return cast(T, hit[1])
+        value = convert(cls, body)
+        memo[key] = (body, value)
+        return value
+
+    return typed

@@ -8,12 +8,13 @@ prowler's services flatten SDK objects for its checks. A key ARM left out become
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aksdiag.armview import as_int, props, ref_id, same_id, vnet_of_subnet
+from aksdiag.armview import as_int, once, props, ref_id, same_id, vnet_of_subnet
 from aksdiag.azfacts_dns import Firewall, ForwardingRule, Identity, Resolver, RoleDefinition, Ruleset, ServerHost
 from aksdiag.azfacts_egress import NatGateway, OutboundEndpoint, Route, RouteTable, ScaleSet
 from aksdiag.azfacts_network import IpConfig, Nic, Nsg, NsgRule, Peering, Subnet, VNet
@@ -78,6 +79,7 @@ class Link:
     resolution_policy: str = "Default"
 
     @classmethod
+    @once
     def from_arm(cls, body: Body) -> Link:
         p = props(body)
         return cls(ref_id(body), str(body.get("name") or ""), ref_id(p.get("virtualNetwork")),
@@ -93,6 +95,7 @@ class RecordSet:
     addresses: tuple[str, ...] = ()
 
     @classmethod
+    @once
     def from_arm(cls, body: Body) -> RecordSet:
         a = tuple(str(r.get("ipv4Address")) for r in props(body).get("aRecords") or [] if r.get("ipv4Address"))
         return cls(ref_id(body), str(body.get("name") or ""), a)
@@ -108,7 +111,16 @@ class Zone:
     links: tuple[Link, ...] | None = None
     records: tuple[RecordSet, ...] | None = None
 
+    def linked_to(self, vnet_id: str) -> bool:
+        """Whether one of its links names `vnet_id` (ids compared without case)."""
+        return vnet_id.lower().rstrip("/") in self._linked
+
+    @functools.cached_property
+    def _linked(self) -> frozenset[str]:
+        return frozenset(link.vnet_id.lower().rstrip("/") for link in self.links or () if link.vnet_id)
+
     @classmethod
+    @once
     def from_arm(cls, entry: Body) -> Zone:
         """`entry` is the source's {"id", "name", "resource_group", "zone", "links", "records"}."""
         links, records = entry.get("links"), entry.get("records")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aksdiag.armview import props, ref_id, same_id
+from aksdiag.armview import once, props, ref_id, same_id
 from aksdiag.azfacts_network import Nic
 
 Body = Mapping[str, Any]
@@ -56,6 +56,7 @@ class Resolver:
         return tuple(ip for e in self.inbound or () for ip in e.ips)
 
     @classmethod
+    @once
     def from_arm(cls, entry: Body) -> Resolver:
         """`entry` is the source's {"resolver": body, "inbound": [bodies] | None, "outbound": [bodies] | None}."""
         body = entry.get("resolver") or {}
@@ -102,6 +103,7 @@ class ForwardingRule:
         return self.domain + "." if self.domain else "."
 
     @classmethod
+    @once
     def from_arm(cls, body: Body) -> ForwardingRule:
         p = props(body)
         targets = tuple(
@@ -125,6 +127,7 @@ class RulesetLink:
     vnet_id: str = ""
 
     @classmethod
+    @once
     def from_arm(cls, body: Body) -> RulesetLink:
         return cls(ref_id(body), str(body.get("name") or ""), ref_id(props(body).get("virtualNetwork")))
 
@@ -149,6 +152,7 @@ class Ruleset:
         return max(enabled, key=lambda r: len(r.domain), default=None)
 
     @classmethod
+    @once
     def from_arm(cls, entry: Body) -> Ruleset:
         """`entry` is the source's {"ruleset": body, "rules": [bodies] | None, "links": [bodies] | None}."""
         body = entry.get("ruleset") or {}

@@ -7,12 +7,13 @@ A key ARM left out becomes the field's empty value, never an exception.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aksdiag.armview import as_int, parse_id, props, ref_id, same_id
+from aksdiag.armview import as_int, once, parse_id, props, ref_id, subscription_in
 
 Body = Mapping[str, Any]
 
@@ -112,9 +113,24 @@ class VNet:
         return any(address in ipaddress.ip_network(p, strict=False) for p in self.prefixes)
 
     def peering_to(self, vnet_id: str) -> Peering | None:
-        return next((p for p in self.peerings if same_id(p.remote_vnet_id, vnet_id)), None)
+        return self._peerings.get(vnet_id.lower().rstrip("/")) if vnet_id else None
+
+    @functools.cached_property
+    def _peerings(self) -> dict[str, Peering]:
+        """Its peerings by remote VNet (first of each): a hub peers with hundreds of spokes."""
+        found: dict[str, Peering] = {}
+        for p in self.peerings:
+            if p.remote_vnet_id:
+                found.setdefault(p.remote_vnet_id.lower().rstrip("/"), p)
+        return found
+
+    @functools.cached_property
+    def peer_subscriptions(self) -> frozenset[str]:
+        """The subscriptions its peers live in (lower-cased)."""
+        return frozenset(s for p in self.peerings if (s := subscription_in(p.remote_vnet_id)))
 
     @classmethod
+    @once
     def from_arm(cls, body: Body) -> VNet:
         p = props(body)
         return cls(
@@ -160,6 +176,7 @@ class NsgRule:
         return self.access.lower() == "allow"
 
     @classmethod
+    @once
     def from_arm(cls, body: Body) -> NsgRule:
         """A rule body as ARM nests it (`properties`), or flat."""
         p = body.get("properties") or body

@@ -13,6 +13,7 @@ Routes a gateway learns over BGP are not visible in ARM: with BGP propagation on
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -64,13 +65,16 @@ class NextHop:
         return f"the system route {self.prefix} → {to}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _network(prefix: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The prefix parsed (None when it is not one); cached: a fleet asks the same few prefixes thousands of times."""
     try:
         return ipaddress.ip_network(prefix, strict=False)
     except ValueError:
         return None
 
 
+@functools.lru_cache(maxsize=16384)
 def _holds(prefix: str, address: str) -> bool:
     net = _network(prefix)
     try:

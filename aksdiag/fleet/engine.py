@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,26 @@ READABLE_STATES = {"enabled", "warned", "pastdue", ""}
 
 
 async def run(plan: FleetPlan, progress: Progress | None = None) -> FleetReport:
-    return await _Run(plan, progress or (lambda _line: None)).run()
+    with _few_collections():
+        return await _Run(plan, progress or (lambda _line: None)).run()
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """A fleet run makes millions of small objects that live to its end (rows, contexts, typed facts, reports):
+    Python's cyclic collector, run every 700 allocations, scans them again and again — a third of the run's time on
+    1,000 clusters. Here it runs every 100,000; what the run holds once Resource Graph has answered, and what it
+    hands back at the end (the report), is frozen: never scanned again (refcounting still frees it when it goes;
+    only a reference cycle among frozen objects would outlive it). The threshold is put back at the end."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.freeze()  # else the next full collection scans every object of the report once more (a second or so)
+        gc.set_threshold(*before)
 
 
 @dataclass
@@ -78,6 +98,9 @@ class _Run:
         self.deadline = time.monotonic() + plan.settings.deadline
         listed, names, clusters_in, around = await self._scope()
         index = await self._ask(clusters_in, around)
+        import gc
+
+        gc.freeze()  # the rows stay to the end: no collection need look at them again
         failed = {s.name: s.error for s in self.stats if s.error}
         found = index.clusters()
         searched = frozenset(around) | {said.subscription_of(str(r["id"])) for r in found}

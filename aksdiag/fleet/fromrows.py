@@ -6,9 +6,10 @@ one). Pure; fleet.assemble is its interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aksdiag.armview import (
     cluster_zone_id,
@@ -29,6 +30,8 @@ from aksdiag.armview import (
 )
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureDocument, AzureGetNeed, AzureReadError, ReadFailure
 from aksdiag.fleet.index import Index
+
+T = TypeVar("T")
 
 Body = dict[str, Any]
 
@@ -70,9 +73,15 @@ def named_for(index: Index, subscription: str, fqdn: str, zone_id: str | None) -
         return out
 
     by_name = index.memo(("zones by name", subscription.lower()), build)
+    found = [z for n in _names(fqdn, zone_id) if (named := by_name.get(n)) for z in named]
+    return by_id(found) if len(found) > 1 else found
+
+
+@functools.lru_cache(maxsize=4096)
+def _names(fqdn: str, zone_id: str | None) -> frozenset[str]:
+    """Every suffix of `fqdn` and the name of the cluster's zone: the zone names that could answer it."""
     labels = fqdn.lower().rstrip(".").split(".")
-    names = {".".join(labels[i:]) for i in range(len(labels))} | {(zone_id or "").lower().rsplit("/", 1)[-1]}
-    return by_id([z for n in names for z in by_name.get(n, ())])
+    return frozenset({".".join(labels[i:]) for i in range(len(labels))} | {(zone_id or "").lower().rsplit("/", 1)[-1]})
 
 
 def by_id(bodies: list[Body]) -> list[Body]:
@@ -264,12 +273,16 @@ class Assembly:
         """{"id", "name", "resource_group", "zone", "links", "records"}; `known` is a zone body a list found."""
         if not zone_id:
             return None
-        p = parse_id(zone_id)
-        body = known if known is not None else self.get(zone_id)
-        links = self.listed(f"{zone_id}/virtualNetworkLinks", self.index.zone_links(zone_id))
-        records = self.document(records_need(zone_id, self.endpoint))
-        return {"id": zone_id, "name": p.get("privatednszones", ""), "resource_group": p.get("resourcegroups", ""),
-                "zone": body, "links": links, "records": records}  # fmt: skip
+
+        def build() -> Body:
+            p = parse_id(zone_id)
+            body = known if known is not None else self.get(zone_id)
+            links = self.listed(f"{zone_id}/virtualNetworkLinks", self.index.zone_links(zone_id))
+            records = self.document(records_need(zone_id, self.endpoint))
+            return {"id": zone_id, "name": p.get("privatednszones", ""), "resource_group": p.get("resourcegroups", ""),
+                    "zone": body, "links": links, "records": records}  # fmt: skip
+
+        return self.shared(("zone", zone_id.lower(), known is not None), build)
 
     # ---- the search of every searched subscription
 
@@ -280,26 +293,65 @@ class Assembly:
         first = [s for s in first if s and s.lower() in visible]
         searched = [s for s in to_search(listed, first) if s in self.visible.searched]
         other: list[Body] = []
-        resolvers: list[Body] = []
-        rulesets: list[Body] = []
+        named: dict[str, list[Body]] = {}
+        if fqdn:  # every subscription's zones named like the FQDN, at once (not one lookup per subscription)
+            for z in named_for(self.index, "", fqdn, zone_id):
+                named.setdefault(subscription_in(str(z.get("id") or "")), []).append(z)
         for sub in searched:
             if not fqdn:  # check lists them whole where the cluster has no private FQDN
                 other += self.index.in_subscription(sub, "microsoft.network/privatednszones")
-            else:
-                zones = named_for(self.index, sub, fqdn, zone_id)
+            elif zones := named.get(sub.lower()):
                 known = {str(z.get("id")).lower(): z for z in zones}
-                other += [z for i in could_answer(zones, fqdn, zone_id) if (z := self.zone(i, known[i.lower()]))]
-            for r in self.index.in_subscription(sub, "microsoft.network/dnsresolvers"):
-                rid = str(r["id"])
-                resolvers.append({"resolver": r, "inbound": by_id(self.index.children(rid, "inboundEndpoints")),
-                                  "outbound": by_id(self.index.children(rid, "outboundEndpoints"))})  # fmt: skip
-            for rs in self.index.in_subscription(sub, "microsoft.network/dnsforwardingrulesets"):
-                rid = str(rs["id"])
-                links = by_id(self.index.children(rid, "virtualNetworkLinks"))
-                need = rules_need(rid, self.endpoint)
-                rules = self.document(need) if need in self.fetched else None  # not fetched: not read
-                rulesets.append({"ruleset": rs, "rules": rules, "links": links})
-        return searched, other, resolvers, rulesets
+                found = (self.zone(i, known[i.lower()]) for i in could_answer(zones, fqdn, zone_id))
+                other += [entry for entry in found if entry]
+        resolvers, rulesets = self.shared(("forwarding", *searched), functools.partial(self.forwarding_in, searched))
+        return searched, other, list(resolvers), list(rulesets)
+
+    def forwarding_in(self, searched: list[str]) -> tuple[list[Body], list[Body]]:
+        """The resolvers and the rulesets of the searched subscriptions, in their order (the same for every cluster
+        that searches them in this order)."""
+        resolvers: list[Body] = []
+        rulesets: list[Body] = []
+        for sub in searched:
+            resolvers += self.shared(("resolvers", sub), functools.partial(self.resolvers_in, sub))
+            rulesets += self.shared(("rulesets", sub), functools.partial(self.rulesets_in, sub))
+        return resolvers, rulesets
+
+    def resolvers_in(self, sub: str) -> list[Body]:
+        out = []
+        for r in self.index.in_subscription(sub, "microsoft.network/dnsresolvers"):
+            rid = str(r["id"])
+            out.append({"resolver": r, "inbound": by_id(self.index.children(rid, "inboundEndpoints")),
+                        "outbound": by_id(self.index.children(rid, "outboundEndpoints"))})  # fmt: skip
+        return out
+
+    def rulesets_in(self, sub: str) -> list[Body]:
+        out = []
+        for rs in self.index.in_subscription(sub, "microsoft.network/dnsforwardingrulesets"):
+            rid = str(rs["id"])
+            links = by_id(self.index.children(rid, "virtualNetworkLinks"))
+            need = rules_need(rid, self.endpoint)
+            rules = self.document(need) if need in self.fetched else None  # not fetched: not read
+            out.append({"ruleset": rs, "rules": rules, "links": links})
+        return out
+
+    def shared(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """What `build` makes from the index alone (the same for every cluster: a zone with its links and records,
+        a subscription's resolvers and rulesets), made once per index and handed to every cluster as the same
+        object — so the typed facts of a zone shared by 1,000 clusters are made once too (armview.once). The
+        read errors it met are this cluster's as well: they are recorded again for each."""
+        made: list[bool] = []
+
+        def first() -> tuple[T, list[AzureReadError]]:
+            mark = len(self.errors)
+            value = build()
+            made.append(True)
+            return value, self.errors[mark:]
+
+        value, errors = self.index.memo(("assembly", id(self.visible), id(self.fetched), *key), first)
+        if not made:
+            self.errors.extend(errors)
+        return value
 
     # ---- the API server's endpoints
 

@@ -38,6 +38,9 @@ _DNS_PATH = {"managedclusters", "virtualnetworks", "privatednszones", "virtualne
 READS = {"private_dns": _DNS_PATH, "cluster_state": {"managedclusters"}}
 """The ARM types a probe's findings rest on, where that is less than the whole context (private_dns reads no load
 balancer, NSG or scale set): the confirming GETs of a cluster whose errors are only theirs are those."""
+ENDPOINT_CODES = {"DNS012"}
+"""The codes that rest on the API server's private endpoint, its NIC and the zone's A records (the address the name
+must resolve to): a cluster whose errors are none of them is confirmed without reading those again."""
 
 
 async def judge_all(
@@ -62,7 +65,10 @@ async def judge_all(
         report = engine.report()
         return dataclasses.replace(report, probes=_could_not(report.probes, blind)) if blind else report
 
-    reports = await asyncio.gather(*(one(c) for c in contexts.values()))
+    from aksdiag.armview import shared_bodies
+
+    with shared_bodies():  # the hub's VNet, the shared zone's records: made typed once, not once per cluster
+        reports = await asyncio.gather(*(one(c) for c in contexts.values()))
     return dict(zip(contexts, reports, strict=True))
 
 
@@ -104,7 +110,13 @@ def confirming(context: AzureContext, report: Report) -> list[AzureGetNeed]:
     if not probes <= READS.keys():
         return needs
     kinds = set().union(*(READS[p] for p in probes))
-    return [n for n in needs if kind(n) in kinds]
+    kept = [n for n in needs if kind(n) in kinds]
+    codes = {f.id for f in report.findings if f.severity is Severity.ERROR}
+    if codes & ENDPOINT_CODES or "cluster_state" in probes:
+        return kept
+    endpoints = {str((e.get("endpoint") or {}).get("id") or "").lower() for e in context.endpoints}
+    endpoints |= {str(n.get("id") or "").lower() for e in context.endpoints for n in e.get("nics") or []}
+    return [n for n in kept if n.path.lower() not in endpoints and kind(n) != "a"]
 
 
 def kind(need: AzureGetNeed) -> str:

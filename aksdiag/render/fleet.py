@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -20,6 +20,22 @@ from aksdiag.model import Finding, Severity, Verdict
 from aksdiag.render.style import SEVERITY_STYLE, VERDICT_STYLE
 
 FORMATS = ("text", "json", "markdown")
+
+
+def as_json(doc: dict[str, Any]) -> str:
+    """The fleet's JSON, in one write: indented, but each cluster's report on one line (`jq -c '.clusters[]'` gives
+    them back one by one). An indented encode of 1,000 reports runs in Python's pure encoder (about 4 s); a compact
+    one per cluster runs in C (a tenth of that)."""
+    fields = []
+    for key, value in doc.items():
+        if key == "clusters" and value:
+            text = "[\n    " + ",\n    ".join(json.dumps(c, ensure_ascii=False) for c in value) + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        fields.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
 WIDTH = 100
 """Piped text is this wide: it pastes into a ticket or a chat without re-wrapping."""
 NAMED = 5
@@ -33,7 +49,7 @@ _MARK = {"error": ("✘", "bold red"), "warning": ("!", "bold yellow"), "info": 
 def render(report: FleetReport, output: str, out: TextIO) -> None:
     """`output`: one of FORMATS (anything else is text)."""
     if output == "json":
-        out.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")  # one write: 3× json.dump's speed
+        out.write(as_json(report.to_dict()))
     elif output == "markdown":
         markdown(report, out)
     else:

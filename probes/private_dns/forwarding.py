@@ -229,8 +229,8 @@ def az003_unsearched(arm: AzureFacts) -> list[Finding]:
     if not searched:
         return []
     ids = [arm.zone.id if arm.zone else ""] + [v.id for v in arm.vnets.values()]
-    ids += [p.remote_vnet_id for v in arm.vnets.values() for p in v.peerings]
     wanted = {s for s in map(subscription_of, ids) if s} | set(arm.subscriptions or ())
+    wanted.update(*(v.peer_subscriptions for v in arm.vnets.values()))
     missing = sorted(wanted - searched)
     if arm.subscriptions is not None and not missing:
         return []

@@ -133,7 +133,7 @@ def zone_answers(arm: AzureFacts, vnet: VNet, fqdn: str) -> bool:
     zones = ([arm.zone] if arm.zone else []) + list(arm.other_zones)
     return any(
         (fqdn == z.name.lower() or fqdn.endswith("." + z.name.lower()))
-        and any(same_id(link.vnet_id, vnet.id) for link in z.links or ())
+        and z.linked_to(vnet.id)
         for z in zones
     )
 
