@@ -69,6 +69,16 @@ def node_subnet_ids(cluster: dict[str, Any] | None) -> list[str]:
     return [pool["vnetSubnetID"] for pool in props(cluster).get("agentPoolProfiles", []) if pool.get("vnetSubnetID")]
 
 
+def cluster_networks(cluster: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """(the VNets of its node pools, its subnets: the pools' and the API server's, every VNet those are in): what the
+    cluster's reads start from (sources.azure.context and fleet.fromrows read the same)."""
+    access = props(cluster).get("apiServerAccessProfile") or {}
+    own_vnets = sorted({vnet_of_subnet(s) for s in node_subnet_ids(cluster)})
+    subnet_ids = node_subnet_ids(cluster) + ([access["subnetId"]] if access.get("subnetId") else [])
+    first_vnets = sorted({*own_vnets, *(vnet_of_subnet(s) for s in subnet_ids)}, key=str.lower)
+    return own_vnets, subnet_ids, first_vnets
+
+
 def ref_id(body: Mapping[str, Any] | None) -> str:
     """The `id` of a body or of a sub-resource reference (`{"id": …}`), "" when absent."""
     return str((body or {}).get("id") or "")

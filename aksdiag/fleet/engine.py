@@ -141,6 +141,14 @@ class _Run:
         self.requests["subscriptions"] += n
         self.findings += [said.az001(e, "listing the subscriptions the identity can read") for e in errors]
         readable = [str(s["subscriptionId"]).lower() for s in listed or [] if _readable(s)]
+        if listed is not None and not readable and not scope.subscriptions and not scope.management_groups:
+            from aksdiag.errors import AksdiagError
+
+            raise AksdiagError(  # nothing was looked at: an empty fleet here would be a false all-clear
+                "the identity can read no enabled subscription: there is no fleet to judge",
+                "grant it Reader on the subscriptions (or a management group), sign in as another identity, or "
+                "pass --subscription / --management-group",
+            )
         names = {str(s.get("subscriptionId")).lower(): str(s.get("displayName") or "") for s in listed or []}
         unlisted = [s for s in scope.subscriptions if listed is not None and s not in readable]
         if unlisted:

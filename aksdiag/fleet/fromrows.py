@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aksdiag.armview import (
+    cluster_networks,
     cluster_zone_id,
     could_answer,
     firewall_ips,
@@ -19,14 +20,12 @@ from aksdiag.armview import (
     joined,
     nic_ips,
     nic_nsg_ids,
-    node_subnet_ids,
     parse_id,
     same_id,
     subnet_refs,
     subscription_holding,
     subscription_in,
     to_search,
-    vnet_of_subnet,
 )
 from aksdiag.facts import AzureContext, AzureContextNeed, AzureDocument, AzureGetNeed, AzureReadError, ReadFailure
 from aksdiag.fleet.index import Index
@@ -205,9 +204,7 @@ class Assembly:
         access = props.get("apiServerAccessProfile") or {}
         node_rg = props.get("nodeResourceGroup")
         zone_id = cluster_zone_id(cluster)
-        own_vnets = sorted({vnet_of_subnet(s) for s in node_subnet_ids(cluster)})
-        subnet_ids = node_subnet_ids(cluster) + ([access["subnetId"]] if access.get("subnetId") else [])
-        first_vnets = sorted({*own_vnets, *(vnet_of_subnet(s) for s in subnet_ids)}, key=str.lower)
+        own_vnets, subnet_ids, first_vnets = cluster_networks(cluster)
 
         vnets = self.bodies(first_vnets)
         peers = self.bodies(sorted(i for i in self.peered(vnets) if i.lower() not in vnets))

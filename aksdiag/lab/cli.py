@@ -252,16 +252,10 @@ def _lab_fleet(world: str, port: int, latency_ms: float) -> ExitCode:
             w = fleetworld.world(world)
             print(f"fake ARM and Resource Graph serving {world} at {fake.endpoint}: {len(w.clusters)} clusters in "
                   f"{len(w.subscriptions)} subscriptions, {len(w.planted)} with planted faults")  # fmt: skip
-            print(f"\n  export AKSDIAG_ARM_ENDPOINT={fake.endpoint}")
-            print(f"  export REQUESTS_CA_BUNDLE={fake.ca_path}")
-            print("  export AKSDIAG_ARM_TOKEN=lab")
+            _arm_env(fake)
             group = next(iter(g for g in w.management_groups if g.startswith("mg-landingzones-")), "")
             print(f"  aksdiag fleet          (or: --management-group {group}, --tui, -o json)")
-            try:
-                print("\nCtrl-C stops it.", flush=True)
-                wait_for_stop()
-            except KeyboardInterrupt:
-                print("fake ARM stopped", file=sys.stderr)
+            _serve_until_stopped()
     return ExitCode.OK
 
 
@@ -270,20 +264,29 @@ def _serve_arm(fake: Any, directory: Any, world: str) -> ExitCode:
 
     with fake:
         print(f"fake ARM serving {directory} at {fake.endpoint}")
-        print(f"\n  export AKSDIAG_ARM_ENDPOINT={fake.endpoint}")
-        print(f"  export REQUESTS_CA_BUNDLE={fake.ca_path}")
-        print("  export AKSDIAG_ARM_TOKEN=lab")
+        _arm_env(fake)
         if world in armworld.WORLDS:
             print(
                 f"  aksdiag dns --subscription {armworld.SUBSCRIPTION} --resource-group {armworld.CLUSTER_RG} "
                 f"--cluster {armworld.CLUSTER} --server <a lab DNS server> --azure-dns <the lab's Azure DNS>"
             )
-        try:
-            print("\nCtrl-C stops it.", flush=True)
-            wait_for_stop()
-        except KeyboardInterrupt:
-            print("fake ARM stopped", file=sys.stderr)
+        _serve_until_stopped()
     return ExitCode.OK
+
+
+def _arm_env(fake: Any) -> None:
+    """The environment that points aksdiag at the fake ARM."""
+    print(f"\n  export AKSDIAG_ARM_ENDPOINT={fake.endpoint}")
+    print(f"  export REQUESTS_CA_BUNDLE={fake.ca_path}")
+    print("  export AKSDIAG_ARM_TOKEN=lab")
+
+
+def _serve_until_stopped() -> None:
+    try:
+        print("\nCtrl-C stops it.", flush=True)
+        wait_for_stop()
+    except KeyboardInterrupt:
+        print("fake ARM stopped", file=sys.stderr)
 
 
 def _lab_up(name: str, backend: str) -> ExitCode:

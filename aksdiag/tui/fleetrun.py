@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, RadioButton, RadioSet
 
 from aksdiag.exitcodes import ExitCode
 from aksdiag.fleet.model import FleetReport
 from aksdiag.tui.screens.export import ExportScreen
-from aksdiag.tui.session import EXPORT_FORMATS, _drain
+from aksdiag.tui.session import _drain
 
 if TYPE_CHECKING:
     from aksdiag.fleet.engine import FleetPlan
@@ -97,21 +93,11 @@ class FleetRun:
 
 
 class FleetExportScreen(ExportScreen):
-    """The check TUI's export screen, for the fleet's report (aksdiag.fleet/v1)."""
+    """The check TUI's export screen, for the fleet's report (aksdiag.fleet/v1, aksdiag-fleet-<timestamp>.json)."""
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="export-box"):
-            yield Label("Export the fleet report", classes="bold")
-            with RadioSet(id="export-format"):
-                yield RadioButton("JSON (aksdiag.fleet/v1)", value=True, id="export-json")
-                yield RadioButton("Markdown (for a ticket)", id="export-markdown")
-            yield Label("to the file (Enter writes it, escape cancels):")
-            yield Input(str(export_path("json", self.directory, self.now)), id="export-path")
-
-
-def export_path(fmt: str, directory: Path | str = ".", now: float | None = None) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
-    return Path(directory) / f"aksdiag-fleet-{stamp}.{EXPORT_FORMATS[fmt]}"
+    HEADING = "Export the fleet report"
+    WHAT = "fleet"
+    SCHEMA = "aksdiag.fleet/v1"
 
 
 def export(report: FleetReport, fmt: str, path: Path | str) -> Path:

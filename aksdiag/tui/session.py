@@ -144,9 +144,10 @@ def report(plan: Plan, results: Mapping[str, ProbeResult], elapsed_ms: float) ->
     return runner.report_of(plan, [results[p] for p in plan.probe_ids if p in results], elapsed_ms)
 
 
-def export_path(fmt: str, directory: Path | str = ".", now: float | None = None) -> Path:
+def export_path(fmt: str, directory: Path | str = ".", now: float | None = None, what: str = "report") -> Path:
+    """aksdiag-<what>-<timestamp>.<ext> in `directory` (`what`: report, fleet)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
-    return Path(directory) / f"aksdiag-report-{stamp}.{EXPORT_FORMATS[fmt]}"
+    return Path(directory) / f"aksdiag-{what}-{stamp}.{EXPORT_FORMATS[fmt]}"
 
 
 def export(rep: Report, fmt: str, path: Path | str) -> Path:

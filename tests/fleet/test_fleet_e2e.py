@@ -233,3 +233,20 @@ def test_a_confirming_get_that_fails_leaves_the_error_standing_unconfirmed(fake_
     assert dns011 and not any(c["confirmed"] for c in doc["clusters"] if c["id"].lower() in dns011)
     assert any(c["confirmed"] for c in doc["clusters"] if c["id"].lower() not in dns011)
     assert any("unconfirmed" in n for n in doc["notes"])
+
+
+def test_an_identity_that_can_read_no_subscription_is_exit_3_not_an_empty_all_clear(
+    fake_arm, monkeypatch, capsys
+) -> None:
+    """Every subscription of the world hidden: GET /subscriptions lists none, Resource Graph would answer nothing.
+    "0 clusters, verdict OK" would be an all-clear over nothing looked at: it is one line and exit 3."""
+    world = "fleet-small"
+    hidden = sorted({c.split("/")[2].lower() for c in fleetworld.world(world).clusters}
+                    | {s.lower() for s in fleetworld.world(world).subscriptions})  # fmt: skip
+    fake = fake_arm(fleetworld.build(world), faults={"hidden_subscriptions": hidden})
+    monkeypatch.setenv("AKSDIAG_ARM_ENDPOINT", fake.endpoint)
+    code = main(["fleet", "-o", "json"])
+    captured = capsys.readouterr()
+    assert code == 3 and captured.out == ""
+    assert "can read no enabled subscription" in captured.err and "Traceback" not in captured.err
+    assert fake.graph_queries() == [], "nothing in scope: no Resource Graph query is sent"

@@ -9,7 +9,6 @@ json.loads each, not a thousand SDK model builds.
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import json
@@ -17,6 +16,7 @@ import uuid
 from typing import Any
 
 from aksdiag.lab.armworld import landing as lz
+from aksdiag.lab.armworld import parts
 from aksdiag.lab.armworld.names import AKS_SUBNET, NODE_RG, REGION, SUBSCRIPTION, VMSS, seed
 from aksdiag.lab.scenarios import ENDPOINT_IP
 
@@ -162,19 +162,8 @@ def spoke_vnet(vnet_id: str, prefix: str, subnet_prefix: str, dns_servers: list[
 
 
 def peer(local: Body, remote: Body, state: str) -> None:
-    """local's peering to remote (the shape parts.peer builds from the recorded peering)."""
-    peering = from_seed("virtual_network_peering")
-    name = f"peer-to-{remote['name']}"
-    peering["id"], peering["name"] = f"{local['id']}/virtualNetworkPeerings/{name}", name
-    p = peering["properties"]
-    p["peeringState"] = state
-    p["peeringSyncLevel"] = "FullyInSync" if state == "Connected" else "LocalNotInSync"
-    p["remoteVirtualNetwork"] = {"id": remote["id"]}
-    p["allowVirtualNetworkAccess"], p["useRemoteGateways"] = True, False
-    p.pop("remoteGateways", None)
-    prefixes = copy.deepcopy(remote["properties"]["addressSpace"])
-    p["remoteAddressSpace"] = p["remoteVirtualNetworkAddressSpace"] = prefixes
-    local["properties"]["virtualNetworkPeerings"].append(peering)
+    """local's peering to remote (parts.peer, from the seed parsed once)."""
+    parts.peer(local, remote, state, from_seed("virtual_network_peering"))
 
 
 def zone(zone_id: str, links: int, records: int) -> Body:

@@ -52,8 +52,9 @@ def vnet(
     return body
 
 
-def peer(local: dict[str, Any], remote: dict[str, Any], state: str) -> None:
-    peering = seed("virtual_network_peering")
+def peer(local: dict[str, Any], remote: dict[str, Any], state: str, peering: dict[str, Any] | None = None) -> None:
+    """local's peering to remote, in `state`, from the recorded peering (`peering`: a copy of it already parsed)."""
+    peering = peering if peering is not None else seed("virtual_network_peering")
     name = f"peer-to-{remote['name']}"
     peering["id"], peering["name"] = f"{local['id']}/virtualNetworkPeerings/{name}", name
     p = peering["properties"]

@@ -19,7 +19,7 @@ import importlib
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aksdiag.armview import cluster_zone_id, node_subnet_ids, parse_id, vnet_of_subnet
+from aksdiag.armview import cluster_networks, cluster_zone_id, parse_id
 from aksdiag.facts import AzureContext, AzureContextNeed
 from aksdiag.sources.azure import endpoints, forwarding, outbound, roles, zones
 from aksdiag.sources.azure.clients import credential, guard
@@ -106,9 +106,7 @@ class _Reader(Reads):
         access = props.get("apiServerAccessProfile") or {}
         node_rg = props.get("nodeResourceGroup")
         zone_id = cluster_zone_id(cluster)
-        own_vnets = sorted({vnet_of_subnet(s) for s in node_subnet_ids(cluster)})
-        subnet_ids = node_subnet_ids(cluster) + ([access["subnetId"]] if access.get("subnetId") else [])
-        first_vnets = sorted({*own_vnets, *(vnet_of_subnet(s) for s in subnet_ids)}, key=str.lower)
+        own_vnets, subnet_ids, first_vnets = cluster_networks(cluster)
 
         # spawned (so sent) in the order of what waits on them: the VNets lead to the DNS servers' hosts, the
         # search to the rulesets' rules, the roles to their definitions; the zone and the identity lead nowhere

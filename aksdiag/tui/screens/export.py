@@ -21,6 +21,10 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
     ]
+    HEADING: ClassVar[str] = "Export the report"
+    WHAT: ClassVar[str] = "report"
+    """The default file's name: aksdiag-<WHAT>-<timestamp>.<ext>."""
+    SCHEMA: ClassVar[str] = "aksdiag.report/v1"
 
     def __init__(self, directory: Path, now: float | None = None) -> None:
         super().__init__()
@@ -30,12 +34,12 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-box"):
-            yield Label("Export the report", classes="bold")
+            yield Label(self.HEADING, classes="bold")
             with RadioSet(id="export-format"):
-                yield RadioButton("JSON (aksdiag.report/v1)", value=True, id="export-json")
+                yield RadioButton(f"JSON ({self.SCHEMA})", value=True, id="export-json")
                 yield RadioButton("Markdown (for a ticket)", id="export-markdown")
             yield Label("to the file (Enter writes it, escape cancels):")
-            yield Input(str(export_path("json", self.directory, self.now)), id="export-path")
+            yield Input(str(export_path("json", self.directory, self.now, self.WHAT)), id="export-path")
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
