@@ -101,7 +101,8 @@ examples:
   aksdiag fleet --tui                                 clusters x status; Enter drills into one cluster's report
 
 exit codes: 0 no error found, 1 a cluster is broken (or a fleet-level error), 2 bad input, 3 aksdiag could not
-run (no credential, every Resource Graph query failed)
+look (no credential, no subscription the identity can read, a Resource Graph query failed, a cluster that could
+not be judged)
 """
 
 
